@@ -1,0 +1,232 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
+/*
+ * duende-mlock: keep swap-critical daemons out of swap.
+ *
+ * A daemon that serves a swap device deadlocks when the kernel swaps the
+ * daemon's own pages out to it (DT-007). This library locks the daemon's
+ * memory with mlockall(2), explains precisely why locking failed, hardens
+ * the daemon beyond the lock and reports the lock state of any process.
+ *
+ * Conventions:
+ *  - Every function that can fail returns 0 or a negative errno value.
+ *  - Nothing is printed, nothing exits, nothing is allocated with malloc.
+ *  - THREAD SAFETY: every function may be called from many threads at once;
+ *    the library keeps no mutable global state.
+ *  - The queries duende_mlock_is_locked(), duende_mlock_locked_bytes() and
+ *    duende_mlock_read_locked_bytes() are async-signal-safe and safe in the
+ *    child of a multi-threaded fork(): they use one open/read/close of
+ *    /proc/self/status into a stack buffer and preserve errno.
+ */
+#ifndef DUENDE_MLOCK_H
+#define DUENDE_MLOCK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define DUENDE_MLOCK_VERSION_MAJOR 1
+#define DUENDE_MLOCK_VERSION_MINOR 0
+#define DUENDE_MLOCK_VERSION_PATCH 0
+#define DUENDE_MLOCK_VERSION_STRING "1.0.0"
+/* Compare with DUENDE_MLOCK_VERSION_NUMBER >= DUENDE_MLOCK_VERSION_AT(1, 0, 0). */
+#define DUENDE_MLOCK_VERSION_AT(major, minor, patch) \
+	(((major) << 16) | ((minor) << 8) | (patch))
+#define DUENDE_MLOCK_VERSION_NUMBER                                      \
+	DUENDE_MLOCK_VERSION_AT(DUENDE_MLOCK_VERSION_MAJOR,              \
+				DUENDE_MLOCK_VERSION_MINOR,              \
+				DUENDE_MLOCK_VERSION_PATCH)
+
+#if defined(__GNUC__) || defined(__clang__)
+#define DUENDE_MLOCK_WUR __attribute__((warn_unused_result))
+#else
+#define DUENDE_MLOCK_WUR
+#endif
+
+/* A byte count that has no limit (RLIMIT_MEMLOCK infinity, CAP_IPC_LOCK). */
+#define DUENDE_MLOCK_UNLIMITED UINT64_MAX
+
+/* Version of the library actually loaded, e.g. "1.0.0". */
+const char *duende_mlock_version(void);
+
+/* ------------------------------------------------------------------ */
+/* Configuration                                                      */
+/* ------------------------------------------------------------------ */
+
+struct duende_mlock_config {
+	/* Lock the pages mapped now (MCL_CURRENT). */
+	bool current;
+	/* Lock every page mapped from now on (MCL_FUTURE). */
+	bool future;
+	/* true: a failed lock is an error (negative errno returned).
+	 * false: a failed lock is reported as status "failed (errno=N)" and
+	 * the call returns 0, so the daemon can go on with a warning. */
+	bool required;
+	/* Lock pages only when they are first touched (MCL_ONFAULT, Linux
+	 * 4.4+). Needs current or future. On an older kernel the library falls
+	 * back to a full lock and sets DUENDE_MLOCK_F_ONFAULT_UNAVAILABLE. */
+	bool onfault;
+	/* Lean mode: lock what the daemon uses, not what it merely reserves.
+	 * Current pages are populated and locked; future mappings are locked
+	 * as they are touched (lock-on-fault); threads created afterwards get
+	 * lean_stack_size stacks by default; glibc malloc uses one arena.
+	 * See duende_mlock_lock_with_config(3) for what it trades. */
+	bool lean;
+	/* Required mode only: refuse (-ENOMEM, DUENDE_MLOCK_F_HEADROOM_SHORT)
+	 * when, after locking, less than this many bytes could still be
+	 * locked under RLIMIT_MEMLOCK. 0 disables the check. */
+	uint64_t min_headroom;
+	/* Lean mode: default stack size of threads created afterwards,
+	 * 0 for DUENDE_MLOCK_LEAN_STACK_DEFAULT. */
+	size_t lean_stack_size;
+	/* Room to grow without breaking the ABI; must be zero. */
+	uint64_t reserved[4];
+};
+
+#define DUENDE_MLOCK_LEAN_STACK_DEFAULT ((size_t)256 * 1024)
+
+/* The defaults of the original crate: current, future, required. */
+#define DUENDE_MLOCK_CONFIG_INIT                                          \
+	{ .current = true, .future = true, .required = true, .onfault = false, \
+	  .lean = false, .min_headroom = 0, .lean_stack_size = 0,          \
+	  .reserved = { 0, 0, 0, 0 } }
+
+/* ------------------------------------------------------------------ */
+/* Status                                                             */
+/* ------------------------------------------------------------------ */
+
+enum duende_mlock_state {
+	DUENDE_MLOCK_STATE_NONE = 0,        /* not filled in */
+	DUENDE_MLOCK_STATE_LOCKED = 1,      /* locked; see bytes_locked */
+	DUENDE_MLOCK_STATE_FAILED = 2,      /* failed; see failure_errno */
+	DUENDE_MLOCK_STATE_UNSUPPORTED = 3, /* no mlockall on this platform */
+};
+
+/* Bits of duende_mlock_status.flags */
+#define DUENDE_MLOCK_F_CURRENT (1u << 0)  /* MCL_CURRENT was applied */
+#define DUENDE_MLOCK_F_FUTURE (1u << 1)   /* MCL_FUTURE was applied */
+#define DUENDE_MLOCK_F_ONFAULT (1u << 2)  /* MCL_ONFAULT was applied */
+/* onfault was asked for, the kernel lacks MCL_ONFAULT: fully locked. */
+#define DUENDE_MLOCK_F_ONFAULT_UNAVAILABLE (1u << 3)
+/* The process held CAP_IPC_LOCK (RLIMIT_MEMLOCK does not bind it). */
+#define DUENDE_MLOCK_F_CAP_IPC_LOCK (1u << 4)
+/* /proc/self/status could not be read: bytes_locked, mapped_bytes and
+ * headroom_bytes are unknown, not zero. */
+#define DUENDE_MLOCK_F_USAGE_UNKNOWN (1u << 5)
+/* Refused: headroom below config.min_headroom (failure_errno ENOMEM). */
+#define DUENDE_MLOCK_F_HEADROOM_SHORT (1u << 6)
+/* Refused: the configuration itself is invalid (failure_errno EINVAL). */
+#define DUENDE_MLOCK_F_BAD_CONFIG (1u << 7)
+/* Lean mode settings were applied. */
+#define DUENDE_MLOCK_F_LEAN (1u << 8)
+
+struct duende_mlock_status {
+	enum duende_mlock_state state;
+	/* Positive errno when state is FAILED, else 0. */
+	int failure_errno;
+	/* VmLck right after locking (state LOCKED), else 0. */
+	size_t bytes_locked;
+	/* DUENDE_MLOCK_F_* bits. */
+	uint32_t flags;
+	/* RLIMIT_MEMLOCK when the call decided; DUENDE_MLOCK_UNLIMITED for
+	 * infinity. */
+	uint64_t memlock_soft;
+	uint64_t memlock_hard;
+	/* VmSize: what the kernel compares with RLIMIT_MEMLOCK for
+	 * MCL_CURRENT (PROT_NONE reservations included). */
+	uint64_t mapped_bytes;
+	/* VmLck when the call decided (after locking on success). */
+	uint64_t locked_vm_bytes;
+	/* How many more bytes may be locked (new mappings under MCL_FUTURE
+	 * fail beyond it); DUENDE_MLOCK_UNLIMITED with CAP_IPC_LOCK or an
+	 * infinite limit. */
+	uint64_t headroom_bytes;
+	/* The min_headroom that was asked for. */
+	uint64_t min_headroom;
+	uint64_t reserved[4];
+};
+
+/* ------------------------------------------------------------------ */
+/* Locking                                                            */
+/* ------------------------------------------------------------------ */
+
+/* Lock current and future pages, required (DUENDE_MLOCK_CONFIG_INIT).
+ * status may be NULL. Returns 0 or a negative errno. */
+DUENDE_MLOCK_WUR int duende_mlock_lock_all(struct duende_mlock_status *status);
+
+/* Lock as configured (config NULL means DUENDE_MLOCK_CONFIG_INIT).
+ * status may be NULL; when given it is filled on success and on failure,
+ * so duende_mlock_explain() can say why. current = future = false locks
+ * nothing, makes no system call and reports "locked (0 bytes)". */
+DUENDE_MLOCK_WUR int
+duende_mlock_lock_with_config(const struct duende_mlock_config *config,
+			      struct duende_mlock_status *status);
+
+/* munlockall(2): unlock every page and stop locking future ones. */
+DUENDE_MLOCK_WUR int duende_mlock_unlock_all(void);
+
+/* ------------------------------------------------------------------ */
+/* Queries (async-signal-safe, fork-safe, no malloc)                  */
+/* ------------------------------------------------------------------ */
+
+/* true when VmLck of this process is above 0. false when nothing is
+ * locked AND when /proc/self/status cannot be read; use
+ * duende_mlock_read_locked_bytes() to tell the two apart. */
+bool duende_mlock_is_locked(void);
+
+/* VmLck of this process in bytes; 0 also when unknown (see above). */
+size_t duende_mlock_locked_bytes(void);
+
+/* VmLck of this process in bytes. Returns 0, or a negative errno when the
+ * figure is unknown (-ENOENT no /proc, -EACCES, -EPROTO no VmLck field...),
+ * in which case *bytes is left untouched. */
+DUENDE_MLOCK_WUR int duende_mlock_read_locked_bytes(size_t *bytes);
+
+/* ------------------------------------------------------------------ */
+/* Status accessors and text                                          */
+/* ------------------------------------------------------------------ */
+
+bool duende_mlock_status_is_locked(const struct duende_mlock_status *status);
+bool duende_mlock_status_is_failed(const struct duende_mlock_status *status);
+bool duende_mlock_status_is_unsupported(const struct duende_mlock_status *status);
+/* bytes_locked when locked, else 0. */
+size_t duende_mlock_status_bytes_locked(const struct duende_mlock_status *status);
+/* failure_errno when failed, else 0. */
+int duende_mlock_status_failure_errno(const struct duende_mlock_status *status);
+
+/* "locked (512 bytes)", "locked (4 KB)", "locked (10 MB)",
+ * "locked (size unknown)", "failed (errno=12)", "unsupported platform".
+ * snprintf semantics: returns the length of the whole text (excluding the
+ * NUL), writes at most len bytes, NUL-terminated when len > 0; -EINVAL for
+ * a NULL or unfilled status. */
+int duende_mlock_status_format(const struct duende_mlock_status *status,
+			       char *buf, size_t len);
+
+/* ------------------------------------------------------------------ */
+/* Errors                                                             */
+/* ------------------------------------------------------------------ */
+
+/* The message for a negative errno returned by this library, with its
+ * remediation. Never NULL; static storage. */
+const char *duende_mlock_strerror(int err);
+/* err (negative) means: not allowed to lock at all (-EPERM). */
+bool duende_mlock_is_permission_error(int err);
+/* err (negative) means: RLIMIT_MEMLOCK or memory too small (-ENOMEM). */
+bool duende_mlock_is_resource_limit(int err);
+
+/* Why the call that filled status failed, in sentences, with the numbers
+ * taken at failure time and the fix for each cause (capability, limit,
+ * systemd, docker, Kubernetes). For a locked status, a summary with the
+ * remaining headroom. snprintf semantics as duende_mlock_status_format(). */
+int duende_mlock_explain(const struct duende_mlock_status *status, char *buf,
+			 size_t len);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* DUENDE_MLOCK_H */

@@ -1,0 +1,238 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
+/*
+ * The diagnosis of a lock attempt, from the facts taken when it decided.
+ * The kernel's rules (mm/mlock.c) decide the wording:
+ *  - EPERM: RLIMIT_MEMLOCK is 0 and CAP_IPC_LOCK is missing (can_do_mlock),
+ *    so raising the limit and granting the capability both fix it;
+ *  - ENOMEM with MCL_CURRENT: the whole mapped size (total_vm, PROT_NONE
+ *    reservations included) exceeds the limit and CAP_IPC_LOCK is missing;
+ *  - MCL_FUTURE: later mappings fail once locked_vm would pass the limit.
+ */
+#include <errno.h>
+
+#include "duende-mlock.h"
+#include "platform.h"
+#include "text.h"
+
+static uint64_t round_up_mib(uint64_t bytes)
+{
+	const uint64_t mib = 1024 * 1024;
+
+	if (bytes > UINT64_MAX - mib)
+		return UINT64_MAX;
+	return (bytes + mib - 1) / mib * mib;
+}
+
+static void put_limit_fix(struct dm_text *t, uint64_t needed)
+{
+	uint64_t want = round_up_mib(needed);
+
+	dm_text_put(t, "raise RLIMIT_MEMLOCK to at least ");
+	dm_text_put_bytes(t, want);
+	dm_text_put(t, ", or to unlimited (shell: ulimit -l ");
+	dm_text_put_u64(t, want / 1024);
+	dm_text_put(t, "; systemd: LimitMEMLOCK=");
+	dm_text_put_u64(t, want / (1024 * 1024));
+	dm_text_put(t, "M or LimitMEMLOCK=infinity; docker: --ulimit memlock=");
+	dm_text_put_u64(t, want);
+	dm_text_put(t, ":");
+	dm_text_put_u64(t, want);
+	dm_text_put(t, " or memlock=-1:-1; compose: ulimits: memlock: -1)");
+}
+
+static void put_hard_limit_note(struct dm_text *t, const struct duende_mlock_status *s,
+				uint64_t needed)
+{
+	if (s->memlock_hard == DUENDE_MLOCK_UNLIMITED || s->memlock_hard >= needed)
+		return;
+	dm_text_put(t, "; the hard limit is ");
+	dm_text_put_limit(t, s->memlock_hard);
+	dm_text_put(t, ", so the raise must come from whoever starts the process "
+		       "(service manager, container runtime, root with CAP_SYS_RESOURCE)");
+}
+
+static void put_cap_fix(struct dm_text *t)
+{
+	dm_text_put(t, "grant CAP_IPC_LOCK, which lifts the limit (setcap cap_ipc_lock=+ep PROGRAM; "
+		       "systemd: AmbientCapabilities=CAP_IPC_LOCK; docker: --cap-add=IPC_LOCK; "
+		       "Kubernetes: securityContext.capabilities.add: [\"IPC_LOCK\"], the only way "
+		       "there since Kubernetes cannot raise the memlock limit)");
+}
+
+static void put_numbers(struct dm_text *t, const struct duende_mlock_status *s)
+{
+	dm_text_put(t, "RLIMIT_MEMLOCK soft ");
+	dm_text_put_limit(t, s->memlock_soft);
+	dm_text_put(t, ", hard ");
+	dm_text_put_limit(t, s->memlock_hard);
+	dm_text_put(t, (s->flags & DUENDE_MLOCK_F_CAP_IPC_LOCK) ? ", CAP_IPC_LOCK held"
+								 : ", CAP_IPC_LOCK missing");
+	if (s->flags & DUENDE_MLOCK_F_USAGE_UNKNOWN) {
+		dm_text_put(t, ", mapped size unknown (/proc/self/status unreadable)");
+	} else {
+		dm_text_put(t, ", mapped ");
+		dm_text_put_bytes(t, s->mapped_bytes);
+		dm_text_put(t, ", locked ");
+		dm_text_put_bytes(t, s->locked_vm_bytes);
+	}
+}
+
+static void explain_eperm(struct dm_text *t, const struct duende_mlock_status *s)
+{
+	dm_text_put(t, "permission denied: the RLIMIT_MEMLOCK soft limit is ");
+	dm_text_put_limit(t, s->memlock_soft);
+	dm_text_put(t, " and the process lacks CAP_IPC_LOCK. Either fix works: ");
+	put_limit_fix(t, s->mapped_bytes);
+	put_hard_limit_note(t, s, s->mapped_bytes);
+	dm_text_put(t, "; or ");
+	put_cap_fix(t);
+	dm_text_put(t, ".");
+}
+
+static void explain_headroom(struct dm_text *t, const struct duende_mlock_status *s)
+{
+	if (s->flags & DUENDE_MLOCK_F_USAGE_UNKNOWN) {
+		dm_text_put(t, "refused: the headroom under RLIMIT_MEMLOCK cannot be checked because "
+			       "/proc/self/status is unreadable (mount /proc, or set min_headroom "
+			       "to 0). ");
+		put_numbers(t, s);
+		dm_text_put(t, ".");
+		return;
+	}
+	dm_text_put(t, "refused: after locking only ");
+	dm_text_put_bytes(t, s->headroom_bytes);
+	dm_text_put(t, " could still be locked under RLIMIT_MEMLOCK, less than the ");
+	dm_text_put_bytes(t, s->min_headroom);
+	dm_text_put(t, " asked for; later allocations would fail (malloc returns NULL, "
+		       "pthread_create fails with EAGAIN). ");
+	put_numbers(t, s);
+	dm_text_put(t, ". Fix: ");
+	put_limit_fix(t, s->mapped_bytes + s->min_headroom);
+	dm_text_put(t, "; or ");
+	put_cap_fix(t);
+	dm_text_put(t, ".");
+}
+
+static void explain_enomem(struct dm_text *t, const struct duende_mlock_status *s)
+{
+	bool limit_binds = !(s->flags & DUENDE_MLOCK_F_CAP_IPC_LOCK) &&
+			   s->memlock_soft != DUENDE_MLOCK_UNLIMITED &&
+			   !(s->flags & DUENDE_MLOCK_F_USAGE_UNKNOWN) &&
+			   s->mapped_bytes > s->memlock_soft;
+
+	if (limit_binds) {
+		dm_text_put(t, "resource limit: the process maps ");
+		dm_text_put_bytes(t, s->mapped_bytes);
+		dm_text_put(t, " (VmSize; the kernel counts every mapping, PROT_NONE reservations "
+			       "included) but RLIMIT_MEMLOCK allows ");
+		dm_text_put_bytes(t, s->memlock_soft);
+		dm_text_put(t, ". Fix: ");
+		put_limit_fix(t, s->mapped_bytes);
+		put_hard_limit_note(t, s, s->mapped_bytes);
+		dm_text_put(t, "; or ");
+		put_cap_fix(t);
+		dm_text_put(t, ".");
+		return;
+	}
+	dm_text_put(t, "out of memory: RLIMIT_MEMLOCK is not the cause (");
+	put_numbers(t, s);
+	dm_text_put(t, "); the kernel could not lock the pages: free memory, lower the daemon's "
+		       "footprint (lean mode), or check vm.max_map_count.");
+}
+
+static void explain_failure(struct dm_text *t, const struct duende_mlock_status *s)
+{
+	if (s->flags & DUENDE_MLOCK_F_BAD_CONFIG) {
+		dm_text_put(t, "invalid configuration: onfault needs current or future, the lean "
+			       "stack size must be at least 16 KiB and reserved fields must be zero; "
+			       "no system call was made.");
+		return;
+	}
+	if (s->flags & DUENDE_MLOCK_F_HEADROOM_SHORT) {
+		explain_headroom(t, s);
+		return;
+	}
+	switch (s->failure_errno) {
+	case EPERM:
+		explain_eperm(t, s);
+		return;
+	case ENOMEM:
+		explain_enomem(t, s);
+		return;
+	case EAGAIN:
+		dm_text_put(t, "would block: some pages could not be locked; retry, or free memory.");
+		return;
+	case EINVAL:
+		dm_text_put(t, "invalid argument: the kernel rejected the mlockall flags.");
+		return;
+	default:
+		dm_text_put(t, "mlockall failed with errno=");
+		dm_text_put_i64(t, s->failure_errno);
+		dm_text_put(t, ". ");
+		put_numbers(t, s);
+		dm_text_put(t, ".");
+	}
+}
+
+static void explain_locked(struct dm_text *t, const struct duende_mlock_status *s)
+{
+	uint32_t modes = s->flags & (DUENDE_MLOCK_F_CURRENT | DUENDE_MLOCK_F_FUTURE);
+
+	if (!modes) {
+		dm_text_put(t, "nothing to lock: current and future are both off (no system call).");
+		return;
+	}
+	dm_text_put(t, "locked ");
+	if (s->flags & DUENDE_MLOCK_F_USAGE_UNKNOWN)
+		dm_text_put(t, "(size unknown: /proc/self/status unreadable)");
+	else
+		dm_text_put_bytes(t, s->bytes_locked);
+	dm_text_put(t, modes == (DUENDE_MLOCK_F_CURRENT | DUENDE_MLOCK_F_FUTURE) ?
+			       ": current and future pages" :
+		       modes == DUENDE_MLOCK_F_CURRENT ? ": current pages only" :
+							   ": future pages only");
+	if (s->flags & DUENDE_MLOCK_F_ONFAULT)
+		dm_text_put(t, ", lock-on-fault");
+	if (s->flags & DUENDE_MLOCK_F_ONFAULT_UNAVAILABLE)
+		dm_text_put(t, ", onfault unavailable in this kernel so pages were populated");
+	if (s->flags & DUENDE_MLOCK_F_LEAN)
+		dm_text_put(t, ", lean");
+	dm_text_put(t, ". Headroom: ");
+	if (s->headroom_bytes == DUENDE_MLOCK_UNLIMITED) {
+		dm_text_put(t, (s->flags & DUENDE_MLOCK_F_CAP_IPC_LOCK)
+				       ? "unlimited (CAP_IPC_LOCK)."
+				       : "unlimited (RLIMIT_MEMLOCK unlimited).");
+		return;
+	}
+	dm_text_put_bytes(t, s->headroom_bytes);
+	dm_text_put(t, " more may be locked under RLIMIT_MEMLOCK ");
+	dm_text_put_limit(t, s->memlock_soft);
+	if (s->flags & DUENDE_MLOCK_F_FUTURE)
+		dm_text_put(t, "; mappings beyond it will fail (malloc returns NULL, "
+			       "pthread_create fails with EAGAIN)");
+	dm_text_put(t, ".");
+}
+
+DM_EXPORT int duende_mlock_explain(const struct duende_mlock_status *s, char *buf, size_t len)
+{
+	struct dm_text t;
+
+	if (!s)
+		return -EINVAL;
+	dm_text_init(&t, buf, len);
+	switch (s->state) {
+	case DUENDE_MLOCK_STATE_LOCKED:
+		explain_locked(&t, s);
+		break;
+	case DUENDE_MLOCK_STATE_FAILED:
+		explain_failure(&t, s);
+		break;
+	case DUENDE_MLOCK_STATE_UNSUPPORTED:
+		dm_text_put(&t, "unsupported platform: this system has no mlockall; nothing was "
+				"locked.");
+		break;
+	default:
+		return -EINVAL;
+	}
+	return dm_text_result(&t);
+}

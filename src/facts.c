@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
+#include "facts.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "duende-mlock.h"
+#include "platform.h"
+#include "procfs.h"
+#include "reader.h"
+
+#if DM_HAVE_PROCFS
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#elif DM_HAVE_MLOCKALL
+#include <sys/resource.h>
+#endif
+
+static int usage_line(void *ctx, const char *line, size_t len)
+{
+	struct dm_proc_status *st = ctx;
+	const uint32_t want = DM_ST_VMSIZE | DM_ST_VMLCK;
+
+	dm_status_parse_line(st, line, len);
+	return ((st->present | st->malformed) & want) == want;
+}
+
+int dm_read_self_usage(uint64_t *vm_size, uint64_t *vm_lck)
+{
+#if DM_HAVE_PROCFS
+	struct dm_proc_status st;
+	char buf[1024];
+	int rc;
+
+	dm_status_init(&st);
+	rc = dm_read_lines(AT_FDCWD, "/proc/self/status", buf, sizeof(buf), usage_line, &st);
+	if (rc < 0)
+		return rc;
+	if (!(st.present & DM_ST_VMSIZE) || !(st.present & DM_ST_VMLCK))
+		return -EPROTO;
+	*vm_size = st.vm_size;
+	*vm_lck = st.vm_lck;
+	return 0;
+#else
+	(void)vm_size;
+	(void)vm_lck;
+	return -ENOSYS;
+#endif
+}
+
+static bool has_cap_ipc_lock(void)
+{
+#if DM_HAVE_PROCFS
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+
+	memset(data, 0, sizeof(data));
+	if (syscall(SYS_capget, &hdr, data) != 0)
+		return false;
+	return data[CAP_IPC_LOCK / 32].effective & (1u << (CAP_IPC_LOCK % 32));
+#else
+	return false;
+#endif
+}
+
+static uint64_t rlim_bytes(rlim_t v)
+{
+	return v == RLIM_INFINITY ? DUENDE_MLOCK_UNLIMITED : (uint64_t)v;
+}
+
+void dm_gather_facts(struct dm_facts *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->memlock_soft = f->memlock_hard = DUENDE_MLOCK_UNLIMITED;
+#if DM_HAVE_MLOCKALL
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_MEMLOCK, &rl) == 0) {
+		f->memlock_soft = rlim_bytes(rl.rlim_cur);
+		f->memlock_hard = rlim_bytes(rl.rlim_max);
+	}
+#endif
+	f->cap_ipc_lock = has_cap_ipc_lock();
+	f->usage_known = dm_read_self_usage(&f->vm_size, &f->vm_lck) == 0;
+}
+
+uint64_t dm_headroom(const struct dm_facts *f, uint64_t counted)
+{
+	if (f->cap_ipc_lock || f->memlock_soft == DUENDE_MLOCK_UNLIMITED)
+		return DUENDE_MLOCK_UNLIMITED;
+	return f->memlock_soft > counted ? f->memlock_soft - counted : 0;
+}

@@ -1,0 +1,505 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
+#include "procfs.h"
+
+#include <errno.h>
+#include <string.h>
+
+static bool is_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+static void skip_blanks(const char *s, size_t len, size_t *pos)
+{
+	while (*pos < len && is_blank(s[*pos]))
+		(*pos)++;
+}
+
+int dm_for_each_line(const char *buf, size_t len, dm_line_fn fn, void *ctx)
+{
+	size_t start = 0;
+
+	while (start < len) {
+		const char *nl = memchr(buf + start, '\n', len - start);
+		size_t end = nl ? (size_t)(nl - buf) : len;
+		int rc = fn(ctx, buf + start, end - start);
+
+		if (rc)
+			return rc;
+		start = end + 1;
+	}
+	return 0;
+}
+
+bool dm_parse_u64(const char *s, size_t len, size_t *pos, uint64_t *out)
+{
+	uint64_t v = 0;
+	size_t i;
+
+	skip_blanks(s, len, pos);
+	i = *pos;
+	if (i >= len || s[i] < '0' || s[i] > '9')
+		return false;
+	for (; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
+		unsigned d = (unsigned)(s[i] - '0');
+
+		if (v > (UINT64_MAX - d) / 10)
+			return false;
+		v = v * 10 + d;
+	}
+	*pos = i;
+	*out = v;
+	return true;
+}
+
+static bool parse_hex64(const char *s, size_t len, size_t *pos, uint64_t *out)
+{
+	uint64_t v = 0;
+	size_t i, digits = 0;
+
+	skip_blanks(s, len, pos);
+	for (i = *pos; i < len; i++, digits++) {
+		char c = s[i];
+		unsigned d;
+
+		if (c >= '0' && c <= '9')
+			d = (unsigned)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			d = (unsigned)(c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F')
+			d = (unsigned)(c - 'A' + 10);
+		else
+			break;
+		if (v >> 60)
+			return false;
+		v = (v << 4) | d;
+	}
+	if (!digits)
+		return false;
+	*pos = i;
+	*out = v;
+	return true;
+}
+
+/* Only blanks may follow a value. */
+static bool rest_is_blank(const char *s, size_t len, size_t pos)
+{
+	skip_blanks(s, len, &pos);
+	return pos == len;
+}
+
+/* "   1234 kB" -> bytes */
+static bool parse_kb(const char *s, size_t len, size_t pos, uint64_t *bytes)
+{
+	uint64_t kb;
+
+	if (!dm_parse_u64(s, len, &pos, &kb))
+		return false;
+	skip_blanks(s, len, &pos);
+	if (len - pos < 2 || s[pos] != 'k' || s[pos + 1] != 'B')
+		return false;
+	if (!rest_is_blank(s, len, pos + 2))
+		return false;
+	if (kb > UINT64_MAX / 1024)
+		return false;
+	*bytes = kb * 1024;
+	return true;
+}
+
+/* If line starts with "key:", sets *pos past the colon. */
+static bool has_key(const char *line, size_t len, const char *key, size_t *pos)
+{
+	size_t klen = strlen(key);
+
+	if (len <= klen || memcmp(line, key, klen) != 0 || line[klen] != ':')
+		return false;
+	*pos = klen + 1;
+	return true;
+}
+
+/* ---------------- status ---------------- */
+
+void dm_status_init(struct dm_proc_status *st)
+{
+	memset(st, 0, sizeof(*st));
+}
+
+struct kb_field {
+	const char *key;
+	uint32_t bit;
+	size_t offset;
+};
+
+static const struct kb_field status_kb_fields[] = {
+	{ "VmSize", DM_ST_VMSIZE, offsetof(struct dm_proc_status, vm_size) },
+	{ "VmLck", DM_ST_VMLCK, offsetof(struct dm_proc_status, vm_lck) },
+	{ "VmPin", DM_ST_VMPIN, offsetof(struct dm_proc_status, vm_pin) },
+	{ "VmRSS", DM_ST_VMRSS, offsetof(struct dm_proc_status, vm_rss) },
+	{ "VmSwap", DM_ST_VMSWAP, offsetof(struct dm_proc_status, vm_swap) },
+};
+
+static void mark(struct dm_proc_status *st, uint32_t bit, bool ok)
+{
+	if (ok)
+		st->present |= bit;
+	else
+		st->malformed |= bit;
+}
+
+static bool seen(const struct dm_proc_status *st, uint32_t bit)
+{
+	return (st->present | st->malformed) & bit;
+}
+
+static void parse_name(struct dm_proc_status *st, const char *line, size_t len, size_t pos)
+{
+	size_t n;
+
+	skip_blanks(line, len, &pos);
+	n = len - pos;
+	if (n >= sizeof(st->name))
+		n = sizeof(st->name) - 1;
+	memcpy(st->name, line + pos, n);
+	st->name[n] = '\0';
+	mark(st, DM_ST_NAME, n > 0);
+}
+
+int dm_status_parse_line(void *ctx, const char *line, size_t len)
+{
+	struct dm_proc_status *st = ctx;
+	size_t pos;
+	uint64_t v;
+
+	for (size_t i = 0; i < sizeof(status_kb_fields) / sizeof(status_kb_fields[0]); i++) {
+		const struct kb_field *f = &status_kb_fields[i];
+
+		if (!has_key(line, len, f->key, &pos))
+			continue;
+		if (seen(st, f->bit))
+			return 0;
+		bool ok = parse_kb(line, len, pos, &v);
+		if (ok)
+			memcpy((char *)st + f->offset, &v, sizeof(v));
+		mark(st, f->bit, ok);
+		return 0;
+	}
+	if (has_key(line, len, "Name", &pos)) {
+		if (!seen(st, DM_ST_NAME))
+			parse_name(st, line, len, pos);
+	} else if (has_key(line, len, "State", &pos)) {
+		if (!seen(st, DM_ST_STATE)) {
+			skip_blanks(line, len, &pos);
+			bool ok = pos < len && line[pos] >= 'A' && line[pos] <= 'Z';
+			if (ok)
+				st->state = line[pos];
+			mark(st, DM_ST_STATE, ok);
+		}
+	} else if (has_key(line, len, "Uid", &pos)) {
+		if (!seen(st, DM_ST_UID)) {
+			bool ok = dm_parse_u64(line, len, &pos, &v) && v <= UINT32_MAX;
+			if (ok)
+				st->uid = (uint32_t)v;
+			mark(st, DM_ST_UID, ok);
+		}
+	} else if (has_key(line, len, "CapEff", &pos)) {
+		if (!seen(st, DM_ST_CAPEFF))
+			mark(st, DM_ST_CAPEFF,
+			     parse_hex64(line, len, &pos, &st->cap_eff) &&
+				     rest_is_blank(line, len, pos));
+	} else if (has_key(line, len, "CapBnd", &pos)) {
+		if (!seen(st, DM_ST_CAPBND))
+			mark(st, DM_ST_CAPBND,
+			     parse_hex64(line, len, &pos, &st->cap_bnd) &&
+				     rest_is_blank(line, len, pos));
+	}
+	return 0;
+}
+
+void dm_status_parse(struct dm_proc_status *st, const char *buf, size_t len)
+{
+	dm_for_each_line(buf, len, dm_status_parse_line, st);
+}
+
+/* ---------------- limits ---------------- */
+
+void dm_limits_init(struct dm_limits *lim)
+{
+	memset(lim, 0, sizeof(*lim));
+}
+
+static bool parse_limit_value(const char *s, size_t len, size_t *pos, uint64_t *out)
+{
+	static const char unlimited[] = "unlimited";
+	size_t n = sizeof(unlimited) - 1;
+
+	skip_blanks(s, len, pos);
+	if (len - *pos >= n && memcmp(s + *pos, unlimited, n) == 0) {
+		*pos += n;
+		*out = UINT64_MAX;
+		return true;
+	}
+	return dm_parse_u64(s, len, pos, out);
+}
+
+int dm_limits_parse_line(void *ctx, const char *line, size_t len)
+{
+	static const char key[] = "Max locked memory";
+	struct dm_limits *lim = ctx;
+	size_t pos = sizeof(key) - 1;
+	uint64_t soft, hard;
+
+	if (len < pos || memcmp(line, key, pos) != 0 || lim->found || lim->malformed)
+		return 0;
+	if (parse_limit_value(line, len, &pos, &soft) &&
+	    parse_limit_value(line, len, &pos, &hard)) {
+		lim->found = true;
+		lim->memlock_soft = soft;
+		lim->memlock_hard = hard;
+	} else {
+		lim->malformed = true;
+	}
+	return 0;
+}
+
+void dm_limits_parse(struct dm_limits *lim, const char *buf, size_t len)
+{
+	dm_for_each_line(buf, len, dm_limits_parse_line, lim);
+}
+
+/* ---------------- smaps ---------------- */
+
+void dm_smaps_init(struct dm_smaps *sm)
+{
+	memset(sm, 0, sizeof(*sm));
+}
+
+static uint64_t add_sat(uint64_t a, uint64_t b)
+{
+	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+static void account_mapping(struct dm_smaps *sm)
+{
+	if (!sm->in_mapping)
+		return;
+	sm->mappings++;
+	sm->size = add_sat(sm->size, sm->cur_size);
+	sm->rss = add_sat(sm->rss, sm->cur_rss);
+	sm->swap = add_sat(sm->swap, sm->cur_swap);
+	if (sm->flag_lo) {
+		sm->locked_mappings++;
+		if (sm->flag_lf)
+			sm->lockonfault_mappings++;
+		sm->locked_size = add_sat(sm->locked_size, sm->cur_size);
+		sm->locked_rss = add_sat(sm->locked_rss, sm->cur_rss);
+		sm->locked_swap = add_sat(sm->locked_swap, sm->cur_swap);
+	} else if (sm->inaccessible) {
+		sm->unlocked_inaccessible++;
+		sm->inaccessible_size = add_sat(sm->inaccessible_size, sm->cur_size);
+	} else if (sm->flag_special) {
+		sm->unlocked_special++;
+	} else {
+		sm->unlocked_other++;
+		sm->unlocked_other_size = add_sat(sm->unlocked_other_size, sm->cur_size);
+		sm->unlocked_other_rss = add_sat(sm->unlocked_other_rss, sm->cur_rss);
+	}
+	sm->in_mapping = false;
+}
+
+/* "start-end perms ..." with lowercase hex addresses. */
+static bool parse_mapping_header(struct dm_smaps *sm, const char *line, size_t len)
+{
+	size_t pos = 0;
+	uint64_t start, end;
+
+	if (!parse_hex64(line, len, &pos, &start) || pos >= len || line[pos] != '-')
+		return false;
+	pos++;
+	if (!parse_hex64(line, len, &pos, &end) || pos >= len || line[pos] != ' ')
+		return false;
+	pos++;
+	if (end < start || len - pos < 4)
+		return false;
+	account_mapping(sm);
+	sm->in_mapping = true;
+	sm->has_flags = false;
+	sm->flag_lo = sm->flag_lf = sm->flag_special = false;
+	sm->inaccessible = line[pos] == '-' && line[pos + 1] == '-' && line[pos + 2] == '-';
+	sm->cur_size = end - start;
+	sm->cur_rss = sm->cur_swap = 0;
+	return true;
+}
+
+static void parse_vmflags(struct dm_smaps *sm, const char *line, size_t len, size_t pos)
+{
+	sm->has_flags = true;
+	while (pos < len) {
+		skip_blanks(line, len, &pos);
+		size_t start = pos;
+		while (pos < len && !is_blank(line[pos]))
+			pos++;
+		if (pos - start != 2)
+			continue;
+		const char *f = line + start;
+		if (f[0] == 'l' && f[1] == 'o')
+			sm->flag_lo = true;
+		else if (f[0] == 'l' && f[1] == 'f')
+			sm->flag_lf = true;
+		else if ((f[0] == 'i' && f[1] == 'o') || (f[0] == 'p' && f[1] == 'f') ||
+			 (f[0] == 'd' && f[1] == 'e') || (f[0] == 'm' && f[1] == 'm'))
+			sm->flag_special = true;
+	}
+}
+
+int dm_smaps_parse_line(void *ctx, const char *line, size_t len)
+{
+	struct dm_smaps *sm = ctx;
+	size_t pos;
+	uint64_t v;
+
+	if (len && ((line[0] >= '0' && line[0] <= '9') || (line[0] >= 'a' && line[0] <= 'f')) &&
+	    parse_mapping_header(sm, line, len))
+		return 0;
+	if (!sm->in_mapping) {
+		if (len)
+			sm->malformed_lines++;
+		return 0;
+	}
+	if (has_key(line, len, "Rss", &pos)) {
+		if (parse_kb(line, len, pos, &v))
+			sm->cur_rss = v;
+		else
+			sm->malformed_lines++;
+	} else if (has_key(line, len, "Swap", &pos)) {
+		if (parse_kb(line, len, pos, &v))
+			sm->cur_swap = v;
+		else
+			sm->malformed_lines++;
+	} else if (has_key(line, len, "VmFlags", &pos)) {
+		parse_vmflags(sm, line, len, pos);
+	}
+	return 0;
+}
+
+void dm_smaps_finish(struct dm_smaps *sm)
+{
+	account_mapping(sm);
+}
+
+void dm_smaps_parse(struct dm_smaps *sm, const char *buf, size_t len)
+{
+	dm_for_each_line(buf, len, dm_smaps_parse_line, sm);
+	dm_smaps_finish(sm);
+}
+
+/* ---------------- swaps ---------------- */
+
+static bool take_token(const char *s, size_t len, size_t *pos, char *out, size_t cap)
+{
+	size_t start;
+
+	skip_blanks(s, len, pos);
+	start = *pos;
+	while (*pos < len && !is_blank(s[*pos]))
+		(*pos)++;
+	if (*pos == start || *pos - start >= cap)
+		return false;
+	memcpy(out, s + start, *pos - start);
+	out[*pos - start] = '\0';
+	return true;
+}
+
+static bool parse_i64(const char *s, size_t len, size_t *pos, int64_t *out)
+{
+	bool neg = false;
+	uint64_t v;
+
+	skip_blanks(s, len, pos);
+	if (*pos < len && s[*pos] == '-') {
+		neg = true;
+		(*pos)++;
+	}
+	if (!dm_parse_u64(s, len, pos, &v) || v > (uint64_t)INT64_MAX)
+		return false;
+	*out = neg ? -(int64_t)v : (int64_t)v;
+	return true;
+}
+
+int dm_swaps_parse_line(const char *line, size_t len, struct dm_swap_entry *out)
+{
+	static const char header[] = "Filename";
+	size_t pos = 0;
+	uint64_t size_kb, used_kb;
+
+	if (len >= sizeof(header) - 1 && memcmp(line, header, sizeof(header) - 1) == 0)
+		return 1;
+	if (!take_token(line, len, &pos, out->path, sizeof(out->path)) ||
+	    !take_token(line, len, &pos, out->type, sizeof(out->type)) ||
+	    !dm_parse_u64(line, len, &pos, &size_kb) ||
+	    !dm_parse_u64(line, len, &pos, &used_kb) ||
+	    !parse_i64(line, len, &pos, &out->priority) || !rest_is_blank(line, len, pos))
+		return -EINVAL;
+	if (size_kb > UINT64_MAX / 1024 || used_kb > UINT64_MAX / 1024)
+		return -EINVAL;
+	out->size = size_kb * 1024;
+	out->used = used_kb * 1024;
+	return 0;
+}
+
+/* ---------------- cgroup ---------------- */
+
+static bool list_has(const char *list, size_t len, const char *word)
+{
+	size_t wlen = strlen(word), pos = 0;
+
+	while (pos <= len) {
+		const char *comma = memchr(list + pos, ',', len - pos);
+		size_t end = comma ? (size_t)(comma - list) : len;
+
+		if (end - pos == wlen && memcmp(list + pos, word, wlen) == 0)
+			return true;
+		pos = end + 1;
+	}
+	return false;
+}
+
+int dm_cgroup_parse_line(const char *line, size_t len, struct dm_cgroup_entry *out)
+{
+	size_t pos = 0;
+	const char *c1, *c2;
+	size_t plen;
+
+	if (!dm_parse_u64(line, len, &pos, &out->hierarchy) || pos >= len || line[pos] != ':')
+		return -EINVAL;
+	c1 = line + pos;
+	c2 = memchr(c1 + 1, ':', len - pos - 1);
+	if (!c2)
+		return -EINVAL;
+	out->v2 = out->hierarchy == 0 && c2 == c1 + 1;
+	out->has_memory = list_has(c1 + 1, (size_t)(c2 - c1 - 1), "memory");
+	plen = len - (size_t)(c2 + 1 - line);
+	if (plen == 0 || c2[1] != '/' || plen >= sizeof(out->path))
+		return -EINVAL;
+	memcpy(out->path, c2 + 1, plen);
+	out->path[plen] = '\0';
+	return 0;
+}
+
+int dm_parse_cgroup_limit(const char *buf, size_t len, uint64_t *out)
+{
+	size_t pos = 0;
+	uint64_t v;
+
+	while (len && (buf[len - 1] == '\n' || is_blank(buf[len - 1])))
+		len--;
+	if (len == 3 && memcmp(buf, "max", 3) == 0) {
+		*out = UINT64_MAX;
+		return 0;
+	}
+	if (!dm_parse_u64(buf, len, &pos, &v) || pos != len)
+		return -EINVAL;
+	/* v1 prints PAGE_COUNTER_MAX * PAGE_SIZE, just under LONG_MAX, for
+	 * "no limit"; nothing real is that large. */
+	*out = v >= (UINT64_C(1) << 62) ? UINT64_MAX : v;
+	return 0;
+}

@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
+#include "reader.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "text.h"
+
+static int open_retry(int dirfd, const char *path)
+{
+	int fd;
+
+	do
+		fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	while (fd < 0 && errno == EINTR);
+	return fd < 0 ? -errno : fd;
+}
+
+static ssize_t read_retry(int fd, char *buf, size_t len)
+{
+	ssize_t n;
+
+	do
+		n = read(fd, buf, len);
+	while (n < 0 && errno == EINTR);
+	return n < 0 ? -errno : n;
+}
+
+/* Passes the complete lines in buf[0..*fill) to fn and moves the partial
+ * tail to the front. */
+static int feed_lines(char *buf, size_t *fill, bool *skipping, dm_line_fn fn, void *ctx)
+{
+	size_t start = 0;
+
+	for (;;) {
+		char *nl = memchr(buf + start, '\n', *fill - start);
+		if (!nl)
+			break;
+		size_t end = (size_t)(nl - buf);
+		if (!*skipping) {
+			int rc = fn(ctx, buf + start, end - start);
+			if (rc)
+				return rc;
+		}
+		*skipping = false;
+		start = end + 1;
+	}
+	memmove(buf, buf + start, *fill - start);
+	*fill -= start;
+	return 0;
+}
+
+int dm_read_lines(int dirfd, const char *path, char *buf, size_t cap,
+		  dm_line_fn fn, void *ctx)
+{
+	size_t fill = 0;
+	bool skipping = false;
+	int rc = 0;
+	int fd;
+
+	if (cap < 2)
+		return -EINVAL;
+	fd = open_retry(dirfd, path);
+	if (fd < 0)
+		return fd;
+	for (;;) {
+		ssize_t n = read_retry(fd, buf + fill, cap - fill);
+		if (n < 0) {
+			rc = (int)n;
+			break;
+		}
+		if (n == 0) {
+			if (fill && !skipping)
+				(void)fn(ctx, buf, fill);
+			break;
+		}
+		fill += (size_t)n;
+		rc = feed_lines(buf, &fill, &skipping, fn, ctx);
+		if (rc) {
+			rc = 0; /* the parser has what it wanted */
+			break;
+		}
+		if (fill == cap) { /* one line longer than the buffer */
+			fill = 0;
+			skipping = true;
+		}
+	}
+	close(fd);
+	return rc;
+}
+
+int dm_read_small(int dirfd, const char *path, char *buf, size_t cap, size_t *len)
+{
+	size_t fill = 0;
+	int rc = 0;
+	int fd;
+
+	if (cap < 1)
+		return -EINVAL;
+	fd = open_retry(dirfd, path);
+	if (fd < 0)
+		return fd;
+	for (;;) {
+		if (fill == cap - 1) {
+			char probe;
+			ssize_t n = read_retry(fd, &probe, 1);
+			rc = n < 0 ? (int)n : n > 0 ? -EFBIG : 0;
+			break;
+		}
+		ssize_t n = read_retry(fd, buf + fill, cap - 1 - fill);
+		if (n <= 0) {
+			rc = (int)n;
+			break;
+		}
+		fill += (size_t)n;
+	}
+	close(fd);
+	buf[fill] = '\0';
+	*len = fill;
+	return rc;
+}
+
+void dm_proc_path(char *out, size_t cap, int pid, const char *file)
+{
+	struct dm_text t;
+
+	dm_text_init(&t, out, cap);
+	if (pid > 0) {
+		dm_text_put(&t, "/proc/");
+		dm_text_put_u64(&t, (uint64_t)pid);
+		dm_text_put(&t, "/");
+	} else {
+		dm_text_put(&t, "/proc/self/");
+	}
+	dm_text_put(&t, file);
+}

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
+/* Independent readings of /proc for the tests, with stdio, so that the
+ * library is checked against something it did not compute. */
+#ifndef DM_TEST_PROC_UTIL_H
+#define DM_TEST_PROC_UTIL_H
+
+#include <stdio.h>
+#include <string.h>
+
+/* A "Key:   N kB" field of /proc/self/status in bytes, -1 if absent. */
+static inline long long t_status_kb(const char *key)
+{
+	char line[256];
+	long long v = -1;
+	size_t klen = strlen(key);
+	FILE *f = fopen("/proc/self/status", "re");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (strncmp(line, key, klen) == 0 && line[klen] == ':') {
+			v = strtoll(line + klen + 1, NULL, 10) * 1024;
+			break;
+		}
+	fclose(f);
+	return v;
+}
+
+/* The VmFlags of the mapping that contains addr, or "" */
+static inline void t_vmflags_of(const void *addr, char *out, size_t cap)
+{
+	char line[512];
+	unsigned long lo, hi, a = (unsigned long)addr;
+	int inside = 0;
+	FILE *f = fopen("/proc/self/smaps", "re");
+
+	out[0] = '\0';
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 && strchr(line, '-') < strchr(line, ' '))
+			inside = a >= lo && a < hi;
+		else if (inside && strncmp(line, "VmFlags:", 8) == 0) {
+			size_t n = strnlen(line + 8, cap - 1);
+			memcpy(out, line + 8, n);
+			out[n] = '\0';
+			break;
+		}
+	}
+	fclose(f);
+}
+
+static inline int t_has_flag(const char *flags, const char *flag)
+{
+	size_t n = strlen(flag);
+
+	for (const char *p = flags; *p;) {
+		while (*p == ' ' || *p == '\n')
+			p++;
+		const char *start = p;
+		while (*p && *p != ' ' && *p != '\n')
+			p++;
+		if ((size_t)(p - start) == n && strncmp(start, flag, n) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+#endif

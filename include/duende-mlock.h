@@ -225,6 +225,145 @@ bool duende_mlock_is_resource_limit(int err);
 int duende_mlock_explain(const struct duende_mlock_status *status, char *buf,
 			 size_t len);
 
+
+/* ------------------------------------------------------------------ */
+/* Hardening: what a swap-serving daemon calls once at start          */
+/* ------------------------------------------------------------------ */
+
+/* The steps of duende_mlock_harden(), in the order they run. */
+enum duende_mlock_step {
+	DUENDE_MLOCK_STEP_RAISE_MEMLOCK = 0, /* soft RLIMIT_MEMLOCK -> hard */
+	DUENDE_MLOCK_STEP_IO_FLUSHER,        /* prctl(PR_SET_IO_FLUSHER) */
+	DUENDE_MLOCK_STEP_OOM_SCORE_ADJ,     /* /proc/self/oom_score_adj */
+	DUENDE_MLOCK_STEP_MALLOC,            /* keep freed memory in the heap */
+	DUENDE_MLOCK_STEP_LOCK,              /* duende_mlock_lock_with_config */
+	DUENDE_MLOCK_STEP_PREFAULT_STACK,    /* touch the stack it will use */
+	DUENDE_MLOCK_STEP_COUNT
+};
+
+struct duende_mlock_harden_config {
+	/* Raise the soft RLIMIT_MEMLOCK to the hard limit before locking
+	 * (only where CAP_IPC_LOCK is missing; no privilege needed). */
+	bool raise_memlock;
+	/* PR_SET_IO_FLUSHER (Linux 5.6+, needs CAP_SYS_RESOURCE): the
+	 * daemon's allocations never wait on I/O, so reclaim cannot wait on
+	 * writeback to the daemon's own device. Inherited across fork and
+	 * execve. */
+	bool io_flusher;
+	/* Write oom_score_adj (-1000..1000): a killed swap daemon takes
+	 * every page swapped to it with it. Inherited across fork/execve. */
+	bool set_oom_score_adj;
+	int oom_score_adj;
+	/* glibc: freed memory stays in the heap (no trim, no per-allocation
+	 * mmap) so it is not faulted in again on the I/O path. */
+	bool malloc_keep;
+	/* Lock as lock_config says. */
+	bool lock;
+	struct duende_mlock_config lock_config;
+	/* Touch this many bytes of the calling thread's stack after locking,
+	 * so that deep calls on the I/O path do not fault. 0: skip. */
+	size_t prefault_stack;
+	uint64_t reserved[4];
+};
+
+/* Raise memlock, IO_FLUSHER, oom_score_adj -900, keep malloc memory,
+ * lock current and future pages (required), prefault 256 KiB of stack. */
+#define DUENDE_MLOCK_HARDEN_CONFIG_INIT                                     \
+	{ .raise_memlock = true, .io_flusher = true, .set_oom_score_adj = true, \
+	  .oom_score_adj = -900, .malloc_keep = true, .lock = true,          \
+	  .lock_config = DUENDE_MLOCK_CONFIG_INIT,                            \
+	  .prefault_stack = 256 * 1024, .reserved = { 0, 0, 0, 0 } }
+
+struct duende_mlock_step_result {
+	bool requested; /* the config asked for this step */
+	int rc;         /* 0 done, or a negative errno */
+	/* What the step left in place: the soft limit after raising
+	 * (DUENDE_MLOCK_UNLIMITED for infinity), the oom_score_adj, the
+	 * prefaulted bytes; 0 otherwise. */
+	uint64_t value;
+};
+
+struct duende_mlock_harden_result {
+	struct duende_mlock_step_result steps[DUENDE_MLOCK_STEP_COUNT];
+	struct duende_mlock_status lock_status; /* filled when the lock ran */
+	uint64_t reserved[4];
+};
+
+/* Runs each requested step and records each outcome separately; a failed
+ * step does not stop the others. Returns 0 when every requested step
+ * succeeded (the lock step counts as succeeded in best-effort mode, see
+ * lock_status), else the rc of the first failed step. -EINVAL for a NULL
+ * or invalid config (then no step runs). Nothing is printed. */
+DUENDE_MLOCK_WUR int
+duende_mlock_harden(const struct duende_mlock_harden_config *config,
+		    struct duende_mlock_harden_result *result);
+
+/* The steps on their own; each returns 0 or a negative errno. */
+/* Raises the soft RLIMIT_MEMLOCK to the hard limit; *soft_after (may be
+ * NULL) receives the soft limit in force afterwards. */
+DUENDE_MLOCK_WUR int duende_mlock_raise_memlock(uint64_t *soft_after);
+/* -EPERM without CAP_SYS_RESOURCE, -EINVAL before Linux 5.6. */
+DUENDE_MLOCK_WUR int duende_mlock_set_io_flusher(void);
+/* -EINVAL outside -1000..1000; -EACCES when lowering needs
+ * CAP_SYS_RESOURCE. */
+DUENDE_MLOCK_WUR int duende_mlock_set_oom_score_adj(int adj);
+/* -ENOTSUP where the libc has no such settings (musl: its allocator
+ * already returns little to the kernel, see the man page). */
+DUENDE_MLOCK_WUR int duende_mlock_malloc_keep(void);
+/* Touches bytes of the calling thread's stack below the caller. */
+DUENDE_MLOCK_WUR int duende_mlock_prefault_stack(size_t bytes);
+
+/* "raise-memlock", "io-flusher", ... ; "unknown" out of range. */
+const char *duende_mlock_step_name(enum duende_mlock_step step);
+/* One line on a step's outcome with the remedy, e.g. for IO_FLUSHER and
+ * -EPERM: that CAP_SYS_RESOURCE is missing and how to grant it.
+ * snprintf semantics. */
+int duende_mlock_step_explain(enum duende_mlock_step step,
+			      const struct duende_mlock_step_result *res,
+			      char *buf, size_t len);
+
+/* ------------------------------------------------------------------ */
+/* Lock report of a process                                           */
+/* ------------------------------------------------------------------ */
+
+/* Which sources a report could read. */
+#define DUENDE_MLOCK_R_STATUS (1u << 0) /* /proc/PID/status */
+#define DUENDE_MLOCK_R_SMAPS (1u << 1)  /* /proc/PID/smaps (ptrace access) */
+#define DUENDE_MLOCK_R_LIMITS (1u << 2) /* /proc/PID/limits */
+
+struct duende_mlock_report {
+	pid_t pid;
+	uint32_t known;  /* DUENDE_MLOCK_R_* read; other fields are 0 */
+	int smaps_error; /* negative errno when smaps could not be read */
+	char name[64];
+	char state;      /* R, S, D, ... */
+	uint32_t uid;
+	bool cap_ipc_lock;
+	/* status: bytes */
+	uint64_t vm_size, vm_rss, vm_swap, vm_lck;
+	/* smaps: resident bytes that sit in locked mappings (VmLck counts
+	 * whole locked mappings, so under lock-on-fault it overstates what
+	 * is pinned; this does not), and what is left out and why. */
+	uint64_t locked_resident, locked_swapped, locked_size;
+	uint64_t unlocked_resident, unlocked_size;
+	uint64_t inaccessible_size;
+	uint32_t mappings, locked_mappings, lockonfault_mappings;
+	uint32_t unlocked_inaccessible; /* PROT_NONE: not lockable */
+	uint32_t unlocked_special;      /* vdso, vvar, I/O maps: never locked */
+	uint32_t unlocked_other;        /* accessible but not locked */
+	/* limits */
+	uint64_t memlock_soft, memlock_hard; /* DUENDE_MLOCK_UNLIMITED */
+	uint64_t headroom; /* DUENDE_MLOCK_UNLIMITED with CAP_IPC_LOCK */
+	uint64_t reserved[8];
+};
+
+/* Reads /proc/PID (0: this process) into *report: -ESRCH when there is no
+ * such process or it exited during the read, -EACCES when even its
+ * status is not readable. A readable status with an unreadable smaps
+ * (another user's process) returns 0 with DUENDE_MLOCK_R_SMAPS unset and
+ * smaps_error set. No malloc. */
+DUENDE_MLOCK_WUR int duende_mlock_report_pid(pid_t pid, struct duende_mlock_report *report);
+
 #ifdef __cplusplus
 }
 #endif

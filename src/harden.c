@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
+/* Hardening beyond mlockall: each step on its own, and the one call that
+ * runs the steps a daemon asks for and records each outcome. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "duende-mlock.h"
+#include "platform.h"
+#include "reader.h"
+#include "text.h"
+
+#if DM_HAVE_PROCFS
+#include <sys/prctl.h>
+#endif
+#if HAVE_M_ARENA_MAX
+#include <malloc.h>
+#endif
+#if HAVE_PTHREAD_GETATTR_NP
+#include <pthread.h>
+#endif
+
+/* Part of the kernel ABI since Linux 5.6; older headers lack the name. */
+#ifndef PR_SET_IO_FLUSHER
+#define PR_SET_IO_FLUSHER 57
+#endif
+
+#define STACK_MARGIN ((size_t)64 * 1024)
+
+DM_EXPORT int duende_mlock_raise_memlock(uint64_t *soft_after)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_MEMLOCK, &rl) != 0)
+		return -errno;
+	if (rl.rlim_cur != rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_MEMLOCK, &rl) != 0)
+			return -errno;
+	}
+	if (soft_after)
+		*soft_after = rl.rlim_cur == RLIM_INFINITY ? DUENDE_MLOCK_UNLIMITED
+							   : (uint64_t)rl.rlim_cur;
+	return 0;
+}
+
+DM_EXPORT int duende_mlock_set_io_flusher(void)
+{
+#if DM_HAVE_PROCFS
+	return prctl(PR_SET_IO_FLUSHER, 1, 0, 0, 0) == 0 ? 0 : -errno;
+#else
+	return -ENOSYS;
+#endif
+}
+
+DM_EXPORT int duende_mlock_set_oom_score_adj(int adj)
+{
+	struct dm_text t;
+	char num[16];
+	ssize_t n;
+	int fd, rc = 0;
+
+	if (adj < -1000 || adj > 1000)
+		return -EINVAL;
+	dm_text_init(&t, num, sizeof(num));
+	dm_text_put_i64(&t, adj);
+	fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	do
+		n = write(fd, num, t.len);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		rc = -errno;
+	else if ((size_t)n != t.len)
+		rc = -EIO;
+	close(fd);
+	return rc;
+}
+
+DM_EXPORT int duende_mlock_malloc_keep(void)
+{
+#if HAVE_M_ARENA_MAX
+	/* -1 disables trimming the heap top; 0 mmaps keeps large blocks in
+	 * the heap, where free() leaves them instead of unmapping. */
+	if (mallopt(M_TRIM_THRESHOLD, -1) != 1 || mallopt(M_MMAP_MAX, 0) != 1)
+		return -EINVAL;
+	return 0;
+#else
+	return -ENOTSUP;
+#endif
+}
+
+/* Room left on the calling thread's stack below here, or SIZE_MAX when
+ * the libc cannot say. */
+static size_t stack_room(void)
+{
+#if HAVE_PTHREAD_GETATTR_NP
+	pthread_attr_t attr;
+	void *lo;
+	size_t size;
+	char here;
+
+	if (pthread_getattr_np(pthread_self(), &attr) != 0)
+		return SIZE_MAX;
+	int rc = pthread_attr_getstack(&attr, &lo, &size);
+	pthread_attr_destroy(&attr);
+	if (rc != 0 || (uintptr_t)&here < (uintptr_t)lo)
+		return SIZE_MAX;
+	return (size_t)((uintptr_t)&here - (uintptr_t)lo);
+#else
+	return SIZE_MAX;
+#endif
+}
+
+static __attribute__((noinline)) void touch_stack(size_t bytes)
+{
+	char area[bytes];
+	volatile char *p = area;
+	long page = sysconf(_SC_PAGESIZE);
+
+	for (size_t i = 0; i < bytes; i += (size_t)(page > 0 ? page : 4096))
+		p[i] = 0;
+	p[bytes - 1] = 0;
+}
+
+DM_EXPORT int duende_mlock_prefault_stack(size_t bytes)
+{
+	size_t room = stack_room();
+
+	if (bytes == 0)
+		return 0;
+	if (room != SIZE_MAX && (room < STACK_MARGIN || bytes > room - STACK_MARGIN))
+		return -ERANGE;
+	touch_stack(bytes);
+	return 0;
+}
+
+static bool harden_config_is_valid(const struct duende_mlock_harden_config *cfg)
+{
+	for (size_t i = 0; i < sizeof(cfg->reserved) / sizeof(cfg->reserved[0]); i++)
+		if (cfg->reserved[i])
+			return false;
+	return !cfg->set_oom_score_adj || (cfg->oom_score_adj >= -1000 && cfg->oom_score_adj <= 1000);
+}
+
+static void record(struct duende_mlock_harden_result *res, enum duende_mlock_step step, int rc,
+		   uint64_t value, int *first_rc)
+{
+	res->steps[step].requested = true;
+	res->steps[step].rc = rc;
+	res->steps[step].value = rc ? 0 : value;
+	if (rc && !*first_rc)
+		*first_rc = rc;
+}
+
+DM_EXPORT int duende_mlock_harden(const struct duende_mlock_harden_config *cfg,
+				  struct duende_mlock_harden_result *res)
+{
+	int first = 0;
+	uint64_t soft = 0;
+
+	if (!cfg || !res || !harden_config_is_valid(cfg))
+		return -EINVAL;
+	memset(res, 0, sizeof(*res));
+	if (cfg->raise_memlock) {
+		int rc = duende_mlock_raise_memlock(&soft);
+		record(res, DUENDE_MLOCK_STEP_RAISE_MEMLOCK, rc, soft, &first);
+	}
+	if (cfg->io_flusher)
+		record(res, DUENDE_MLOCK_STEP_IO_FLUSHER, duende_mlock_set_io_flusher(), 1, &first);
+	if (cfg->set_oom_score_adj)
+		record(res, DUENDE_MLOCK_STEP_OOM_SCORE_ADJ,
+		       duende_mlock_set_oom_score_adj(cfg->oom_score_adj),
+		       (uint64_t)(int64_t)cfg->oom_score_adj, &first);
+	if (cfg->malloc_keep)
+		record(res, DUENDE_MLOCK_STEP_MALLOC, duende_mlock_malloc_keep(), 1, &first);
+	if (cfg->lock) {
+		int rc = duende_mlock_lock_with_config(&cfg->lock_config, &res->lock_status);
+		record(res, DUENDE_MLOCK_STEP_LOCK, rc, res->lock_status.bytes_locked, &first);
+	}
+	if (cfg->prefault_stack)
+		record(res, DUENDE_MLOCK_STEP_PREFAULT_STACK,
+		       duende_mlock_prefault_stack(cfg->prefault_stack), cfg->prefault_stack, &first);
+	return first;
+}

@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
+/* Names and explanations of the hardening steps' outcomes. */
+#include <errno.h>
+
+#include "duende-mlock.h"
+#include "platform.h"
+#include "text.h"
+
+static const char *const step_names[DUENDE_MLOCK_STEP_COUNT] = {
+	[DUENDE_MLOCK_STEP_RAISE_MEMLOCK] = "raise-memlock",
+	[DUENDE_MLOCK_STEP_IO_FLUSHER] = "io-flusher",
+	[DUENDE_MLOCK_STEP_OOM_SCORE_ADJ] = "oom-score-adj",
+	[DUENDE_MLOCK_STEP_MALLOC] = "malloc-keep",
+	[DUENDE_MLOCK_STEP_LOCK] = "lock",
+	[DUENDE_MLOCK_STEP_PREFAULT_STACK] = "prefault-stack",
+};
+
+DM_EXPORT const char *duende_mlock_step_name(enum duende_mlock_step step)
+{
+	if ((unsigned)step >= DUENDE_MLOCK_STEP_COUNT)
+		return "unknown";
+	return step_names[step];
+}
+
+static void put_errno(struct dm_text *t, int rc)
+{
+	switch (-rc) {
+	case EPERM: dm_text_put(t, "EPERM"); break;
+	case EACCES: dm_text_put(t, "EACCES"); break;
+	case EINVAL: dm_text_put(t, "EINVAL"); break;
+	case ENOMEM: dm_text_put(t, "ENOMEM"); break;
+	case ENOTSUP: dm_text_put(t, "ENOTSUP"); break;
+	case ERANGE: dm_text_put(t, "ERANGE"); break;
+	case ENOSYS: dm_text_put(t, "ENOSYS"); break;
+	default:
+		dm_text_put(t, "errno ");
+		dm_text_put_i64(t, -rc);
+	}
+}
+
+static void explain_raise(struct dm_text *t, const struct duende_mlock_step_result *r)
+{
+	if (r->rc) {
+		dm_text_put(t, "could not raise the soft RLIMIT_MEMLOCK");
+		return;
+	}
+	dm_text_put(t, "soft RLIMIT_MEMLOCK is now ");
+	dm_text_put_limit(t, r->value);
+	if (r->value != DUENDE_MLOCK_UNLIMITED)
+		dm_text_put(t, ", the hard limit; beyond it only whoever starts the process can "
+			       "raise it (systemd LimitMEMLOCK=, docker --ulimit memlock=, "
+			       "prlimit as root with CAP_SYS_RESOURCE) or CAP_IPC_LOCK lifts it");
+}
+
+static void explain_io_flusher(struct dm_text *t, const struct duende_mlock_step_result *r)
+{
+	if (!r->rc) {
+		dm_text_put(t, "set: this process's allocations no longer wait on I/O, so reclaim "
+			       "cannot wait on writeback to its own device");
+	} else if (r->rc == -EPERM) {
+		dm_text_put(t, "not permitted: PR_SET_IO_FLUSHER needs CAP_SYS_RESOURCE (systemd: "
+			       "AmbientCapabilities=CAP_SYS_RESOURCE; docker: "
+			       "--cap-add=SYS_RESOURCE; Kubernetes: capabilities.add: "
+			       "[\"SYS_RESOURCE\"]); without it, keep the daemon out of any "
+			       "memory-limited cgroup that other work shares");
+	} else if (r->rc == -EINVAL) {
+		dm_text_put(t, "this kernel predates PR_SET_IO_FLUSHER (Linux 5.6)");
+	} else {
+		dm_text_put(t, "failed");
+	}
+}
+
+static void explain_oom(struct dm_text *t, const struct duende_mlock_step_result *r)
+{
+	if (!r->rc) {
+		dm_text_put(t, "set to ");
+		dm_text_put_i64(t, (int64_t)r->value);
+	} else if (r->rc == -EACCES) {
+		dm_text_put(t, "not permitted: lowering oom_score_adj below its minimum (0 unless "
+			       "set by a privileged process) needs CAP_SYS_RESOURCE; set it from "
+			       "the service manager instead (systemd: OOMScoreAdjust=-900; "
+			       "Kubernetes: a Guaranteed QoS pod)");
+	} else if (r->rc == -EINVAL) {
+		dm_text_put(t, "out of range: oom_score_adj is -1000..1000");
+	} else {
+		dm_text_put(t, "could not write /proc/self/oom_score_adj");
+	}
+}
+
+static void explain_malloc(struct dm_text *t, const struct duende_mlock_step_result *r)
+{
+	if (!r->rc)
+		dm_text_put(t, "glibc keeps freed memory in the heap (M_TRIM_THRESHOLD=-1, "
+			       "M_MMAP_MAX=0), so it is not faulted in again on the I/O path");
+	else if (r->rc == -ENOTSUP)
+		dm_text_put(t, "this libc has no mallopt settings; nothing changed");
+	else
+		dm_text_put(t, "mallopt refused the settings");
+}
+
+static void explain_prefault(struct dm_text *t, const struct duende_mlock_step_result *r)
+{
+	if (!r->rc) {
+		dm_text_put_bytes(t, r->value);
+		dm_text_put(t, " of stack touched");
+	} else if (r->rc == -ERANGE) {
+		dm_text_put(t, "the stack has less room than asked for; ask for less");
+	} else {
+		dm_text_put(t, "failed");
+	}
+}
+
+DM_EXPORT int duende_mlock_step_explain(enum duende_mlock_step step,
+					const struct duende_mlock_step_result *r, char *buf,
+					size_t len)
+{
+	struct dm_text t;
+
+	if (!r || (unsigned)step >= DUENDE_MLOCK_STEP_COUNT)
+		return -EINVAL;
+	dm_text_init(&t, buf, len);
+	dm_text_put(&t, step_names[step]);
+	if (!r->requested) {
+		dm_text_put(&t, ": skipped");
+		return dm_text_result(&t);
+	}
+	dm_text_put(&t, r->rc ? ": FAILED (" : ": ok: ");
+	if (r->rc) {
+		put_errno(&t, r->rc);
+		dm_text_put(&t, "): ");
+	}
+	switch (step) {
+	case DUENDE_MLOCK_STEP_RAISE_MEMLOCK: explain_raise(&t, r); break;
+	case DUENDE_MLOCK_STEP_IO_FLUSHER: explain_io_flusher(&t, r); break;
+	case DUENDE_MLOCK_STEP_OOM_SCORE_ADJ: explain_oom(&t, r); break;
+	case DUENDE_MLOCK_STEP_MALLOC: explain_malloc(&t, r); break;
+	case DUENDE_MLOCK_STEP_LOCK:
+		if (r->rc) {
+			dm_text_put(&t, "see the lock diagnosis");
+		} else {
+			dm_text_put(&t, "locked ");
+			dm_text_put_bytes(&t, r->value);
+		}
+		break;
+	case DUENDE_MLOCK_STEP_PREFAULT_STACK: explain_prefault(&t, r); break;
+	default: break;
+	}
+	return dm_text_result(&t);
+}

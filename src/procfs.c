@@ -323,7 +323,9 @@ static bool parse_mapping_header(struct dm_smaps *sm, const char *line, size_t l
 	account_mapping(sm);
 	sm->in_mapping = true;
 	sm->has_flags = false;
-	sm->flag_lo = sm->flag_lf = sm->flag_special = false;
+	sm->flag_lo = sm->flag_lf = false;
+	/* The vsyscall page is the "gate" area mlock never touches. */
+	sm->flag_special = len >= 10 && memcmp(line + len - 10, "[vsyscall]", 10) == 0;
 	sm->inaccessible = line[pos] == '-' && line[pos + 1] == '-' && line[pos + 2] == '-';
 	sm->cur_size = end - start;
 	sm->cur_rss = sm->cur_swap = 0;
@@ -501,5 +503,80 @@ int dm_parse_cgroup_limit(const char *buf, size_t len, uint64_t *out)
 	/* v1 prints PAGE_COUNTER_MAX * PAGE_SIZE, just under LONG_MAX, for
 	 * "no limit"; nothing real is that large. */
 	*out = v >= (UINT64_C(1) << 62) ? UINT64_MAX : v;
+	return 0;
+}
+
+/* ---------------- stat ---------------- */
+
+static bool skip_token(const char *s, size_t len, size_t *pos)
+{
+	size_t start;
+
+	skip_blanks(s, len, pos);
+	start = *pos;
+	while (*pos < len && !is_blank(s[*pos]) && s[*pos] != '\n')
+		(*pos)++;
+	return *pos > start;
+}
+
+int dm_stat_parse(const char *buf, size_t len, struct dm_proc_stat *out)
+{
+	const char *close = NULL;
+	size_t pos;
+
+	/* comm may hold spaces and parentheses: the last ')' ends it. */
+	for (size_t i = len; i > 0; i--)
+		if (buf[i - 1] == ')') {
+			close = buf + i - 1;
+			break;
+		}
+	if (!close)
+		return -EINVAL;
+	pos = (size_t)(close - buf) + 1;
+	skip_blanks(buf, len, &pos);
+	if (pos >= len || buf[pos] < 'A' || buf[pos] > 'Z')
+		return -EINVAL;
+	out->state = buf[pos++];
+	/* ppid pgrp session tty_nr tpgid (may be -1) */
+	for (int i = 0; i < 5; i++)
+		if (!skip_token(buf, len, &pos))
+			return -EINVAL;
+	if (!dm_parse_u64(buf, len, &pos, &out->flags))
+		return -EINVAL;
+	/* minflt cminflt */
+	for (int i = 0; i < 2; i++)
+		if (!skip_token(buf, len, &pos))
+			return -EINVAL;
+	if (!dm_parse_u64(buf, len, &pos, &out->majflt))
+		return -EINVAL;
+	return 0;
+}
+
+/* ---------------- mountinfo ---------------- */
+
+int dm_mountinfo_parse_line(const char *line, size_t len, struct dm_mount_entry *out)
+{
+	size_t pos = 0;
+
+	/* id parent major:minor root */
+	for (int i = 0; i < 4; i++)
+		if (!skip_token(line, len, &pos))
+			return -EINVAL;
+	if (!take_token(line, len, &pos, out->mount_point, sizeof(out->mount_point)))
+		return -EINVAL;
+	/* options, then optional fields up to a lone "-" */
+	for (;;) {
+		size_t start;
+
+		skip_blanks(line, len, &pos);
+		start = pos;
+		if (!skip_token(line, len, &pos))
+			return -EINVAL;
+		if (pos - start == 1 && line[start] == '-')
+			break;
+	}
+	if (!take_token(line, len, &pos, out->fstype, sizeof(out->fstype)) ||
+	    !take_token(line, len, &pos, out->source, sizeof(out->source)))
+		return -EINVAL;
 	return 0;
 }

@@ -115,4 +115,24 @@ int dm_cgroup_parse_line(const char *line, size_t len, struct dm_cgroup_entry *o
  * v1's "no limit" (a page-aligned LONG_MAX) is reported as UINT64_MAX. */
 int dm_parse_cgroup_limit(const char *buf, size_t len, uint64_t *out);
 
+/* ---- /proc/PID/stat: the fields after "(comm)" ---- */
+struct dm_proc_stat {
+	char state;
+	uint64_t flags;  /* task flags: PF_MEMALLOC_NOIO etc. */
+	uint64_t majflt; /* major page faults */
+};
+
+/* 0, or -EINVAL when the line is not a stat line. */
+int dm_stat_parse(const char *buf, size_t len, struct dm_proc_stat *out);
+
+/* ---- /proc/self/mountinfo: the mount that holds a path ---- */
+struct dm_mount_entry {
+	char mount_point[256]; /* octal escapes kept */
+	char fstype[32];
+	char source[128];
+};
+
+/* 0 and *out filled, -EINVAL for a malformed line. */
+int dm_mountinfo_parse_line(const char *line, size_t len, struct dm_mount_entry *out);
+
 #endif

@@ -136,7 +136,10 @@ static const char smaps_sample[] =
 	"VmFlags: mr mw me sd\n"
 	"7ffd00000000-7ffd00002000 r--p 00000000 00:00 0    [vvar]\n"
 	"Rss:                   0 kB\n"
-	"VmFlags: rd mr pf io de dd sd\n";
+	"VmFlags: rd mr pf io de dd sd\n"
+	"ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0                  [vsyscall]\n"
+	"Rss:                   0 kB\n"
+	"VmFlags: ex\n";
 
 static void smaps(void)
 {
@@ -144,11 +147,11 @@ static void smaps(void)
 
 	dm_smaps_init(&sm);
 	dm_smaps_parse(&sm, smaps_sample, sizeof(smaps_sample) - 1);
-	CHECK_EQ_INT(sm.mappings, 6);
+	CHECK_EQ_INT(sm.mappings, 7);
 	CHECK_EQ_INT(sm.locked_mappings, 3);
 	CHECK_EQ_INT(sm.lockonfault_mappings, 1);
 	CHECK_EQ_INT(sm.unlocked_inaccessible, 1);
-	CHECK_EQ_INT(sm.unlocked_special, 1);
+	CHECK_EQ_INT(sm.unlocked_special, 2);
 	CHECK_EQ_INT(sm.unlocked_other, 1);
 	CHECK_EQ_INT(sm.locked_rss, 48 * 1024);
 	CHECK_EQ_INT(sm.locked_size, (8 + 4096 + 65536) * 1024ULL);

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
+/* duende-mlock: lock an unmodified daemon, show any process's lock state,
+ * diagnose the host. One file per subcommand. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "duende-mlock.h"
+
+const char *cli_name = "duende-mlock";
+
+static void help(FILE *f)
+{
+	fprintf(f,
+		"usage: %s COMMAND [OPTIONS]\n"
+		"Keep swap-critical daemons out of swap.\n\n"
+		"Commands:\n"
+		"  exec [OPTIONS] -- PROGRAM [ARGS...]  run PROGRAM with its memory locked\n"
+		"  status [OPTIONS] [PID...]            lock state of processes\n"
+		"  doctor [OPTIONS] [--pid PID]         can this process (or PID) lock, and how to fix it\n\n"
+		"Options:\n"
+		"  -h, --help     this help\n"
+		"  -V, --version  print the version\n\n"
+		"'%s COMMAND --help' shows a command's options; man duende-mlock(1).\n",
+		cli_name, cli_name);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		help(stderr);
+		return EXIT_USAGE;
+	}
+	const char *cmd = argv[1];
+	if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
+		help(stdout);
+		return 0;
+	}
+	if (strcmp(cmd, "-V") == 0 || strcmp(cmd, "--version") == 0) {
+		printf("%s %s (library %s)\n", cli_name, DUENDE_MLOCK_VERSION_STRING,
+		       duende_mlock_version());
+		return 0;
+	}
+	if (strcmp(cmd, "exec") == 0)
+		return cmd_exec(argc - 1, argv + 1);
+	if (strcmp(cmd, "status") == 0)
+		return cmd_status(argc - 1, argv + 1);
+	if (strcmp(cmd, "doctor") == 0)
+		return cmd_doctor(argc - 1, argv + 1);
+	fprintf(stderr, "%s: unknown command '%s'\n", cli_name, cmd);
+	help(stderr);
+	return EXIT_USAGE;
+}

@@ -25,7 +25,7 @@ static void help(void)
 	       "Columns: LOCKED is VmLck (whole locked mappings); PINNED is the resident memory\n"
 	       "inside locked mappings; PIN%% is PINNED of RSS; MAPS counts locked, lock-on-fault\n"
 	       "and all mappings; HEADROOM is what RLIMIT_MEMLOCK still allows.\n"
-	       "Exit status: 0 every PID was read, 1 some could not be, 64 usage error.\n",
+	       "Exit status: 0 every PID was read in full, 1 some could not be, 64 usage error.\n",
 	       cli_name, usage);
 }
 
@@ -221,6 +221,7 @@ int cmd_status(int argc, char **argv)
 		{ 0, 0, 0, 0 },
 	};
 	enum format fmt = TABLE;
+	bool fmt_set = false;
 	struct entry *list;
 	size_t n = 0;
 	int c, failed = 0;
@@ -229,8 +230,13 @@ int cmd_status(int argc, char **argv)
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'j': fmt = JSON; break;
-		case 'p': fmt = PROMETHEUS; break;
+		case 'j':
+		case 'p':
+			if (fmt_set)
+				return usage_error("status", usage, "--json and --prometheus exclude each other");
+			fmt = c == 'j' ? JSON : PROMETHEUS;
+			fmt_set = true;
+			break;
 		case 'h': help(); return 0;
 		default:
 			return usage_error("status", usage, "unknown option '%s'", argv[optind - 1]);
@@ -249,7 +255,7 @@ int cmd_status(int argc, char **argv)
 			}
 		for (size_t i = 0; i < n; i++) {
 			list[i].rc = duende_mlock_report_pid(list[i].pid, &list[i].r);
-			failed |= list[i].rc != 0;
+			failed |= list[i].rc != 0 || !(list[i].r.known & DUENDE_MLOCK_R_SMAPS);
 		}
 	} else {
 		list = scan_locked(&n);

@@ -1,0 +1,54 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT OR Apache-2.0
+# Helpers for the shell tests: each test is one script, exit 0 pass,
+# 1 fail, 77 skip with the reason on stderr. Sourced, not run.
+
+fails=0
+checks=0
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/duende-mlock-test.XXXXXX")
+chmod 755 "$TMP"
+cleanups=()
+cleanup() {
+	local i
+	for ((i = ${#cleanups[@]} - 1; i >= 0; i--)); do eval "${cleanups[i]}" 2>/dev/null; done
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+on_exit() { cleanups+=("$*"); }
+
+skip() { echo "SKIP: $*" >&2; exit 77; }
+fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
+pass() { echo "ok   $*"; }
+
+# check NAME COMMAND...: the command must succeed.
+check() {
+	local name=$1; shift
+	checks=$((checks + 1))
+	if "$@"; then pass "$name"; else fail "$name"; fi
+}
+
+contains() { grep -qF -- "$2" <<<"$1" || { echo "    '$2' not in: $1" | head -c 2000 >&2; echo >&2; return 1; }; }
+lacks() { ! grep -qF -- "$2" <<<"$1" || { echo "    '$2' unexpectedly in: $1" | head -c 2000 >&2; echo >&2; return 1; }; }
+equals() { [ "$1" = "$2" ] || { echo "    got '$1', expected '$2'" >&2; return 1; }; }
+
+# run_cmd OUTVAR RCVAR COMMAND...: stdout+stderr and status, 30 s at most.
+run_cmd() {
+	local -n _out=$1 _rc=$2; shift 2
+	_out=$(timeout 30 "$@" 2>&1)
+	_rc=$?
+}
+
+# A field of /proc/PID/status in kB.
+status_kb() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; }
+
+# Waits up to 10 s for a file to exist.
+wait_for() { local i; for ((i = 0; i < 100; i++)); do [ -e "$1" ] && return 0; sleep 0.1; done; return 1; }
+
+finish() {
+	echo "$checks checks, $fails failed"
+	[ "$fails" = 0 ]
+}
+
+need_root() { [ "$(id -u)" = 0 ] || skip "needs root ($1)"; }
+need_cmd() { command -v "$1" >/dev/null || skip "$1 is missing (package $2)"; }

@@ -14,12 +14,14 @@ if [ "$exported" != "$listed" ]; then
 	diff <(echo "$listed") <(echo "$exported") >&2
 	status=1
 fi
+mandir=$(dirname "$header")/../man
 for sym in $listed; do
 	grep -q "\b$sym(" "$header" || { echo "$sym is not declared in $header" >&2; status=1; }
+	[ -f "$mandir/$sym.3" ] || { echo "$sym has no man page $mandir/$sym.3" >&2; status=1; }
 done
 soname=$(readelf -d "$lib" 2>/dev/null | sed -n 's/.*SONAME.*\[\(.*\)\]/\1/p')
 [ "$soname" = libduende-mlock.so.1 ] || { echo "soname is '$soname'" >&2; status=1; }
 versions=$(nm -D --defined-only "$lib" | grep -c '@@DUENDE_MLOCK_1.0')
 [ "$versions" -eq "$(echo "$listed" | wc -l)" ] || { echo "not every symbol is versioned" >&2; status=1; }
-[ $status = 0 ] && echo "$(echo "$listed" | wc -l) symbols exported, all listed, declared and versioned"
+[ $status = 0 ] && echo "$(echo "$listed" | wc -l) symbols exported, all listed, declared, versioned and documented"
 exit $status

@@ -1,0 +1,37 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT OR Apache-2.0
+# Installs what building, demonstrating and testing duende-mlock needs, from
+# Debian's packages only. Idempotent: installs only what is missing.
+# Usage: scripts/install-deps.sh [build|test|all]   (default: all)
+set -eu
+what=${1:-all}
+
+# Every package and why it is here is listed in README.md ("Dependencies").
+build=(meson ninja-build gcc pkg-config libc6-dev libfuse3-dev)
+test=(util-linux mount libcap2-bin jq bindfs fuse3 memcached binutils procps kmod)
+gates=(clang valgrind cppcheck clang-tidy shellcheck musl-tools gnuplot-nox)
+
+case $what in
+build) pkgs=("${build[@]}") ;;
+test) pkgs=("${build[@]}" "${test[@]}") ;;
+all) pkgs=("${build[@]}" "${test[@]}" "${gates[@]}") ;;
+*) echo "usage: $0 [build|test|all]" >&2; exit 64 ;;
+esac
+
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} = 0 ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+	if command -v sudo >/dev/null; then SUDO=sudo; else
+		echo "install-deps: missing packages (${missing[*]}) and not root: run as root" >&2
+		exit 1
+	fi
+else
+	SUDO=
+fi
+echo "install-deps: installing ${missing[*]}"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
+/* Each hardening step on the real kernel, its result recorded separately.
+ * Where CAP_SYS_RESOURCE is missing (as on many hosts) IO_FLUSHER and a
+ * negative oom_score_adj must come back as clear EPERM/EACCES results; where
+ * it is present they must take effect, checked in /proc. */
+#define _GNU_SOURCE
+#include <linux/capability.h>
+#include <stdint.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "duende-mlock.h"
+#include "harness.h"
+#include "proc-util.h"
+
+#define PF_MEMALLOC_NOIO 0x00080000ul
+
+static bool has_cap(int cap)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2];
+
+	return syscall(SYS_capget, &h, d) == 0 && (d[cap / 32].effective & (1u << (cap % 32)));
+}
+
+static unsigned long task_flags(void)
+{
+	char buf[1024];
+	FILE *f = fopen("/proc/self/stat", "re");
+	unsigned long flags = 0;
+
+	if (f && fgets(buf, sizeof(buf), f)) {
+		char *p = strrchr(buf, ')');
+		/* state ppid pgrp session tty tpgid flags */
+		if (p)
+			sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %lu", &flags);
+	}
+	if (f)
+		fclose(f);
+	return flags;
+}
+
+static int read_oom_score_adj(void)
+{
+	FILE *f = fopen("/proc/self/oom_score_adj", "re");
+	int v = 12345;
+
+	if (f) {
+		if (fscanf(f, "%d", &v) != 1)
+			v = 12345;
+		fclose(f);
+	}
+	return v;
+}
+
+static long long stack_rss(void)
+{
+	char line[512];
+	FILE *f = fopen("/proc/self/smaps", "re");
+	int in_stack = 0;
+	long long kb = -1;
+
+	while (f && fgets(line, sizeof(line), f)) {
+		if (strchr(line, '-') && strchr(line, '-') < strchr(line, ' '))
+			in_stack = strstr(line, "[stack]") != NULL;
+		else if (in_stack && strncmp(line, "Rss:", 4) == 0)
+			kb = strtoll(line + 4, NULL, 10);
+	}
+	if (f)
+		fclose(f);
+	return kb * 1024;
+}
+
+int main(void)
+{
+	struct duende_mlock_harden_config cfg = DUENDE_MLOCK_HARDEN_CONFIG_INIT;
+	struct duende_mlock_harden_result res;
+	struct rlimit rl;
+	char line[1024];
+	bool sys_resource = has_cap(CAP_SYS_RESOURCE);
+	uint64_t soft = 0;
+
+	/* raise-memlock on its own: soft back up to hard */
+	CHECK_EQ_INT(getrlimit(RLIMIT_MEMLOCK, &rl), 0);
+	rlim_t hard = rl.rlim_max;
+	rl.rlim_cur = hard == RLIM_INFINITY || hard > 65536 ? 65536 : hard;
+	CHECK_EQ_INT(setrlimit(RLIMIT_MEMLOCK, &rl), 0);
+	CHECK_EQ_INT(duende_mlock_raise_memlock(&soft), 0);
+	CHECK_EQ_INT(getrlimit(RLIMIT_MEMLOCK, &rl), 0);
+	CHECK(rl.rlim_cur == hard);
+	CHECK_EQ_INT(soft, hard == RLIM_INFINITY ? DUENDE_MLOCK_UNLIMITED : (uint64_t)hard);
+
+	/* oom_score_adj: raising needs nothing, lowering below 0 needs CAP_SYS_RESOURCE */
+	CHECK_EQ_INT(duende_mlock_set_oom_score_adj(500), 0);
+	CHECK_EQ_INT(read_oom_score_adj(), 500);
+	CHECK_EQ_INT(duende_mlock_set_oom_score_adj(1001), -EINVAL);
+	CHECK_EQ_INT(duende_mlock_set_oom_score_adj(-1001), -EINVAL);
+	CHECK_EQ_INT(read_oom_score_adj(), 500);
+
+	/* stack prefault beyond the stack's room is refused */
+	CHECK_EQ_INT(duende_mlock_prefault_stack((size_t)1 << 40), -ERANGE);
+	CHECK_EQ_INT(duende_mlock_prefault_stack(0), 0);
+
+	/* an invalid config runs no step */
+	cfg.oom_score_adj = 2000;
+	memset(&res, 0x55, sizeof(res));
+	CHECK_EQ_INT(duende_mlock_harden(&cfg, &res), -EINVAL);
+	CHECK_EQ_INT(read_oom_score_adj(), 500);
+	CHECK_EQ_INT(duende_mlock_harden(NULL, &res), -EINVAL);
+
+	/* the whole hardening */
+	cfg = (struct duende_mlock_harden_config)DUENDE_MLOCK_HARDEN_CONFIG_INIT;
+	long long stack_before = stack_rss();
+	int rc = duende_mlock_harden(&cfg, &res);
+	if (res.steps[DUENDE_MLOCK_STEP_LOCK].rc == -EPERM || res.steps[DUENDE_MLOCK_STEP_LOCK].rc == -ENOMEM)
+		SKIP("this process may not lock");
+	for (int s = 0; s < DUENDE_MLOCK_STEP_COUNT; s++)
+		CHECK(res.steps[s].requested);
+	CHECK_EQ_INT(res.steps[DUENDE_MLOCK_STEP_RAISE_MEMLOCK].rc, 0);
+	CHECK_EQ_INT(res.steps[DUENDE_MLOCK_STEP_MALLOC].rc, 0);
+	CHECK_EQ_INT(res.steps[DUENDE_MLOCK_STEP_LOCK].rc, 0);
+	CHECK(duende_mlock_status_is_locked(&res.lock_status));
+	CHECK(duende_mlock_is_locked());
+	CHECK_EQ_INT(res.steps[DUENDE_MLOCK_STEP_PREFAULT_STACK].rc, 0);
+	CHECK_EQ_INT(res.steps[DUENDE_MLOCK_STEP_PREFAULT_STACK].value, 256 * 1024);
+	CHECK(stack_rss() >= 256 * 1024);
+	CHECK(stack_rss() >= stack_before);
+
+	duende_mlock_step_explain(DUENDE_MLOCK_STEP_IO_FLUSHER, &res.steps[DUENDE_MLOCK_STEP_IO_FLUSHER],
+				  line, sizeof(line));
+	if (sys_resource) {
+		fprintf(stderr, "CAP_SYS_RESOURCE held: checking that the steps took effect\n");
+		CHECK_EQ_INT(res.steps[DUENDE_MLOCK_STEP_IO_FLUSHER].rc, 0);
+		CHECK(task_flags() & PF_MEMALLOC_NOIO);
+		CHECK_CONTAINS(line, "io-flusher: ok: set");
+		CHECK_EQ_INT(res.steps[DUENDE_MLOCK_STEP_OOM_SCORE_ADJ].rc, 0);
+		CHECK_EQ_INT(read_oom_score_adj(), -900);
+		CHECK_EQ_INT(rc, 0);
+	} else {
+		fprintf(stderr, "CAP_SYS_RESOURCE missing: checking the EPERM/EACCES results\n");
+		CHECK_EQ_INT(res.steps[DUENDE_MLOCK_STEP_IO_FLUSHER].rc, -EPERM);
+		CHECK(!(task_flags() & PF_MEMALLOC_NOIO));
+		CHECK_CONTAINS(line, "io-flusher: FAILED (EPERM): not permitted: PR_SET_IO_FLUSHER needs "
+				     "CAP_SYS_RESOURCE");
+		CHECK_EQ_INT(res.steps[DUENDE_MLOCK_STEP_OOM_SCORE_ADJ].rc, -EACCES);
+		CHECK_EQ_INT(read_oom_score_adj(), 500);
+		duende_mlock_step_explain(DUENDE_MLOCK_STEP_OOM_SCORE_ADJ,
+					  &res.steps[DUENDE_MLOCK_STEP_OOM_SCORE_ADJ], line, sizeof(line));
+		CHECK_CONTAINS(line, "oom-score-adj: FAILED (EACCES): not permitted");
+		/* the first failed step decides the return value */
+		CHECK_EQ_INT(rc, -EPERM);
+	}
+
+	/* malloc-keep: a 1 MiB block now comes from the heap, not mmap */
+	void *big = malloc(1 << 20);
+	CHECK(big != NULL && (char *)big < (char *)sbrk(0));
+	free(big);
+
+	/* explanations of a skipped and an unknown step */
+	struct duende_mlock_step_result skipped = { 0 };
+	duende_mlock_step_explain(DUENDE_MLOCK_STEP_MALLOC, &skipped, line, sizeof(line));
+	CHECK_EQ_STR(line, "malloc-keep: skipped");
+	CHECK_EQ_INT(duende_mlock_step_explain(DUENDE_MLOCK_STEP_COUNT, &skipped, line, sizeof(line)), -EINVAL);
+	CHECK_EQ_STR(duende_mlock_step_name(DUENDE_MLOCK_STEP_LOCK), "lock");
+	CHECK_EQ_STR(duende_mlock_step_name((enum duende_mlock_step)99), "unknown");
+	return t_result();
+}

@@ -61,6 +61,26 @@ static int t_failures;
 		exit(T_SKIP);                                     \
 	} while (0)
 
+/* Sanitizers reserve terabytes of shadow memory; populating mlockall
+ * there would try to fault all of it in. Tests that take a populating lock
+ * skip under them; lock-on-fault only marks mappings and stays safe. */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define T_SANITIZER 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || __has_feature(memory_sanitizer)
+#define T_SANITIZER 1
+#endif
+#endif
+#ifndef T_SANITIZER
+#define T_SANITIZER 0
+#endif
+#define SKIP_UNDER_SANITIZER()                                                         \
+	do {                                                                           \
+		if (T_SANITIZER)                                                       \
+			SKIP("a populating mlockall cannot run under a sanitizer (its "       \
+			     "shadow memory is terabytes); run without one");                  \
+	} while (0)
+
 static inline int t_result(void)
 {
 	if (t_failures)

@@ -81,6 +81,8 @@ int main(void)
 	bool sys_resource = has_cap(CAP_SYS_RESOURCE);
 	uint64_t soft = 0;
 
+	SKIP_UNDER_SANITIZER();
+
 	/* raise-memlock on its own: soft back up to hard */
 	CHECK_EQ_INT(getrlimit(RLIMIT_MEMLOCK, &rl), 0);
 	rlim_t hard = rl.rlim_max;

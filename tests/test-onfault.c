@@ -18,6 +18,8 @@ int main(void)
 	char flags[256], text[512];
 	int rc;
 
+	SKIP_UNDER_SANITIZER();
+
 	cfg.onfault = true;
 	rc = duende_mlock_lock_with_config(&cfg, &st);
 	if (rc == -EPERM || rc == -ENOMEM)

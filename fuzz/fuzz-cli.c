@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
+/* The command line's argument handling: sizes, numbers, PIDs, and the
+ * settings the CLI hands to the preload shim (parse, format, parse again
+ * must give the same settings). */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "src/exec-settings.h"
+
+const char *cli_name = "duende-mlock";
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char *s = malloc(size + 1);
+	uint64_t v;
+	long l;
+	pid_t pid;
+	struct dm_exec_settings a, b;
+	char text[512];
+
+	if (!s)
+		return 0;
+	memcpy(s, data, size);
+	s[size] = '\0';
+	(void)parse_size(s, true, &v);
+	(void)parse_int(s, -1000, 1000, &l);
+	if (parse_pid(s, &pid) && pid < 1)
+		__builtin_trap();
+	if (dm_exec_settings_parse(s, &a, NULL) == 0) {
+		int n = dm_exec_settings_format(&a, text, sizeof(text));
+		if (n < 0 || (size_t)n >= sizeof(text) || dm_exec_settings_parse(text, &b, NULL) != 0 ||
+		    memcmp(&a, &b, sizeof(a)) != 0)
+			__builtin_trap();
+	}
+	free(s);
+	return 0;
+}

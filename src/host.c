@@ -18,6 +18,15 @@
 #define PR_GET_IO_FLUSHER 58
 #endif
 
+/* Copies src into dst of cap bytes, cut and always terminated. */
+static void copy_str(char *dst, size_t cap, const char *src)
+{
+	size_t n = strnlen(src, cap - 1);
+
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
 static bool starts_with(const char *s, const char *prefix)
 {
 	return strncmp(s, prefix, strlen(prefix)) == 0;
@@ -75,8 +84,7 @@ static void fstype_of(const char *path, char *out, size_t cap)
 	out[0] = '\0';
 	if (dm_read_lines(AT_FDCWD, "/proc/self/mountinfo", buf, sizeof(buf), mount_line, &c) == 0 &&
 	    c.best) {
-		strncpy(out, c.found.fstype, cap - 1);
-		out[cap - 1] = '\0';
+		copy_str(out, cap, c.found.fstype);
 	}
 }
 
@@ -192,7 +200,7 @@ static void set_dir(struct dm_cgroup_info *out, const char *root, const char *pa
 	dm_text_put(&t, root);
 	if (strcmp(path, "/") != 0)
 		dm_text_put(&t, path);
-	strncpy(out->path, path, sizeof(out->path) - 1);
+	copy_str(out->path, sizeof(out->path), path);
 }
 
 int dm_host_memory_cgroup(pid_t pid, struct dm_cgroup_info *out)

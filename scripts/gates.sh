@@ -1,0 +1,122 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT OR Apache-2.0
+# Quality gates beyond the test suite: other compilers and libcs,
+# sanitizers, valgrind, static analysis, fuzzing, an installed consumer,
+# and a clean out-of-tree build. Each gate prints ok, FAIL or SKIP (why).
+# Usage: scripts/gates.sh [GATE...]   (default: all; FUZZ_SECONDS=60)
+set -u
+cd "$(dirname "$0")/.."
+SRC=$PWD
+FUZZ_SECONDS=${FUZZ_SECONDS:-60}
+OUT=$(mktemp -d /tmp/duende-mlock-gates.XXXXXX)
+trap 'rm -rf "$OUT"' EXIT
+passed=0 failed=0 skipped=0
+
+gate() { # NAME FUNCTION
+	local log=$OUT/$1.log rc
+	printf 'gate %-12s ' "$1"
+	"$2" >"$log" 2>&1
+	rc=$?
+	case $rc in
+	0) echo ok; passed=$((passed + 1)) ;;
+	77) echo "SKIP: $(grep -m1 '^SKIP' "$log" | sed 's/^SKIP: //')"; skipped=$((skipped + 1)) ;;
+	*) echo "FAIL (exit $rc)"; tail -40 "$log" | sed 's/^/    | /'; failed=$((failed + 1)) ;;
+	esac
+}
+need() { command -v "$1" >/dev/null || { echo "SKIP: $1 is missing (package $2)"; exit 77; }; }
+setup() { # DIR [meson args...]: a fresh build directory
+	local dir=$1
+	shift
+	rm -rf "$dir"
+	meson setup "$dir" "$@" >/dev/null && ninja -C "$dir" >/dev/null
+}
+
+g_clang() (
+	need clang clang
+	CC=clang setup build-clang && meson test -C build-clang --suite unit --print-errorlogs
+)
+g_asan() (
+	export ASAN_OPTIONS=halt_on_error=1:detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+	setup build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dc_args=-fno-sanitize-recover=all &&
+		meson test -C build-asan --suite unit --print-errorlogs
+)
+g_tsan() (
+	need clang clang
+	export TSAN_OPTIONS=halt_on_error=1
+	CC=clang setup build-tsan -Db_sanitize=thread -Db_lundef=false -Dexamples_fuse=disabled &&
+		meson test -C build-tsan test-concurrency test-queries-safe --print-errorlogs
+)
+g_valgrind() (
+	need valgrind valgrind
+	ninja -C build >/dev/null || exit 1
+	status=0
+	for t in build/tests/test-*; do
+		[ -x "$t" ] && [ -f "$t" ] || continue
+		# It interposes malloc itself; valgrind replaces the allocator.
+		[ "${t##*/}" = test-queries-safe ] && continue
+		valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite "$t"
+		rc=$?
+		case $rc in 0 | 77) echo "valgrind $t: exit $rc" ;; *) echo "valgrind $t: FAILED ($rc)"; status=1 ;; esac
+	done
+	exit $status
+)
+g_cppcheck() (
+	need cppcheck cppcheck
+	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability --std=c11 \
+		--inline-suppr --suppress=missingIncludeSystem -I include -I . \
+		src cli preload examples bench fuzz tests
+)
+g_clang_tidy() (
+	need clang-tidy clang-tidy
+	ninja -C build >/dev/null || exit 1
+	clang-tidy --quiet -p build src/*.c cli/*.c preload/*.c 2>&1 | grep -v 'warnings generated'
+	exit "${PIPESTATUS[0]}"
+)
+g_shellcheck() (
+	need shellcheck shellcheck
+	shellcheck -x scripts/*.sh tests/*.sh tests/cli/*.sh tests/e2e/*.sh bench/*.sh .ci/run
+)
+g_fuzz() (
+	need clang clang
+	CC=clang setup build-fuzz -Dfuzzing=true -Db_sanitize=address,undefined -Db_lundef=false \
+		-Dc_args=-fsanitize=fuzzer-no-link -Dexamples_fuse=disabled || exit 1
+	status=0
+	for f in fuzz/corpus/*; do
+		t=$(basename "$f")
+		mkdir -p "$OUT/corpus-$t"
+		echo "fuzz-$t: ${FUZZ_SECONDS}s"
+		build-fuzz/fuzz/fuzz-"$t" -max_total_time="$FUZZ_SECONDS" -print_final_stats=1 \
+			-artifact_prefix="$OUT/crash-$t-" "$OUT/corpus-$t" "$f" || status=1
+	done
+	exit $status
+)
+g_musl() (
+	need musl-gcc musl-tools
+	CC=musl-gcc setup build-musl -Dexamples_fuse=disabled && meson test -C build-musl --suite unit --print-errorlogs
+)
+g_consumer() (
+	prefix=$OUT/prefix
+	setup build-install --prefix="$prefix" -Dexamples_fuse=disabled && meson install -C build-install >/dev/null || exit 1
+	pc=$(dirname "$(find "$prefix" -name duende-mlock.pc)")
+	libdir=$(PKG_CONFIG_PATH=$pc pkg-config --variable=libdir duende-mlock)
+	flags=$(PKG_CONFIG_PATH=$pc pkg-config --cflags --libs duende-mlock)
+	# shellcheck disable=SC2086
+	cc -std=c11 -Wall -Wextra -Werror -o "$OUT/consumer-c" tests/consumer/consumer.c $flags &&
+		c++ -std=c++20 -Wall -Wextra -Werror -x c++ -o "$OUT/consumer-cxx" tests/consumer/consumer.c -x none $flags &&
+		LD_LIBRARY_PATH=$libdir "$OUT/consumer-c" && LD_LIBRARY_PATH=$libdir "$OUT/consumer-cxx" &&
+		test -f "$prefix/share/man/man3/duende_mlock_lock_all.3" && test -x "$prefix/bin/duende-mlock"
+)
+g_out_of_tree() (
+	before=$(git -C "$SRC" status --porcelain --ignored)
+	dir=$OUT/oot
+	(cd "$OUT" && meson setup "$dir" "$SRC" >/dev/null && ninja -C "$dir" >/dev/null) || exit 1
+	after=$(git -C "$SRC" status --porcelain --ignored)
+	[ "$before" = "$after" ] || { echo "the source tree changed:"; diff <(echo "$before") <(echo "$after"); exit 1; }
+)
+
+all=(clang asan tsan valgrind cppcheck clang_tidy shellcheck fuzz musl consumer out_of_tree)
+for g in "${@:-${all[@]}}"; do
+	gate "${g//_/-}" "g_$g"
+done
+echo "gates: $passed passed, $failed failed, $skipped skipped"
+[ $failed = 0 ]

@@ -18,6 +18,7 @@ echo "| threads | touched | mode | VmRSS | pinned | pinned/touched | VmLck | VmL
 echo "| ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |"
 [ -n "$csv" ] && echo "threads,touched,mode,rss,pinned,vmlck" >"$csv"
 for cfg in "16 80" "64 128"; do
+	# shellcheck disable=SC2086 # two words on purpose
 	set -- $cfg
 	for mode in none default lean; do
 		line=$("$ref" --threads "$1" --mib "$2" --mode "$mode")

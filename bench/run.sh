@@ -25,9 +25,9 @@ mkdir -p "$out"
 # stats: reads numbers, prints "median min max"
 stats() { sort -n | awk '{v[NR] = $1} END {m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; print m, v[1], v[NR]}'; }
 row() { # MEASURE UNIT OURS-FILE RAW-FILE
-	local o r
+	local om omin omax rm
 	read -r om omin omax < <(stats <"$3")
-	read -r rm rmin rmax < <(stats <"$4")
+	read -r rm _ _ < <(stats <"$4")
 	awk -v n="$1" -v u="$2" -v om="$om" -v omin="$omin" -v omax="$omax" -v rm="$rm" -v runs="$runs" 'BEGIN {
 		printf "| %s | %.1f %s | %.1f %s | %.3fx | %d | %.1f%% |\n", n, om / (u == "ms" ? 1e6 : 1e3), u, rm / (u == "ms" ? 1e6 : 1e3), u, om / rm, runs, (omax - omin) / om * 100 }'
 	echo "$1,$om,$rm,$runs" >>"$out/results.csv"

@@ -4,7 +4,7 @@
 # privilege matrix, CLI on real daemons, end-to-end DT-007 rig), then the
 # quality gates. Run as root on a Debian 12 machine.
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 scripts/install-deps.sh all || exit 1
 scripts/build.sh || exit 1
 meson test -C build --print-errorlogs --num-processes 2

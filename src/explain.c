@@ -16,7 +16,7 @@
 
 static uint64_t round_up_mib(uint64_t bytes)
 {
-	const uint64_t mib = 1024 * 1024;
+	const uint64_t mib = UINT64_C(1) << 20;
 
 	if (bytes > UINT64_MAX - mib)
 		return UINT64_MAX;
@@ -32,7 +32,7 @@ static void put_limit_fix(struct dm_text *t, uint64_t needed)
 	dm_text_put(t, ", or to unlimited (shell: ulimit -l ");
 	dm_text_put_u64(t, want / 1024);
 	dm_text_put(t, "; systemd: LimitMEMLOCK=");
-	dm_text_put_u64(t, want / (1024 * 1024));
+	dm_text_put_u64(t, want >> 20);
 	dm_text_put(t, "M or LimitMEMLOCK=infinity; docker: --ulimit memlock=");
 	dm_text_put_u64(t, want);
 	dm_text_put(t, ":");

@@ -38,7 +38,7 @@ DM_EXPORT int duende_mlock_status_failure_errno(const struct duende_mlock_status
 
 static void put_locked_size(struct dm_text *t, const struct duende_mlock_status *s)
 {
-	const size_t kib = 1024, mib = 1024 * 1024;
+	const size_t kib = 1024, mib = (size_t)1 << 20;
 
 	if (s->flags & DUENDE_MLOCK_F_USAGE_UNKNOWN) {
 		dm_text_put(t, "size unknown");

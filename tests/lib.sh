@@ -5,6 +5,10 @@
 
 fails=0
 checks=0
+# run_cmd fills these (through namerefs) for the caller.
+out=
+rc=
+export out rc
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/duende-mlock-test.XXXXXX")
 chmod 755 "$TMP"
 cleanups=()

@@ -7,8 +7,8 @@ set -u
 probe=$1
 fails=0
 nobody=(setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all --)
-ipclock=(setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all,+ipc_lock
-	--ambient-caps=-all,+ipc_lock --bounding-set=-all,+ipc_lock --)
+ipclock=(setpriv --reuid=65534 --regid=65534 --clear-groups '--inh-caps=-all,+ipc_lock'
+	'--ambient-caps=-all,+ipc_lock' '--bounding-set=-all,+ipc_lock' --)
 
 skip() { echo "SKIP: $*" >&2; exit 77; }
 [ "$(id -u)" = 0 ] || skip "the privilege matrix needs root to drop privileges"

@@ -126,8 +126,10 @@ int main(void)
 	CHECK(duende_mlock_is_locked());
 	CHECK_EQ_INT(res.steps[DUENDE_MLOCK_STEP_PREFAULT_STACK].rc, 0);
 	CHECK_EQ_INT(res.steps[DUENDE_MLOCK_STEP_PREFAULT_STACK].value, 256 * 1024);
-	CHECK(stack_rss() >= 256 * 1024);
-	CHECK(stack_rss() >= stack_before);
+	if (!t_under_valgrind()) {
+		CHECK(stack_rss() >= 256 * 1024);
+		CHECK(stack_rss() >= stack_before);
+	}
 
 	duende_mlock_step_explain(DUENDE_MLOCK_STEP_IO_FLUSHER, &res.steps[DUENDE_MLOCK_STEP_IO_FLUSHER],
 				  line, sizeof(line));
@@ -156,7 +158,9 @@ int main(void)
 
 	/* malloc-keep: a 1 MiB block now comes from the heap, not mmap */
 	void *big = malloc(1 << 20);
-	CHECK(big != NULL && (char *)big < (char *)sbrk(0));
+	CHECK(big != NULL);
+	if (!t_under_valgrind())
+		CHECK((char *)big < (char *)sbrk(0));
 	free(big);
 
 	/* explanations of a skipped and an unknown step */

@@ -53,7 +53,10 @@ int main(void)
 	size_t before = duende_mlock_locked_bytes();
 	char *p = map_anon();
 	CHECK(p != NULL);
-	CHECK_EQ_INT(duende_mlock_locked_bytes(), before + MAP);
+	if (t_under_valgrind())
+		CHECK(duende_mlock_locked_bytes() >= before + MAP);
+	else
+		CHECK_EQ_INT(duende_mlock_locked_bytes(), before + MAP);
 	t_vmflags_of(p, flags, sizeof(flags));
 	CHECK(t_has_flag(flags, "lo"));
 	CHECK_EQ_INT(t_status_kb("VmRSS") > (long long)MAP, 1);
@@ -81,7 +84,10 @@ int main(void)
 	CHECK_EQ_INT(st.flags & (DUENDE_MLOCK_F_CURRENT | DUENDE_MLOCK_F_FUTURE), DUENDE_MLOCK_F_FUTURE);
 	CHECK_EQ_INT(st.bytes_locked, 0);
 	p = map_anon();
-	CHECK_EQ_INT(duende_mlock_locked_bytes(), MAP);
+	if (t_under_valgrind())
+		CHECK(duende_mlock_locked_bytes() >= MAP);
+	else
+		CHECK_EQ_INT(duende_mlock_locked_bytes(), MAP);
 	munmap(p, MAP);
 	CHECK_EQ_INT(duende_mlock_unlock_all(), 0);
 

@@ -33,7 +33,7 @@ int main(void)
 	SKIP_UNDER_SANITIZER();
 
 	if (unshare(CLONE_NEWNS) != 0 ||
-	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+	    mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) != 0 ||
 	    mount("none", "/proc", "tmpfs", 0, NULL) != 0)
 		SKIP("cannot hide /proc in a mount namespace (needs CAP_SYS_ADMIN): %s",
 		     strerror(errno));

@@ -5,6 +5,7 @@
 # from user space (a loop device over a file in a FUSE mount).
 # Usage: doctor.sh DUENDE-MLOCK
 set -u
+# shellcheck source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 DM=$1
 need_root "privilege drops, cgroups, swap"

@@ -5,6 +5,7 @@
 # and failure path says why with its documented exit status.
 # Usage: exec.sh DUENDE-MLOCK PRELOAD-LIBRARY
 set -u
+# shellcheck source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 DM=$1
 export DUENDE_MLOCK_PRELOAD=$2
@@ -57,7 +58,11 @@ if command -v memcached >/dev/null; then
 	"$DM" exec --lean -- memcached -u root -l 127.0.0.1 -p 0 -U 0 -t 4 2>"$TMP/mc.err" &
 	mpid=$!
 	on_exit "kill $mpid"
-	for _ in $(seq 50); do [ "$(status_kb "$mpid" VmLck 2>/dev/null)" ] && [ "$(ls /proc/$mpid/task | wc -l)" -gt 4 ] && break; sleep 0.1; done
+	for _ in $(seq 50); do
+		tasks=(/proc/"$mpid"/task/*)
+		[ "$(status_kb "$mpid" VmLck 2>/dev/null)" ] && [ ${#tasks[@]} -gt 4 ] && break
+		sleep 0.1
+	done
 	check "memcached (4 threads) runs under exec --lean" kill -0 "$mpid"
 	check_daemon memcached "$mpid"
 	check "--lean: memcached's thread stacks are locked on fault (VmFlags lf)" \
@@ -89,7 +94,7 @@ run_cmd out rc "$DM" exec --oom-score-adj 500 -- cat /proc/self/oom_score_adj
 check "--oom-score-adj is inherited" equals "$out" 500
 if grep -q '^CapEff:.*' /proc/self/status && capsh --has-p=cap_sys_resource 2>/dev/null; then
 	run_cmd out rc "$DM" exec --io-flusher -- cat /proc/self/stat
-	flags=$(sed 's/.*) //' <<<"$out" | awk '{print $7}')
+	flags=$(awk '{print $7}' <<<"${out##*) }")
 	check "--io-flusher sets PF_MEMALLOC_NOIO in PROGRAM" test $((flags & 0x80000)) -ne 0
 	run_cmd out rc "$DM" exec --oom-score-adj -900 -- cat /proc/self/oom_score_adj
 	check "negative oom_score_adj with CAP_SYS_RESOURCE" equals "$out" -900

@@ -5,6 +5,7 @@
 # PID while the others still are.
 # Usage: status.sh DUENDE-MLOCK PRELOAD-LIBRARY
 set -u
+# shellcheck source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 DM=$1
 export DUENDE_MLOCK_PRELOAD=$2

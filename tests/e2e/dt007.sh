@@ -16,7 +16,7 @@ set -u
 RUNS=1
 CASES="unlocked exec blockd shared-cgroup"
 TABLE=
-DM= PRELOAD= BLOCKD= PRESSURE=
+DM='' PRELOAD='' BLOCKD='' PRESSURE=''
 while [ $# -gt 0 ]; do
 	case $1 in
 	--dm) DM=$2; shift ;;
@@ -32,7 +32,7 @@ while [ $# -gt 0 ]; do
 done
 [[ $RUNS =~ ^[1-9][0-9]*$ ]] || { echo "dt007: --runs takes a positive number" >&2; exit 64; }
 for v in DM PRELOAD BLOCKD PRESSURE; do
-	[ -n "${!v}" ] || { echo "dt007: --$(tr 'A-Z' 'a-z' <<<"$v") is required" >&2; exit 64; }
+	[ -n "${!v}" ] || { echo "dt007: --${v,,} is required" >&2; exit 64; }
 done
 export DUENDE_MLOCK_PRELOAD=$PRELOAD
 
@@ -126,7 +126,7 @@ cg_reclaim() {
 cg_remove() {
 	local d=$1 p
 	[ -d "$d" ] || return 0
-	for p in $(cat "$d/cgroup.procs" 2>/dev/null); do write_file "$p" "$CGROOT/cgroup.procs"; done
+	while read -r p; do write_file "$p" "$CGROOT/cgroup.procs"; done <"$d/cgroup.procs" 2>/dev/null
 	bounded 10 rmdir "$d" 2>/dev/null
 }
 # "${IN_CGROUP[@]}" DIR CMD...: CMD inside the cgroup, charged from its
@@ -134,7 +134,7 @@ cg_remove() {
 IN_CGROUP=(sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"')
 
 # ---- one run ----
-RUN_DIR= DPID= PPRESS= RECLAIM= LOOP= CONN= CG_D= CG_P=
+RUN_DIR='' DPID='' PPRESS='' RECLAIM='' LOOP='' CONN='' CG_D='' CG_P=''
 
 recover() {
 	local ok=1 i p alive
@@ -173,7 +173,7 @@ recover() {
 	if [ -n "$LOOP" ] && losetup "$LOOP" 2>/dev/null | grep -q "$RUN_DIR"; then log "LEFT: $LOOP attached"; ok=0; fi
 	if [ -n "$RUN_DIR" ] && grep -q " $RUN_DIR/mnt " /proc/self/mountinfo; then log "LEFT: FUSE mount"; ok=0; fi
 	for d in "$CG_P" "$CG_D"; do [ -n "$d" ] && [ -d "$d" ] && { log "LEFT: cgroup $d"; ok=0; }; done
-	RUN_DIR= DPID= PPRESS= RECLAIM= LOOP= CONN= CG_D= CG_P=
+	RUN_DIR='' DPID='' PPRESS='' RECLAIM='' LOOP='' CONN='' CG_D='' CG_P=''
 	[ $ok = 1 ]
 }
 
@@ -204,6 +204,12 @@ start_daemon() {
 	DPID=$!
 }
 
+setup_failed() { # CASE N: recovers in this shell, so its state is cleared
+	local recovered=no
+	recover && recovered=yes
+	LINE="$1 $2 setup-failed - - - $recovered"
+}
+
 # run_case CASE N: sets LINE to "case run result seconds majflt peak_kib recovered".
 # It runs in the suite's own shell so that an interruption can recover it.
 run_case() {
@@ -216,11 +222,11 @@ run_case() {
 		LINE="$case $n setup-failed - - - yes"
 		return
 	}
-	CG_D=$(cg_create "daemon-$case-$n") && CG_P=$(cg_create "pressure-$case-$n") || {
+	if ! CG_D=$(cg_create "daemon-$case-$n") || ! CG_P=$(cg_create "pressure-$case-$n"); then
 		log "cannot create cgroups"
-		LINE="$case $n setup-failed - - - $(recover && echo yes || echo no)"
+		setup_failed "$case" "$n"
 		return
-	}
+	fi
 	cg_limit "$CG_P" $((LIMIT_MIB << 20))
 
 	start_daemon "$case"
@@ -229,13 +235,13 @@ run_case() {
 	CONN=$(awk -v m="$RUN_DIR/mnt" '$5 == m {split($3, d, ":"); print d[2]}' /proc/self/mountinfo)
 	if [ -z "$CONN" ]; then
 		log "$case: daemon did not mount: $(cat "$RUN_DIR/daemon.err")"
-		LINE="$case $n setup-failed - - - $(recover && echo yes || echo no)"
+		setup_failed "$case" "$n"
 		return
 	fi
 	LOOP=$(bounded 10 losetup -f --show "$IMG" 2>/dev/null)
 	if [ -z "$LOOP" ] || ! bounded 10 swapon -p 100 "$LOOP"; then
 		log "$case: cannot attach or swap on $IMG"
-		LINE="$case $n setup-failed - - - $(recover && echo yes || echo no)"
+		setup_failed "$case" "$n"
 		return
 	fi
 
@@ -278,7 +284,9 @@ run_case() {
 			stall=0
 			io_last=$io
 		fi
-		[ -n "${DT007_DEBUG:-}" ] && log "t=$i io=$io used=${used}KiB daemon=$(state_of "$DPID") pressure=$(state_of "$PPRESS") stall=$stall" || true
+		if [ -n "${DT007_DEBUG:-}" ]; then
+			log "t=$i io=$io used=${used}KiB daemon=$(state_of "$DPID") pressure=$(state_of "$PPRESS") stall=$stall"
+		fi
 		if [ $stall -ge $STALL_SECONDS ]; then
 			result=hung
 			log "$case run $n: HUNG: no swap I/O for ${STALL_SECONDS}s with tasks in D state"

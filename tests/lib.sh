@@ -34,6 +34,8 @@ check() {
 
 contains() { grep -qF -- "$2" <<<"$1" || { echo "    '$2' not in: $1" | head -c 2000 >&2; echo >&2; return 1; }; }
 lacks() { ! grep -qF -- "$2" <<<"$1" || { echo "    '$2' unexpectedly in: $1" | head -c 2000 >&2; echo >&2; return 1; }; }
+# A line of $1 matches the extended regex $2.
+matches() { grep -qE -- "$2" <<<"$1" || { echo "    no line matches '$2' in: $1" | head -c 2000 >&2; echo >&2; return 1; }; }
 equals() { [ "$1" = "$2" ] || { echo "    got '$1', expected '$2'" >&2; return 1; }; }
 
 # run_cmd OUTVAR RCVAR COMMAND...: stdout+stderr and status, 30 s at most.

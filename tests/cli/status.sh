@@ -11,6 +11,8 @@ DM=$1
 export DUENDE_MLOCK_PRELOAD=$2
 need_cmd jq jq
 
+lacks_row() { ! grep -qE "^$2 +sleep " <<<"$1"; }
+
 "$DM" exec -- sleep 60 &
 locked=$!
 sleep 60 &
@@ -22,7 +24,7 @@ lck_kb=$(status_kb $locked VmLck)
 run_cmd out rc "$DM" status $locked
 check "table: exit 0" equals "$rc" 0
 check "table: header" contains "$out" "PID      NAME"
-check "table: the process's row" contains "$out" "$locked     sleep"
+check "table: the process's row" matches "$out" "^$locked +sleep "
 
 run_cmd out rc "$DM" status --json $locked $plain
 check "json parses" jq -e . <<<"$out" >/dev/null
@@ -40,13 +42,13 @@ check "prometheus: locked bytes sample" contains "$out" "duende_mlock_locked_byt
 check "prometheus: report_ok" contains "$out" "duende_mlock_report_ok{pid=\"$locked\"} 1"
 
 run_cmd out rc "$DM" status
-check "no PID: lists the locked process" contains "$out" "$locked     sleep"
-check "no PID: leaves out unlocked ones" lacks "$out" "$plain     sleep"
+check "no PID: lists the locked process" matches "$out" "^$locked +sleep "
+check "no PID: leaves out unlocked ones" lacks_row "$out" "$plain"
 
 run_cmd out rc "$DM" status 2147483646 $locked
 check "missing PID: exit 1" equals "$rc" 1
 check "missing PID: per-PID error" contains "$out" "PID 2147483646: no such process"
-check "missing PID: the others still reported" contains "$out" "$locked     sleep"
+check "missing PID: the others still reported" matches "$out" "^$locked +sleep "
 out=$(timeout 30 "$DM" status --json 2147483646 2>/dev/null)
 check "missing PID in json: an error object" equals "$(jq -r '.processes[0].error' <<<"$out" 2>/dev/null | head -1)" "no such process"
 
@@ -54,7 +56,7 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
 	run_cmd out rc setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all -- "$DM" status $locked
 	check "another user's process: exit 1" equals "$rc" 1
 	check "another user's process: says what is missing" contains "$out" "smaps unreadable"
-	check "another user's process: what can be read is shown" contains "$out" "$locked     sleep"
+	check "another user's process: what can be read is shown" matches "$out" "^$locked +sleep "
 fi
 
 # processes that exit while being read: never a crash, a hang or a wrong row

@@ -11,7 +11,6 @@
 
 #if DM_HAVE_PROCFS
 #include <fcntl.h>
-#include <linux/capability.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -51,16 +50,30 @@ int dm_read_self_usage(uint64_t *vm_size, uint64_t *vm_lck)
 #endif
 }
 
+#if DM_HAVE_PROCFS
+/* capget(2)'s ABI, spelled out so that only libc headers are needed (musl
+ * ships no <linux/capability.h>). */
+struct dm_cap_header {
+	uint32_t version;
+	int pid;
+};
+struct dm_cap_data {
+	uint32_t effective, permitted, inheritable;
+};
+#define DM_CAPABILITY_VERSION_3 0x20080522u
+#define DM_CAP_IPC_LOCK 14
+#endif
+
 static bool has_cap_ipc_lock(void)
 {
 #if DM_HAVE_PROCFS
-	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
-	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+	struct dm_cap_header hdr = { DM_CAPABILITY_VERSION_3, 0 };
+	struct dm_cap_data data[2];
 
 	memset(data, 0, sizeof(data));
 	if (syscall(SYS_capget, &hdr, data) != 0)
 		return false;
-	return data[CAP_IPC_LOCK / 32].effective & (1u << (CAP_IPC_LOCK % 32));
+	return data[DM_CAP_IPC_LOCK / 32].effective & (1u << (DM_CAP_IPC_LOCK % 32));
 #else
 	return false;
 #endif

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -96,14 +97,27 @@ DM_EXPORT int duende_mlock_malloc_keep(void)
 }
 
 /* Room left on the calling thread's stack below here, or SIZE_MAX when
- * the libc cannot say. */
+ * the libc cannot say. glibc reports the main thread's stack as large as
+ * RLIMIT_STACK lets it grow; musl reports only what is mapped so far, so
+ * there the main thread's room comes from RLIMIT_STACK, less 1 MiB taken
+ * as already used. */
 static size_t stack_room(void)
 {
+	char here;
+#if !defined(__GLIBC__) && defined(SYS_gettid)
+	if (syscall(SYS_gettid) == getpid()) {
+		struct rlimit rl;
+		const size_t used = (size_t)1 << 20;
+
+		if (getrlimit(RLIMIT_STACK, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+			return SIZE_MAX;
+		return rl.rlim_cur > used ? (size_t)rl.rlim_cur - used : 0;
+	}
+#endif
 #if HAVE_PTHREAD_GETATTR_NP
 	pthread_attr_t attr;
 	void *lo;
 	size_t size;
-	char here;
 
 	if (pthread_getattr_np(pthread_self(), &attr) != 0)
 		return SIZE_MAX;
@@ -113,6 +127,7 @@ static size_t stack_room(void)
 		return SIZE_MAX;
 	return (size_t)((uintptr_t)&here - (uintptr_t)lo);
 #else
+	(void)here;
 	return SIZE_MAX;
 #endif
 }

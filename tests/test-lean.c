@@ -66,7 +66,9 @@ int main(void)
 	for (int i = 0; i < THREADS; i++)
 		pthread_join(t[i], NULL);
 	for (int i = 0; i < THREADS; i++) {
-		CHECK_EQ_INT(thread_stack[i], DUENDE_MLOCK_LEAN_STACK_DEFAULT);
+		/* libcs may add their thread-local area to the stack they report */
+		CHECK(thread_stack[i] >= DUENDE_MLOCK_LEAN_STACK_DEFAULT &&
+		      thread_stack[i] < DUENDE_MLOCK_LEAN_STACK_DEFAULT + (64 << 10));
 		CHECK(t_has_flag(stack_flags[i], "lo"));
 		CHECK(t_has_flag(stack_flags[i], "lf"));
 	}
@@ -90,6 +92,6 @@ int main(void)
 	CHECK_EQ_INT(duende_mlock_lock_with_config(&cfg, &st), 0);
 	CHECK_EQ_INT(pthread_create(&t[0], NULL, worker, (void *)0), 0);
 	pthread_join(t[0], NULL);
-	CHECK_EQ_INT(thread_stack[0], 1 << 20);
+	CHECK(thread_stack[0] >= 1 << 20 && thread_stack[0] < (1 << 20) + (64 << 10));
 	return t_result();
 }

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /* The queries: one open/read/close of /proc/self/status into a stack
- * buffer, stopping at VmLck. Async-signal-safe; errno is preserved. */
+ * buffer, found with one memmem, stopping at VmLck. Async-signal-safe
+ * (access(2) is too); errno is preserved. */
 #include <errno.h>
+#include <unistd.h>
 
 #include "duende-mlock.h"
 #include "platform.h"
@@ -10,17 +12,6 @@
 
 #if DM_HAVE_PROCFS
 #include <fcntl.h>
-
-static int vmlck_line(void *ctx, const char *line, size_t len)
-{
-	struct dm_proc_status *st = ctx;
-
-	/* VmLck is the only field wanted; cheap reject of other lines. */
-	if (len < 6 || line[0] != 'V' || line[2] != 'L')
-		return 0;
-	dm_status_parse_line(st, line, len);
-	return ((st->present | st->malformed) & DM_ST_VMLCK) != 0;
-}
 #endif
 
 DM_EXPORT int duende_mlock_read_locked_bytes(size_t *bytes)
@@ -28,16 +19,22 @@ DM_EXPORT int duende_mlock_read_locked_bytes(size_t *bytes)
 #if DM_HAVE_PROCFS
 	struct dm_proc_status st;
 	char buf[1024];
+	const char *line;
+	size_t len;
 	int saved = errno;
 	int rc;
 
 	if (!bytes)
 		return -EINVAL;
-	dm_status_init(&st);
-	rc = dm_read_lines(AT_FDCWD, "/proc/self/status", buf, sizeof(buf), vmlck_line, &st);
+	rc = dm_read_field(AT_FDCWD, "/proc/self/status", "VmLck", buf, sizeof(buf), &line, &len);
 	errno = saved;
+	if (rc == -ENOENT && access("/proc/self", F_OK) == 0)
+		return -EPROTO; /* the file is there, the field is not */
 	if (rc < 0)
 		return rc;
+	dm_status_init(&st);
+	dm_status_parse_line(&st, line, len);
+	errno = saved;
 	if (!(st.present & DM_ST_VMLCK) || st.vm_lck > SIZE_MAX)
 		return -EPROTO;
 	*bytes = (size_t)st.vm_lck;

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT OR Apache-2.0 */
+#define _GNU_SOURCE /* memmem */
 #include "reader.h"
 
 #include <errno.h>
@@ -88,6 +89,83 @@ int dm_read_lines(int dirfd, const char *path, char *buf, size_t cap,
 			skipping = true;
 		}
 	}
+	close(fd);
+	return rc;
+}
+
+/* The complete line at buf[at..fill), if its newline has been read. */
+static bool line_complete(const char *buf, size_t at, size_t fill, size_t *len)
+{
+	const char *nl = memchr(buf + at, '\n', fill - at);
+
+	if (!nl)
+		return false;
+	*len = (size_t)(nl - (buf + at));
+	return true;
+}
+
+static int find_field(int fd, const char *key, char *buf, size_t cap, const char **line, size_t *len)
+{
+	char pattern[40];
+	size_t klen = strlen(key), plen = klen + 2, fill = 0, at = SIZE_MAX;
+	bool at_start = true;
+
+	if (klen + 3 > sizeof(pattern) || cap < plen + 1)
+		return -EINVAL;
+	pattern[0] = '\n';
+	memcpy(pattern + 1, key, klen);
+	pattern[klen + 1] = ':';
+	pattern[plen] = '\0';
+	for (;;) {
+		/* One byte is kept for a terminating NUL: strstr is vectorised
+		 * in every libc, memmem often is not. */
+		ssize_t n = read_retry(fd, buf + fill, cap - 1 - fill);
+		if (n < 0)
+			return (int)n;
+		if (n == 0) /* end of file: a last line without a newline counts */
+			break;
+		fill += (size_t)n;
+		buf[fill] = '\0';
+		if (at == SIZE_MAX) {
+			const char *p;
+			if (at_start && fill >= plen - 1 && memcmp(buf, pattern + 1, plen - 1) == 0)
+				at = 0;
+			else if ((p = strstr(buf, pattern)) ||
+				 (strlen(buf) < fill && (p = memmem(buf, fill, pattern, plen))))
+				at = (size_t)(p - buf) + 1;
+		}
+		if (at != SIZE_MAX) {
+			if (line_complete(buf, at, fill, len)) {
+				*line = buf + at;
+				return 0;
+			}
+			memmove(buf, buf + at, fill - at); /* keep the partial line */
+			fill -= at;
+			at = 0;
+			if (fill == cap - 1)
+				return -EPROTO;
+		} else if (fill > plen) { /* keep what could start the pattern */
+			memmove(buf, buf + fill - (plen - 1), plen - 1);
+			fill = plen - 1;
+		}
+		at_start = false;
+	}
+	if (at == SIZE_MAX)
+		return -ENOENT;
+	*line = buf + at;
+	*len = fill - at;
+	return 0;
+}
+
+int dm_read_field(int dirfd, const char *path, const char *key, char *buf, size_t cap,
+		  const char **line, size_t *len)
+{
+	int fd = open_retry(dirfd, path);
+	int rc;
+
+	if (fd < 0)
+		return fd;
+	rc = find_field(fd, key, buf, cap, line, len);
 	close(fd);
 	return rc;
 }

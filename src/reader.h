@@ -18,6 +18,13 @@
 int dm_read_lines(int dirfd, const char *path, char *buf, size_t cap,
 		  dm_line_fn fn, void *ctx);
 
+/* Finds the line "KEY:..." in dirfd/path with one memmem per chunk read
+ * (the queries' fast path: no per-line work) and points *line at it
+ * within buf, *len its length without the newline. -ENOENT when the file
+ * or the key is missing, -EPROTO when the line does not fit in buf. */
+int dm_read_field(int dirfd, const char *path, const char *key, char *buf, size_t cap,
+		  const char **line, size_t *len);
+
 /* Reads the whole of a small file into buf (NUL-terminated); -EFBIG when
  * it does not fit. *len gets its length. */
 int dm_read_small(int dirfd, const char *path, char *buf, size_t cap, size_t *len);

@@ -115,6 +115,24 @@ g_consumer() (
 		LD_LIBRARY_PATH=$libdir "$OUT/consumer-c" && LD_LIBRARY_PATH=$libdir "$OUT/consumer-cxx" &&
 		test -f "$prefix/share/man/man3/duende_mlock_lock_all.3" && test -x "$prefix/bin/duende-mlock"
 )
+g_windows() (
+	need x86_64-w64-mingw32-gcc mingw-w64
+	need wine wine
+	export WINEDEBUG=-all WINEPREFIX=$OUT/wine
+	rm -rf build-windows
+	meson setup build-windows --cross-file "$SRC"/cross/mingw-w64.txt >/dev/null &&
+		ninja -C build-windows >/dev/null && meson test -C build-windows --print-errorlogs -v
+)
+g_wasm() (
+	need clang clang
+	need node nodejs
+	need wasm-ld-14 lld-14
+	[ -d /usr/include/wasm32-wasi ] || { echo "SKIP: no WASI libc (package wasi-libc)"; exit 77; }
+	rm -rf build-wasm
+	sed "s|@SRC@|$SRC|g" cross/wasm32-wasi.txt >"$OUT/wasm32-wasi.txt"
+	meson setup build-wasm --cross-file "$OUT/wasm32-wasi.txt" >/dev/null &&
+		ninja -C build-wasm >/dev/null && meson test -C build-wasm --print-errorlogs -v
+)
 g_out_of_tree() (
 	before=$(git -C "$SRC" status --porcelain --ignored)
 	dir=$OUT/oot
@@ -123,7 +141,7 @@ g_out_of_tree() (
 	[ "$before" = "$after" ] || { echo "the source tree changed:"; diff <(echo "$before") <(echo "$after"); exit 1; }
 )
 
-all=(clang asan tsan valgrind cppcheck clang_tidy shellcheck fuzz musl consumer out_of_tree)
+all=(clang asan tsan valgrind cppcheck clang_tidy shellcheck fuzz musl windows wasm consumer out_of_tree)
 for g in "${@:-${all[@]}}"; do
 	gate "${g//_/-}" "g_$g"
 done

@@ -1,21 +1,26 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT OR Apache-2.0
-# Every test: installs what is missing, builds, runs the whole suite (unit,
-# privilege matrix, CLI on real daemons, end-to-end DT-007 rig), then the
-# quality gates. Run as root on a Debian 12 machine.
+# Every test, then every quality gate: installs what is missing, builds,
+# runs the whole suite (unit, privilege matrix, the CLI on real daemons,
+# the DT-007 end-to-end rig) and scripts/gates.sh. Run as root on Debian 12.
 set -u
 cd "$(dirname "$0")/.." || exit 1
 scripts/install-deps.sh all || exit 1
 scripts/build.sh || exit 1
+
 meson test -C build --print-errorlogs --num-processes 2
-status=$?
-python_free_summary() {
-	# meson's own summary, as one plain line: "N passed, N failed, N skipped"
-	local log=build/meson-logs/testlog.txt ok fail skip
-	ok=$(sed -n 's/^Ok: *\([0-9]*\)/\1/p' "$log" | tail -1)
-	fail=$(sed -n 's/^Fail: *\([0-9]*\)/\1/p' "$log" | tail -1)
-	skip=$(sed -n 's/^Skipped: *\([0-9]*\)/\1/p' "$log" | tail -1)
-	echo "tests: ${ok:-0} passed, ${fail:-0} failed, ${skip:-0} skipped"
-}
-python_free_summary
-exit $status
+tests_rc=$?
+log=build/meson-logs/testlog.txt
+count() { sed -n "s/^$1: *\\([0-9]*\\)/\\1/p" "$log" | tail -1; }
+t_ok=$(count Ok) t_fail=$(( $(count Fail) + $(count Timeout) )) t_skip=$(count Skipped)
+
+gates_out=$(mktemp)
+scripts/gates.sh | tee "$gates_out"
+gates_rc=${PIPESTATUS[0]}
+read -r g_ok g_fail g_skip < <(sed -n 's/^gates: \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped$/\1 \2 \3/p' "$gates_out")
+rm -f "$gates_out"
+
+echo "tests: ${t_ok:-0} passed, ${t_fail:-0} failed, ${t_skip:-0} skipped"
+echo "gates: ${g_ok:-0} passed, ${g_fail:-0} failed, ${g_skip:-0} skipped"
+echo "total: $(( ${t_ok:-0} + ${g_ok:-0} )) passed, $(( ${t_fail:-0} + ${g_fail:-0} )) failed, $(( ${t_skip:-0} + ${g_skip:-0} )) skipped"
+[ "$tests_rc" = 0 ] && [ "$gates_rc" = 0 ]

@@ -18,6 +18,7 @@
 #include <sys/resource.h>
 #endif
 
+#if DM_HAVE_PROCFS
 static int usage_line(void *ctx, const char *line, size_t len)
 {
 	struct dm_proc_status *st = ctx;
@@ -26,6 +27,8 @@ static int usage_line(void *ctx, const char *line, size_t len)
 	dm_status_parse_line(st, line, len);
 	return ((st->present | st->malformed) & want) == want;
 }
+
+#endif
 
 int dm_read_self_usage(uint64_t *vm_size, uint64_t *vm_lck)
 {
@@ -79,10 +82,12 @@ static bool has_cap_ipc_lock(void)
 #endif
 }
 
+#if DM_HAVE_MLOCKALL
 static uint64_t rlim_bytes(rlim_t v)
 {
 	return v == RLIM_INFINITY ? DUENDE_MLOCK_UNLIMITED : (uint64_t)v;
 }
+#endif
 
 void dm_gather_facts(struct dm_facts *f)
 {

@@ -25,6 +25,7 @@ static bool config_is_valid(const struct duende_mlock_config *cfg)
 	return true;
 }
 
+#if DM_HAVE_MLOCKALL
 static void fill_facts(struct duende_mlock_status *st, const struct dm_facts *f)
 {
 	st->memlock_soft = f->memlock_soft;
@@ -41,6 +42,7 @@ static void fill_facts(struct duende_mlock_status *st, const struct dm_facts *f)
 					     DUENDE_MLOCK_UNLIMITED : 0;
 	}
 }
+#endif
 
 static int fail(struct duende_mlock_status *st, int err, uint32_t why)
 {

@@ -7,6 +7,9 @@
  *   lockbench lock  --impl ours|raw [--onfault] --mib N   ns for one lock of N MiB touched
  *   lockbench map   --impl ours|raw [--onfault] --mib N   same, N MiB mapped but untouched
  *   lockbench query --impl is-locked|locked-bytes|raw --iters K   ns per query
+ *   lockbench pair  --impl is-locked|locked-bytes --iters K
+ *       blocks of K calls, ours and raw alternating in one process, 201
+ *       blocks each: prints the median ns per call of ours, then of raw
  */
 #include <fcntl.h>
 #include <getopt.h>
@@ -80,7 +83,8 @@ static int bench_lock(const char *impl, bool onfault, long mib, bool touch)
 	return 0;
 }
 
-static int bench_query(const char *impl, long iters)
+/* ns per call of iters calls, or a negative value for an unknown impl */
+static double time_calls(const char *impl, long iters)
 {
 	volatile size_t sink = 0;
 	double t0 = now_ns();
@@ -95,10 +99,45 @@ static int bench_query(const char *impl, long iters)
 		for (long i = 0; i < iters; i++)
 			sink += duende_mlock_locked_bytes();
 	else
-		return 64;
-	double t1 = now_ns();
+		return -1;
 	(void)sink;
-	printf("%.1f\n", iters ? (t1 - t0) / (double)iters : 0.0);
+	return iters ? (now_ns() - t0) / (double)iters : 0.0;
+}
+
+static int bench_query(const char *impl, long iters)
+{
+	double ns = time_calls(impl, iters);
+
+	if (ns < 0)
+		return 64;
+	printf("%.1f\n", ns);
+	return 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+#define PAIR_BLOCKS 201
+
+static int bench_pair(const char *impl, long iters)
+{
+	static double ours[PAIR_BLOCKS], raw[PAIR_BLOCKS];
+
+	if (strcmp(impl, "raw") == 0 || iters < 1)
+		return 64;
+	for (int b = 0; b < PAIR_BLOCKS; b++) {
+		ours[b] = time_calls(impl, iters);
+		raw[b] = time_calls("raw", iters);
+		if (ours[b] < 0)
+			return 64;
+	}
+	qsort(ours, PAIR_BLOCKS, sizeof(double), cmp_double);
+	qsort(raw, PAIR_BLOCKS, sizeof(double), cmp_double);
+	printf("%.1f %.1f\n", ours[PAIR_BLOCKS / 2], raw[PAIR_BLOCKS / 2]);
 	return 0;
 }
 
@@ -135,8 +174,11 @@ int main(int argc, char **argv)
 		return bench_lock(impl, onfault, mib, strcmp(argv[1], "lock") == 0);
 	if (strcmp(argv[1], "query") == 0 && iters >= 0)
 		return bench_query(impl, iters);
+	if (strcmp(argv[1], "pair") == 0 && iters >= 1)
+		return bench_pair(impl, iters);
 usage:
 	fprintf(stderr, "usage: lockbench lock|map --impl ours|raw [--onfault] --mib N\n"
-			"       lockbench query --impl is-locked|locked-bytes|raw --iters K\n");
+			"       lockbench query --impl is-locked|locked-bytes|raw --iters K\n"
+			"       lockbench pair --impl is-locked|locked-bytes --iters K\n");
 	return 64;
 }

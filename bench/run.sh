@@ -47,11 +47,14 @@ for mib in 256 1024 4096; do
 	done
 	row "lock_all vs mlockall, $mib MiB touched" ms "$tmp/o" "$tmp/r"
 done
+# Queries: blocks of 100 calls, ours and raw alternating within one
+# process (the median block of each), in fresh processes run by run.
 for q in is-locked locked-bytes; do
 	: >"$tmp/o"; : >"$tmp/r"
 	for ((i = 0; i < runs; i++)); do
-		$LB query --impl $q --iters 20000 >>"$tmp/o"
-		$LB query --impl raw --iters 20000 >>"$tmp/r"
+		read -r o r < <($LB pair --impl $q --iters 100)
+		echo "$o" >>"$tmp/o"
+		echo "$r" >>"$tmp/r"
 	done
 	row "$q vs one read of /proc/self/status" us "$tmp/o" "$tmp/r"
 done

@@ -59,6 +59,16 @@ static void put_cap_fix(struct dm_text *t)
 		       "there since Kubernetes cannot raise the memlock limit)");
 }
 
+/* Both remedies for a limit that must cover needed bytes, then ".". */
+static void put_fixes(struct dm_text *t, const struct duende_mlock_status *s, uint64_t needed)
+{
+	put_limit_fix(t, needed);
+	put_hard_limit_note(t, s, needed);
+	dm_text_put(t, "; or ");
+	put_cap_fix(t);
+	dm_text_put(t, ".");
+}
+
 static void put_numbers(struct dm_text *t, const struct duende_mlock_status *s)
 {
 	dm_text_put(t, "RLIMIT_MEMLOCK soft ");
@@ -82,11 +92,7 @@ static void explain_eperm(struct dm_text *t, const struct duende_mlock_status *s
 	dm_text_put(t, "permission denied: the RLIMIT_MEMLOCK soft limit is ");
 	dm_text_put_limit(t, s->memlock_soft);
 	dm_text_put(t, " and the process lacks CAP_IPC_LOCK. Either fix works: ");
-	put_limit_fix(t, s->mapped_bytes);
-	put_hard_limit_note(t, s, s->mapped_bytes);
-	dm_text_put(t, "; or ");
-	put_cap_fix(t);
-	dm_text_put(t, ".");
+	put_fixes(t, s, s->mapped_bytes);
 }
 
 static void explain_headroom(struct dm_text *t, const struct duende_mlock_status *s)
@@ -107,10 +113,7 @@ static void explain_headroom(struct dm_text *t, const struct duende_mlock_status
 		       "pthread_create fails with EAGAIN). ");
 	put_numbers(t, s);
 	dm_text_put(t, ". Fix: ");
-	put_limit_fix(t, s->mapped_bytes + s->min_headroom);
-	dm_text_put(t, "; or ");
-	put_cap_fix(t);
-	dm_text_put(t, ".");
+	put_fixes(t, s, s->mapped_bytes + s->min_headroom);
 }
 
 static void explain_enomem(struct dm_text *t, const struct duende_mlock_status *s)
@@ -127,11 +130,7 @@ static void explain_enomem(struct dm_text *t, const struct duende_mlock_status *
 			       "included) but RLIMIT_MEMLOCK allows ");
 		dm_text_put_bytes(t, s->memlock_soft);
 		dm_text_put(t, ". Fix: ");
-		put_limit_fix(t, s->mapped_bytes);
-		put_hard_limit_note(t, s, s->mapped_bytes);
-		dm_text_put(t, "; or ");
-		put_cap_fix(t);
-		dm_text_put(t, ".");
+		put_fixes(t, s, s->mapped_bytes);
 		return;
 	}
 	dm_text_put(t, "out of memory: RLIMIT_MEMLOCK is not the cause (");

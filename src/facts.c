@@ -18,27 +18,12 @@
 #include <sys/resource.h>
 #endif
 
-#if DM_HAVE_PROCFS
-static int usage_line(void *ctx, const char *line, size_t len)
-{
-	struct dm_proc_status *st = ctx;
-	const uint32_t want = DM_ST_VMSIZE | DM_ST_VMLCK;
-
-	dm_status_parse_line(st, line, len);
-	return ((st->present | st->malformed) & want) == want;
-}
-
-#endif
-
 int dm_read_self_usage(uint64_t *vm_size, uint64_t *vm_lck)
 {
 #if DM_HAVE_PROCFS
 	struct dm_proc_status st;
-	char buf[1024];
-	int rc;
+	int rc = dm_read_status(AT_FDCWD, "/proc/self/status", DM_ST_VMSIZE | DM_ST_VMLCK, &st);
 
-	dm_status_init(&st);
-	rc = dm_read_lines(AT_FDCWD, "/proc/self/status", buf, sizeof(buf), usage_line, &st);
 	if (rc < 0)
 		return rc;
 	if (!(st.present & DM_ST_VMSIZE) || !(st.present & DM_ST_VMLCK))
@@ -105,9 +90,14 @@ void dm_gather_facts(struct dm_facts *f)
 	f->usage_known = dm_read_self_usage(&f->vm_size, &f->vm_lck) == 0;
 }
 
+uint64_t dm_headroom_of(bool cap_ipc_lock, uint64_t memlock_soft, uint64_t counted)
+{
+	if (cap_ipc_lock || memlock_soft == DUENDE_MLOCK_UNLIMITED)
+		return DUENDE_MLOCK_UNLIMITED;
+	return memlock_soft > counted ? memlock_soft - counted : 0;
+}
+
 uint64_t dm_headroom(const struct dm_facts *f, uint64_t counted)
 {
-	if (f->cap_ipc_lock || f->memlock_soft == DUENDE_MLOCK_UNLIMITED)
-		return DUENDE_MLOCK_UNLIMITED;
-	return f->memlock_soft > counted ? f->memlock_soft - counted : 0;
+	return dm_headroom_of(f->cap_ipc_lock, f->memlock_soft, counted);
 }

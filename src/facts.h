@@ -18,6 +18,8 @@ void dm_gather_facts(struct dm_facts *f);
 /* How much more may be locked: unlimited with the capability or an
  * infinite limit, else soft limit minus what is already counted. */
 uint64_t dm_headroom(const struct dm_facts *f, uint64_t counted);
+/* The same from the figures alone (for another process's report). */
+uint64_t dm_headroom_of(bool cap_ipc_lock, uint64_t memlock_soft, uint64_t counted);
 /* Reads VmSize and VmLck of this process; 0 or negative errno. */
 int dm_read_self_usage(uint64_t *vm_size, uint64_t *vm_lck);
 

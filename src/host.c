@@ -342,12 +342,11 @@ int dm_host_stat(pid_t pid, struct dm_proc_stat *out)
 int dm_host_caps(pid_t pid, uint64_t *effective, uint64_t *bounding)
 {
 	struct dm_proc_status st;
-	char path[64], buf[1024];
+	char path[64];
 	int rc;
 
-	dm_status_init(&st);
 	dm_proc_path(path, sizeof(path), (int)pid, "status");
-	rc = dm_read_lines(AT_FDCWD, path, buf, sizeof(buf), dm_status_parse_line, &st);
+	rc = dm_read_status(AT_FDCWD, path, DM_ST_CAPEFF | DM_ST_CAPBND, &st);
 	if (rc < 0)
 		return rc == -ENOENT ? -ESRCH : rc;
 	if (!(st.present & DM_ST_CAPEFF) || !(st.present & DM_ST_CAPBND))

@@ -93,6 +93,28 @@ int dm_read_lines(int dirfd, const char *path, char *buf, size_t cap,
 	return rc;
 }
 
+struct status_want {
+	struct dm_proc_status *st;
+	uint32_t want;
+};
+
+static int status_line(void *ctx, const char *line, size_t len)
+{
+	struct status_want *w = ctx;
+
+	dm_status_parse_line(w->st, line, len);
+	return w->want && ((w->st->present | w->st->malformed) & w->want) == w->want;
+}
+
+int dm_read_status(int dirfd, const char *path, uint32_t want, struct dm_proc_status *st)
+{
+	struct status_want w = { st, want };
+	char buf[1024];
+
+	dm_status_init(st);
+	return dm_read_lines(dirfd, path, buf, sizeof(buf), status_line, &w);
+}
+
 /* The complete line at buf[at..fill), if its newline has been read. */
 static bool line_complete(const char *buf, size_t at, size_t fill, size_t *len)
 {

@@ -25,6 +25,10 @@ int dm_read_lines(int dirfd, const char *path, char *buf, size_t cap,
 int dm_read_field(int dirfd, const char *path, const char *key, char *buf, size_t cap,
 		  const char **line, size_t *len);
 
+/* Parses dirfd/path as a /proc/PID/status file into *st, stopping once
+ * every DM_ST_* field in want has been seen (want 0: read it all). */
+int dm_read_status(int dirfd, const char *path, uint32_t want, struct dm_proc_status *st);
+
 /* Reads the whole of a small file into buf (NUL-terminated); -EFBIG when
  * it does not fit. *len gets its length. */
 int dm_read_small(int dirfd, const char *path, char *buf, size_t cap, size_t *len);

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "duende-mlock.h"
+#include "facts.h"
 #include "platform.h"
 #include "procfs.h"
 #include "reader.h"
@@ -30,11 +31,8 @@ static int open_pid_dir(pid_t pid)
 static int read_status(int dirfd, struct duende_mlock_report *r)
 {
 	struct dm_proc_status st;
-	char buf[1024];
-	int rc;
+	int rc = dm_read_status(dirfd, "status", 0, &st);
 
-	dm_status_init(&st);
-	rc = dm_read_lines(dirfd, "status", buf, sizeof(buf), dm_status_parse_line, &st);
 	if (rc < 0)
 		return rc == -ENOENT ? -ESRCH : rc;
 	if (!(st.present & DM_ST_NAME))
@@ -62,10 +60,7 @@ static void read_limits(int dirfd, struct duende_mlock_report *r)
 		r->memlock_soft = lim.memlock_soft;
 		r->memlock_hard = lim.memlock_hard;
 		r->known |= DUENDE_MLOCK_R_LIMITS;
-		if (r->cap_ipc_lock || lim.memlock_soft == UINT64_MAX)
-			r->headroom = DUENDE_MLOCK_UNLIMITED;
-		else
-			r->headroom = lim.memlock_soft > r->vm_lck ? lim.memlock_soft - r->vm_lck : 0;
+		r->headroom = dm_headroom_of(r->cap_ipc_lock, lim.memlock_soft, r->vm_lck);
 	}
 }
 
@@ -101,11 +96,8 @@ static void read_smaps(int dirfd, struct duende_mlock_report *r)
 static bool still_there(int dirfd)
 {
 	struct dm_proc_status st;
-	char buf[256];
 
-	dm_status_init(&st);
-	return dm_read_lines(dirfd, "status", buf, sizeof(buf), dm_status_parse_line, &st) == 0 &&
-	       (st.present & DM_ST_NAME);
+	return dm_read_status(dirfd, "status", DM_ST_NAME, &st) == 0 && (st.present & DM_ST_NAME);
 }
 
 DM_EXPORT int duende_mlock_report_pid(pid_t pid, struct duende_mlock_report *r)

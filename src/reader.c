@@ -108,10 +108,12 @@ static int status_line(void *ctx, const char *line, size_t len)
 
 int dm_read_status(int dirfd, const char *path, uint32_t want, struct dm_proc_status *st)
 {
-	struct status_want w = { st, want };
+	struct status_want w;
 	char buf[1024];
 
 	dm_status_init(st);
+	w.st = st;
+	w.want = want;
 	return dm_read_lines(dirfd, path, buf, sizeof(buf), status_line, &w);
 }
 

@@ -11,7 +11,7 @@ scripts/build.sh || exit 1
 meson test -C build --print-errorlogs --num-processes 2
 tests_rc=$?
 log=build/meson-logs/testlog.txt
-count() { sed -n "s/^$1: *\\([0-9]*\\)/\\1/p" "$log" | tail -1; }
+count() { sed -n "s/^$1: *\\([0-9]*\\).*/\\1/p" "$log" | tail -1; }
 t_ok=$(count Ok) t_fail=$(( $(count Fail) + $(count Timeout) )) t_skip=$(count Skipped)
 
 gates_out=$(mktemp)

@@ -192,6 +192,54 @@ static int count_line(void *ctx, const char *line, size_t len)
 	return 0;
 }
 
+/* memory.stat's "hierarchical_memory_limit N": the v1 limit in force,
+ * the smallest of this cgroup's and its ancestors'. */
+static int hierarchical_line(void *ctx, const char *line, size_t len)
+{
+	static const char key[] = "hierarchical_memory_limit ";
+	const size_t klen = sizeof(key) - 1;
+	uint64_t v;
+
+	if (len > klen && memcmp(line, key, klen) == 0 &&
+	    dm_parse_cgroup_limit(line + klen, len - klen, &v) == 0) {
+		*(uint64_t *)ctx = v;
+		return 1;
+	}
+	return 0;
+}
+
+static uint64_t v1_limit_in_force(const char *dir, uint64_t own)
+{
+	char path[768], buf[256];
+	struct dm_text t;
+	uint64_t v = UINT64_MAX;
+
+	dm_text_init(&t, path, sizeof(path));
+	dm_text_put(&t, dir);
+	dm_text_put(&t, "/memory.stat");
+	dm_read_lines(AT_FDCWD, path, buf, sizeof(buf), hierarchical_line, &v);
+	return v < own ? v : own;
+}
+
+/* v2: memory.max of the cgroup and every ancestor below the root. */
+static uint64_t v2_limit_in_force(const char *root, const char *dir)
+{
+	char walk[640];
+	size_t rlen = strlen(root);
+	uint64_t limit = UINT64_MAX, v;
+
+	copy_str(walk, sizeof(walk), dir);
+	while (strlen(walk) > rlen) {
+		if (read_u64_file(walk, "memory.max", &v) == 0 && v < limit)
+			limit = v;
+		char *slash = strrchr(walk, '/');
+		if (!slash)
+			break;
+		*slash = '\0';
+	}
+	return limit;
+}
+
 static void set_dir(struct dm_cgroup_info *out, const char *root, const char *path)
 {
 	struct dm_text t;
@@ -220,15 +268,14 @@ int dm_host_memory_cgroup(pid_t pid, struct dm_cgroup_info *out)
 	if (c.has_v1 && access("/sys/fs/cgroup/memory", F_OK) == 0) {
 		out->version = 1;
 		set_dir(out, "/sys/fs/cgroup/memory", c.v1.path);
-		/* v1 limits are hierarchical: memory.stat has the one in force. */
 		if (read_u64_file(out->dir, "memory.limit_in_bytes", &out->limit) < 0)
 			return -ENOENT;
+		out->limit = v1_limit_in_force(out->dir, out->limit);
 		read_u64_file(out->dir, "memory.usage_in_bytes", &out->usage);
 	} else if (c.has_v2 && access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0) {
 		out->version = 2;
 		set_dir(out, "/sys/fs/cgroup", c.v2.path);
-		if (read_u64_file(out->dir, "memory.max", &out->limit) < 0)
-			out->limit = UINT64_MAX; /* the root cgroup has no memory.max */
+		out->limit = v2_limit_in_force("/sys/fs/cgroup", out->dir);
 		read_u64_file(out->dir, "memory.current", &out->usage);
 	} else {
 		return -ENOENT;

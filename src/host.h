@@ -31,7 +31,7 @@ struct dm_cgroup_info {
 	int version; /* 1 or 2; 0 when no memory cgroup was found */
 	char path[512];
 	char dir[640];      /* where its files are */
-	uint64_t limit;     /* UINT64_MAX: none */
+	uint64_t limit;     /* in force, ancestors included; UINT64_MAX: none */
 	uint64_t usage;
 	uint32_t processes; /* in this very cgroup */
 };

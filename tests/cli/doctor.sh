@@ -59,6 +59,15 @@ if [ -f $cg/memory.limit_in_bytes ] && mkdir "$cg/duende-doctor-$$" 2>/dev/null;
 	echo $b >/sys/fs/cgroup/memory/cgroup.procs
 	run_cmd out rc "$DM" doctor --pid $a
 	check "alone in its cgroup: no hazard" lacks "$out" "deadlocks even when locked"
+	# a limit set on an ancestor binds too
+	mkdir "$cg/duende-doctor-$$/child"
+	on_exit "rmdir '$cg/duende-doctor-$$/child'"
+	echo $a >"$cg/duende-doctor-$$/child/cgroup.procs"
+	echo $b >"$cg/duende-doctor-$$/child/cgroup.procs"
+	run_cmd out rc "$DM" doctor --pid $a
+	check "a parent's limit is the one in force" contains "$out" "limited to 40.0 MiB and shared by 2 processes"
+	echo $a >/sys/fs/cgroup/memory/cgroup.procs
+	echo $b >/sys/fs/cgroup/memory/cgroup.procs
 else
 	echo "SKIP [cgroup v1 hazard]: no writable memory cgroup v1 here (cgroup v2 hosts do not have this hazard)" >&2
 fi

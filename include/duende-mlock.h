@@ -9,7 +9,9 @@
  *
  * Conventions:
  *  - Every function that can fail returns 0 or a negative errno value.
- *  - Nothing is printed, nothing exits, nothing is allocated with malloc.
+ *  - Nothing is printed and nothing exits. The library itself never calls
+ *    malloc; only libc calls it makes in hardening may (glibc's
+ *    pthread_getattr_np reads /proc/self/maps for the main thread).
  *  - THREAD SAFETY: every function may be called from many threads at once;
  *    the library keeps no mutable global state.
  *  - The queries duende_mlock_is_locked(), duende_mlock_locked_bytes() and

@@ -349,6 +349,8 @@ struct duende_mlock_report {
 	uint64_t locked_resident, locked_swapped, locked_size;
 	uint64_t unlocked_resident, unlocked_size;
 	uint64_t inaccessible_size;
+	/* lockonfault_mappings: from VmFlags "lf", which Linux shows since
+	 * 6.2; before, lock-on-fault mappings count as locked only. */
 	uint32_t mappings, locked_mappings, lockonfault_mappings;
 	uint32_t unlocked_inaccessible; /* PROT_NONE: not lockable */
 	uint32_t unlocked_special;      /* vdso, vvar, I/O maps: never locked */

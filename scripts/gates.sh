@@ -133,6 +133,18 @@ g_wasm() (
 	meson setup build-wasm --cross-file "$OUT/wasm32-wasi.txt" >/dev/null &&
 		ninja -C build-wasm >/dev/null && meson test -C build-wasm --print-errorlogs -v
 )
+g_guest() (
+	# The success paths that need CAP_SYS_RESOURCE, as real root in a guest.
+	ninja -C build >/dev/null || exit 1
+	mkdir -p build-guest
+	bins=()
+	for t in test-harden test-lock-roundtrip test-lean test-no-proc; do
+		cc -static -O2 -std=c11 -D_DEFAULT_SOURCE -Iinclude -I. -Ibuild -o "build-guest/$t" \
+			"tests/$t.c" build/src/libduende-mlock.a -pthread || exit 1
+		bins+=("build-guest/$t")
+	done
+	tests/guest/guest.sh "$PWD/build-guest" "${bins[@]}"
+)
 g_out_of_tree() (
 	before=$(git -C "$SRC" status --porcelain --ignored)
 	dir=$OUT/oot
@@ -141,7 +153,7 @@ g_out_of_tree() (
 	[ "$before" = "$after" ] || { echo "the source tree changed:"; diff <(echo "$before") <(echo "$after"); exit 1; }
 )
 
-all=(clang asan tsan valgrind cppcheck clang_tidy shellcheck fuzz musl windows wasm consumer out_of_tree)
+all=(clang asan tsan valgrind cppcheck clang_tidy shellcheck fuzz musl windows wasm guest consumer out_of_tree)
 for g in "${@:-${all[@]}}"; do
 	gate "${g//_/-}" "g_$g"
 done

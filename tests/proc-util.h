@@ -50,6 +50,19 @@ static inline void t_vmflags_of(const void *addr, char *out, size_t cap)
 	fclose(f);
 }
 
+/* smaps shows VM_LOCKONFAULT as "lf" since Linux 6.2; before, such a
+ * mapping shows only "lo". */
+#include <sys/utsname.h>
+static inline int t_kernel_shows_lf(void)
+{
+	struct utsname u;
+	int major = 0, minor = 0;
+
+	if (uname(&u) != 0 || sscanf(u.release, "%d.%d", &major, &minor) != 2)
+		return 1;
+	return major > 6 || (major == 6 && minor >= 2);
+}
+
 static inline int t_has_flag(const char *flags, const char *flag)
 {
 	size_t n = strlen(flag);

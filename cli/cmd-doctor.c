@@ -10,12 +10,11 @@
 
 #include "cli.h"
 #include "duende-mlock.h"
+#include "src/facts.h"
 #include "src/host.h"
 
 static const char usage[] = "doctor [--pid PID] [--json]";
 
-#define CAP_IPC_LOCK_BIT 14
-#define CAP_SYS_RESOURCE_BIT 24
 #define MAX_SWAPS 32
 #define MAX_FINDINGS 24
 #define LOW_HEADROOM (64ull << 20)
@@ -102,7 +101,7 @@ static void judge_limits(struct doctor *d)
 {
 	const struct duende_mlock_report *r = &d->report;
 	char soft[32], hard[32], mapped[32], room[32];
-	bool cap = d->caps_known ? has_cap(d->cap_eff, CAP_IPC_LOCK_BIT) : r->cap_ipc_lock;
+	bool cap = d->caps_known ? has_cap(d->cap_eff, DM_CAP_IPC_LOCK) : r->cap_ipc_lock;
 
 	fmt_limit(r->memlock_soft, soft, sizeof(soft));
 	fmt_limit(r->memlock_hard, hard, sizeof(hard));
@@ -146,9 +145,9 @@ static void judge_caps(struct doctor *d)
 		add(d, WARN, "capabilities unreadable (/proc/%d/status)", (int)d->report.pid);
 		return;
 	}
-	if (!has_cap(d->cap_bnd, CAP_IPC_LOCK_BIT))
+	if (!has_cap(d->cap_bnd, DM_CAP_IPC_LOCK))
 		add(d, WARN, "CAP_IPC_LOCK is not in the bounding set: no child of this process can ever gain it");
-	if (!has_cap(d->cap_eff, CAP_SYS_RESOURCE_BIT))
+	if (!has_cap(d->cap_eff, DM_CAP_SYS_RESOURCE))
 		add(d, WARN, "CAP_SYS_RESOURCE is missing: PR_SET_IO_FLUSHER and a negative oom_score_adj are not "
 			     "possible, and the hard RLIMIT_MEMLOCK cannot be raised");
 }

@@ -49,7 +49,6 @@ struct dm_cap_data {
 	uint32_t effective, permitted, inheritable;
 };
 #define DM_CAPABILITY_VERSION_3 0x20080522u
-#define DM_CAP_IPC_LOCK 14
 #endif
 
 static bool has_cap_ipc_lock(void)

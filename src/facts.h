@@ -7,6 +7,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* Capability numbers (linux/capability.h), spelled out so that only libc
+ * headers are needed: musl ships no kernel headers. */
+#define DM_CAP_IPC_LOCK 14
+#define DM_CAP_SYS_RESOURCE 24
+
 struct dm_facts {
 	uint64_t memlock_soft, memlock_hard; /* DUENDE_MLOCK_UNLIMITED = infinity */
 	bool cap_ipc_lock;

@@ -12,8 +12,6 @@
 #include "procfs.h"
 #include "reader.h"
 
-#define CAP_IPC_LOCK_BIT 14
-
 static int open_pid_dir(pid_t pid)
 {
 	char path[64];
@@ -44,7 +42,7 @@ static int read_status(int dirfd, struct duende_mlock_report *r)
 	r->vm_rss = st.vm_rss;
 	r->vm_swap = st.vm_swap;
 	r->vm_lck = st.vm_lck;
-	r->cap_ipc_lock = (st.cap_eff >> CAP_IPC_LOCK_BIT) & 1;
+	r->cap_ipc_lock = (st.cap_eff >> DM_CAP_IPC_LOCK) & 1;
 	r->known |= DUENDE_MLOCK_R_STATUS;
 	return 0;
 }

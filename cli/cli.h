@@ -8,7 +8,13 @@
 #include <stdio.h>
 #include <sys/types.h>
 
-#define EXIT_USAGE 64 /* EX_USAGE: 0-2 mean results for doctor */
+/* The command's own exit statuses (exec passes PROGRAM's through, and
+ * DM_EXIT_LOCK_FAILED, 120, when the shim stopped PROGRAM). */
+#define EXIT_REFUSED 121     /* preloading cannot work for PROGRAM */
+#define EXIT_INTERNAL 125    /* duende-mlock itself could not go on */
+#define EXIT_NOT_EXECUTABLE 126
+#define EXIT_NOT_FOUND 127
+#define EXIT_USAGE 64        /* EX_USAGE: 0-2 mean results for doctor */
 
 extern const char *cli_name; /* "duende-mlock" */
 
@@ -28,9 +34,8 @@ bool parse_int(const char *s, long min, long max, long *out);
 bool parse_size(const char *s, bool allow_unlimited, uint64_t *out);
 bool parse_pid(const char *s, pid_t *out);
 
-/* "8 MiB" style into buf. */
+/* The library's unit ("8 MiB", "unlimited") into buf; returns buf. */
 const char *fmt_bytes(uint64_t bytes, char *buf, size_t len);
-const char *fmt_limit(uint64_t bytes, char *buf, size_t len);
 
 /* JSON string and Prometheus label value, escaped. */
 void put_json_string(FILE *f, const char *s);

@@ -1,50 +1,15 @@
 /* SPDX-License-Identifier: MIT OR Apache-2.0 */
-/* duende-mlock doctor: can this process (or PID) lock, how much, what on
- * this host endangers a swap-serving daemon, and the exact fix. */
+/* duende-mlock doctor: prints the library's survey of this process (or
+ * PID) and the host: every finding, the verdict and the fix. */
 #include <errno.h>
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli.h"
 #include "duende-mlock.h"
-#include "src/facts.h"
-#include "src/host.h"
 
 static const char usage[] = "doctor [--pid PID] [--json]";
-
-#define MAX_SWAPS 32
-#define MAX_FINDINGS 24
-#define LOW_HEADROOM (64ull << 20)
-
-enum level { OK = 0, WARN = 1, FATAL = 2 };
-
-struct finding {
-	enum level level;
-	char text[640];
-};
-
-struct doctor {
-	pid_t pid; /* 0: this process */
-	bool self;
-	struct duende_mlock_report report;
-	uint64_t cap_eff, cap_bnd;
-	bool caps_known;
-	struct dm_proc_stat stat;
-	bool stat_known;
-	int onfault, io_flusher_kernel;
-	struct dm_cgroup_info cg;
-	int cg_rc;
-	struct dm_swap_info swaps[MAX_SWAPS];
-	size_t nswaps;
-	int swaps_rc;
-	struct dm_runtime_info rt;
-	struct finding findings[MAX_FINDINGS];
-	size_t nfindings;
-	enum level verdict;
-};
 
 static void help(void)
 {
@@ -58,253 +23,106 @@ static void help(void)
 	       cli_name, usage);
 }
 
-static void add(struct doctor *d, enum level level, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void add(struct doctor *d, enum level level, const char *fmt, ...)
+static const char *verdict_text(enum duende_mlock_severity v)
 {
-	va_list ap;
-
-	if (d->nfindings == MAX_FINDINGS)
-		return;
-	struct finding *f = &d->findings[d->nfindings++];
-	f->level = level;
-	va_start(ap, fmt);
-	vsnprintf(f->text, sizeof(f->text), fmt, ap);
-	va_end(ap);
-	if (level > d->verdict)
-		d->verdict = level;
+	return v == DUENDE_MLOCK_SEVERITY_OK ? "ready" : v == DUENDE_MLOCK_SEVERITY_WARNING ? "warnings" : "cannot lock";
 }
 
-static bool has_cap(uint64_t set, int bit)
+static const char *severity_tag(enum duende_mlock_severity v)
 {
-	return (set >> bit) & 1;
+	return v == DUENDE_MLOCK_SEVERITY_OK ? " ok " : v == DUENDE_MLOCK_SEVERITY_WARNING ? "warn" : "FAIL";
 }
 
-static int gather(struct doctor *d)
+static const char *severity_json(enum duende_mlock_severity v)
 {
-	int rc = duende_mlock_report_pid(d->pid, &d->report);
-
-	if (rc)
-		return rc;
-	d->caps_known = dm_host_caps(d->pid, &d->cap_eff, &d->cap_bnd) == 0;
-	d->stat_known = dm_host_stat(d->pid, &d->stat) == 0;
-	d->onfault = dm_host_supports_onfault();
-	d->io_flusher_kernel = dm_host_supports_io_flusher();
-	d->cg_rc = dm_host_memory_cgroup(d->pid, &d->cg);
-	d->swaps_rc = dm_host_swaps(d->swaps, MAX_SWAPS, &d->nswaps);
-	dm_host_runtime(d->pid, &d->rt);
-	return 0;
+	return v == DUENDE_MLOCK_SEVERITY_OK ? "ok" : v == DUENDE_MLOCK_SEVERITY_WARNING ? "warning" : "cannot lock";
 }
 
-static void judge_limits(struct doctor *d)
+static void print_text(const struct duende_mlock_survey *s)
 {
-	const struct duende_mlock_report *r = &d->report;
-	char soft[32], hard[32], mapped[32], room[32];
-	bool cap = d->caps_known ? has_cap(d->cap_eff, DM_CAP_IPC_LOCK) : r->cap_ipc_lock;
+	char line[1024], fix[4096];
 
-	fmt_limit(r->memlock_soft, soft, sizeof(soft));
-	fmt_limit(r->memlock_hard, hard, sizeof(hard));
-	fmt_bytes(r->vm_size, mapped, sizeof(mapped));
-	if (cap) {
-		add(d, OK, "CAP_IPC_LOCK is effective: RLIMIT_MEMLOCK (soft %s) does not bind; can lock all %s mapped",
-		    soft, mapped);
+	printf("duende-mlock doctor: PID %d (%s)%s%s\n", (int)s->process.pid, s->process.name,
+	       s->container[0] ? ", container: " : "", s->container);
+	if (s->systemd_unit[0])
+		printf("  systemd unit: %s\n", s->systemd_unit);
+	for (uint32_t i = 0; i < s->nfindings; i++) {
+		duende_mlock_finding_explain(s, i, line, sizeof(line));
+		printf("  [%s] %s\n", severity_tag(s->findings[i].severity), line);
+	}
+	printf("Verdict: %s\n", s->verdict == DUENDE_MLOCK_SEVERITY_WARNING ? "warning" : verdict_text(s->verdict));
+	if (s->verdict == DUENDE_MLOCK_SEVERITY_OK)
 		return;
-	}
-	if (!(r->known & DUENDE_MLOCK_R_LIMITS)) {
-		add(d, WARN, "RLIMIT_MEMLOCK unreadable (/proc/%d/limits)", (int)r->pid);
-		return;
-	}
-	if (r->memlock_soft == DUENDE_MLOCK_UNLIMITED) {
-		add(d, OK, "RLIMIT_MEMLOCK is unlimited: can lock all %s mapped", mapped);
-		return;
-	}
-	bool hard_fits = r->memlock_hard == DUENDE_MLOCK_UNLIMITED || r->memlock_hard > r->vm_size;
-	if (r->memlock_soft == 0 || r->memlock_soft < r->vm_size) {
-		if (hard_fits)
-			add(d, WARN, "RLIMIT_MEMLOCK soft %s is below the %s mapped (mlockall would fail with %s) "
-				     "but the hard limit %s allows it: raise the soft limit (duende-mlock exec does)",
-			    soft, mapped, r->memlock_soft ? "ENOMEM" : "EPERM", hard);
-		else
-			add(d, FATAL, "cannot lock: RLIMIT_MEMLOCK soft %s / hard %s is below the %s mapped "
-				      "(VmSize, PROT_NONE reservations included) and CAP_IPC_LOCK is missing",
-			    soft, hard, mapped);
-		return;
-	}
-	uint64_t left = r->memlock_soft - r->vm_size;
-	fmt_bytes(left, room, sizeof(room));
-	add(d, left < LOW_HEADROOM ? WARN : OK,
-	    "RLIMIT_MEMLOCK soft %s covers the %s mapped; %s of headroom left for later allocations%s",
-	    soft, mapped, room,
-	    left < LOW_HEADROOM ? " (with MCL_FUTURE, mappings beyond it fail: malloc NULL, pthread_create EAGAIN)" : "");
-}
-
-static void judge_caps(struct doctor *d)
-{
-	if (!d->caps_known) {
-		add(d, WARN, "capabilities unreadable (/proc/%d/status)", (int)d->report.pid);
-		return;
-	}
-	if (!has_cap(d->cap_bnd, DM_CAP_IPC_LOCK))
-		add(d, WARN, "CAP_IPC_LOCK is not in the bounding set: no child of this process can ever gain it");
-	if (!has_cap(d->cap_eff, DM_CAP_SYS_RESOURCE))
-		add(d, WARN, "CAP_SYS_RESOURCE is missing: PR_SET_IO_FLUSHER and a negative oom_score_adj are not "
-			     "possible, and the hard RLIMIT_MEMLOCK cannot be raised");
-}
-
-static void judge_kernel(struct doctor *d)
-{
-	if (d->onfault == 0)
-		add(d, WARN, "kernel lacks MCL_ONFAULT (Linux 4.4+): onfault and lean mode fall back to full locking");
-	if (d->io_flusher_kernel == 0)
-		add(d, WARN, "kernel lacks PR_SET_IO_FLUSHER (Linux 5.6+)");
-	if (d->stat_known) {
-		bool flusher = (d->stat.flags & DM_PF_MEMALLOC_NOIO) && (d->stat.flags & DM_PF_LOCAL_THROTTLE);
-		add(d, OK, "PID %d: IO_FLUSHER %s, %llu major page faults so far", (int)d->report.pid,
-		    flusher ? "set" : "not set", (unsigned long long)d->stat.majflt);
-	}
-}
-
-static void judge_cgroup(struct doctor *d)
-{
-	char limit[32], usage_s[32];
-	bool flusher = d->stat_known && (d->stat.flags & DM_PF_MEMALLOC_NOIO);
-
-	if (d->cg_rc) {
-		add(d, OK, "no memory cgroup found for PID %d", (int)d->report.pid);
-		return;
-	}
-	fmt_limit(d->cg.limit, limit, sizeof(limit));
-	fmt_bytes(d->cg.usage, usage_s, sizeof(usage_s));
-	if (d->cg.limit == UINT64_MAX) {
-		add(d, OK, "memory cgroup v%d %s: no limit, %s used, %u process(es)", d->cg.version,
-		    d->cg.path, usage_s, d->cg.processes);
-		return;
-	}
-	if (d->cg.version == 1 && d->cg.processes > 1 && !flusher)
-		add(d, WARN, "memory cgroup v1 %s is limited to %s and shared by %u processes: a swap-serving "
-			     "daemon here deadlocks even when locked (cgroup v1 reclaim waits on writeback of "
-			     "swap pages bound for the daemon itself; DT-007). Move the daemon to its own "
-			     "cgroup without a limit, or give it PR_SET_IO_FLUSHER (CAP_SYS_RESOURCE)",
-		    d->cg.path, limit, d->cg.processes);
-	else
-		add(d, OK, "memory cgroup v%d %s: limit %s, %s used, %u process(es)", d->cg.version, d->cg.path,
-		    limit, usage_s, d->cg.processes);
-}
-
-static void judge_swaps(struct doctor *d)
-{
-	if (d->swaps_rc) {
-		add(d, WARN, "/proc/swaps unreadable: %s", duende_mlock_strerror(d->swaps_rc));
-		return;
-	}
-	if (!d->nswaps)
-		add(d, OK, "no swap is active");
-	for (size_t i = 0; i < d->nswaps; i++) {
-		const struct dm_swap_info *s = &d->swaps[i];
-		char size[32];
-		fmt_bytes(s->entry.size, size, sizeof(size));
-		if (s->user_space)
-			add(d, WARN, "swap %s (%s, %s, priority %lld) is served from user space%s%s%s%s: "
-				     "its daemon must be locked",
-			    s->entry.path, s->kind, size, (long long)s->entry.priority,
-			    s->backing[0] ? " via " : "", s->backing,
-			    s->backing_fstype[0] ? " on " : "", s->backing_fstype);
-		else
-			add(d, OK, "swap %s (%s, %s, priority %lld)", s->entry.path, s->kind, size,
-			    (long long)s->entry.priority);
-	}
-}
-
-static void print_fix(const struct doctor *d)
-{
-	const char *unit = d->rt.unit[0] ? d->rt.unit : "YOUR.service";
-
+	duende_mlock_survey_fix(s, fix, sizeof(fix));
 	printf("\nFix for this environment:\n");
-	if (!strcmp(d->rt.container, "kubernetes")) {
-		printf("  Kubernetes cannot raise RLIMIT_MEMLOCK for a container, so CAP_IPC_LOCK is required:\n"
-		       "    securityContext:\n      capabilities:\n        add: [\"IPC_LOCK\"]   # and \"SYS_RESOURCE\" for PR_SET_IO_FLUSHER\n");
-	} else if (d->rt.container[0]) {
-		printf("  %s run --cap-add=IPC_LOCK --ulimit memlock=-1:-1 [--cap-add=SYS_RESOURCE] IMAGE\n"
-		       "  compose:\n    cap_add: [IPC_LOCK]\n    ulimits:\n      memlock: {soft: -1, hard: -1}\n",
-		       d->rt.container);
-	} else if (d->rt.systemd || d->rt.unit[0]) {
-		printf("  systemctl edit %s   # adds a drop-in:\n"
-		       "    [Service]\n    LimitMEMLOCK=infinity\n    AmbientCapabilities=CAP_IPC_LOCK CAP_SYS_RESOURCE\n"
-		       "    OOMScoreAdjust=-900\n"
-		       "  (Keep CAP_IPC_LOCK in CapabilityBoundingSet= if the unit sets one; setting it to\n"
-		       "  CAP_IPC_LOCK alone drops every other capability the daemon has.)\n",
-		       unit);
+	for (const char *p = fix; *p;) {
+		size_t n = strcspn(p, "\n");
+		printf("  %.*s\n", (int)n, p);
+		p += n + (p[n] ? 1 : 0);
 	}
-	printf("  shell:  ulimit -l unlimited   (or prlimit --memlock=unlimited:unlimited --pid PID, as root)\n"
-	       "  file:   setcap cap_ipc_lock=+ep /path/to/daemon   (for daemons linked with libduende-mlock;\n"
-	       "          duende-mlock exec refuses programs with file capabilities)\n"
-	       "  run:    duende-mlock exec --io-flusher --oom-score-adj -900 -- DAEMON ARGS...\n");
 }
 
-static const char *level_name(enum level l)
+static void json_limit(const char *key, uint64_t v)
 {
-	return l == OK ? "ok" : l == WARN ? "warning" : "cannot lock";
+	if (v == DUENDE_MLOCK_UNLIMITED)
+		printf(", \"%s\": null", key);
+	else
+		printf(", \"%s\": %llu", key, (unsigned long long)v);
 }
 
-static void print_text(const struct doctor *d)
+static void print_json(const struct duende_mlock_survey *s)
 {
-	printf("duende-mlock doctor: PID %d (%s)%s%s%s\n", (int)d->report.pid, d->report.name,
-	       d->rt.container[0] ? ", container: " : "", d->rt.container,
-	       d->rt.unit[0] ? ", unit" : "");
-	if (d->rt.unit[0])
-		printf("  systemd unit: %s\n", d->rt.unit);
-	for (size_t i = 0; i < d->nfindings; i++)
-		printf("  [%s] %s\n", d->findings[i].level == OK ? " ok " : d->findings[i].level == WARN ? "warn" : "FAIL",
-		       d->findings[i].text);
-	printf("Verdict: %s\n", d->verdict == OK ? "ready" : level_name(d->verdict));
-	if (d->verdict != OK)
-		print_fix(d);
-}
-
-static void print_json(const struct doctor *d)
-{
-	const struct duende_mlock_report *r = &d->report;
+	const struct duende_mlock_report *r = &s->process;
+	char line[1024], fix[4096];
 
 	printf("{\"pid\": %d, \"name\": ", (int)r->pid);
 	put_json_string(stdout, r->name);
-	printf(", \"verdict\": \"%s\", \"exit\": %d", d->verdict == OK ? "ready" : d->verdict == WARN ? "warnings" : "cannot-lock",
-	       (int)d->verdict);
-	printf(", \"memlock_soft\": ");
-	r->memlock_soft == DUENDE_MLOCK_UNLIMITED ? printf("null") : printf("%llu", (unsigned long long)r->memlock_soft);
-	printf(", \"memlock_hard\": ");
-	r->memlock_hard == DUENDE_MLOCK_UNLIMITED ? printf("null") : printf("%llu", (unsigned long long)r->memlock_hard);
+	printf(", \"verdict\": \"%s\", \"exit\": %d",
+	       s->verdict == DUENDE_MLOCK_SEVERITY_CANNOT_LOCK ? "cannot-lock" : verdict_text(s->verdict),
+	       (int)s->verdict);
+	json_limit("memlock_soft", r->memlock_soft);
+	json_limit("memlock_hard", r->memlock_hard);
 	printf(", \"mapped_bytes\": %llu, \"locked_bytes\": %llu", (unsigned long long)r->vm_size,
 	       (unsigned long long)r->vm_lck);
+	json_limit("headroom_bytes", r->headroom);
 	printf(", \"cap_effective\": \"%016llx\", \"cap_bounding\": \"%016llx\"",
-	       (unsigned long long)d->cap_eff, (unsigned long long)d->cap_bnd);
-	printf(", \"kernel\": {\"mcl_onfault\": %d, \"io_flusher\": %d}", d->onfault, d->io_flusher_kernel);
-	printf(", \"cgroup\": {\"version\": %d, \"path\": ", d->cg_rc ? 0 : d->cg.version);
-	put_json_string(stdout, d->cg_rc ? "" : d->cg.path);
+	       (unsigned long long)r->cap_effective, (unsigned long long)r->cap_bounding);
+	printf(", \"kernel\": {\"mcl_onfault\": %d, \"io_flusher\": %d}", s->kernel_onfault,
+	       s->kernel_io_flusher);
+	printf(", \"cgroup\": {\"version\": %d, \"path\": ", s->cgroup_error ? 0 : s->cgroup.version);
+	put_json_string(stdout, s->cgroup_error ? "" : s->cgroup.path);
 	printf(", \"limit\": ");
-	(d->cg_rc || d->cg.limit == UINT64_MAX) ? printf("null") : printf("%llu", (unsigned long long)d->cg.limit);
-	printf(", \"processes\": %u}", d->cg_rc ? 0 : d->cg.processes);
+	(s->cgroup_error || s->cgroup.limit == UINT64_MAX) ? printf("null")
+							  : printf("%llu", (unsigned long long)s->cgroup.limit);
+	printf(", \"processes\": %u}", s->cgroup_error ? 0 : s->cgroup.processes);
 	printf(", \"swaps\": [");
-	for (size_t i = 0; i < d->nswaps; i++) {
+	for (uint32_t i = 0; i < s->nswaps; i++) {
+		const struct duende_mlock_swap *sw = &s->swaps[i];
 		printf("%s{\"path\": ", i ? ", " : "");
-		put_json_string(stdout, d->swaps[i].entry.path);
-		printf(", \"kind\": \"%s\", \"size\": %llu, \"used\": %llu, \"user_space\": %s, \"backing\": ",
-		       d->swaps[i].kind, (unsigned long long)d->swaps[i].entry.size,
-		       (unsigned long long)d->swaps[i].entry.used, d->swaps[i].user_space ? "true" : "false");
-		put_json_string(stdout, d->swaps[i].backing);
+		put_json_string(stdout, sw->path);
+		printf(", \"kind\": ");
+		put_json_string(stdout, sw->kind);
+		printf(", \"size\": %llu, \"used\": %llu, \"user_space\": %s, \"backing\": ",
+		       (unsigned long long)sw->size, (unsigned long long)sw->used,
+		       sw->user_space ? "true" : "false");
+		put_json_string(stdout, sw->backing);
 		printf("}");
 	}
 	printf("], \"container\": ");
-	put_json_string(stdout, d->rt.container);
+	put_json_string(stdout, s->container);
 	printf(", \"systemd_unit\": ");
-	put_json_string(stdout, d->rt.unit);
+	put_json_string(stdout, s->systemd_unit);
 	printf(", \"findings\": [");
-	for (size_t i = 0; i < d->nfindings; i++) {
-		printf("%s{\"level\": \"%s\", \"text\": ", i ? ", " : "", level_name(d->findings[i].level));
-		put_json_string(stdout, d->findings[i].text);
+	for (uint32_t i = 0; i < s->nfindings; i++) {
+		duende_mlock_finding_explain(s, i, line, sizeof(line));
+		printf("%s{\"level\": \"%s\", \"text\": ", i ? ", " : "", severity_json(s->findings[i].severity));
+		put_json_string(stdout, line);
 		printf("}");
 	}
-	printf("]}\n");
+	printf("], \"fix\": ");
+	duende_mlock_survey_fix(s, fix, sizeof(fix));
+	put_json_string(stdout, s->verdict == DUENDE_MLOCK_SEVERITY_OK ? "" : fix);
+	printf("}\n");
 }
 
 int cmd_doctor(int argc, char **argv)
@@ -315,50 +133,44 @@ int cmd_doctor(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0, 0, 0, 0 },
 	};
-	struct doctor *d = calloc(1, sizeof(*d));
+	struct duende_mlock_survey *s;
+	pid_t pid = 0;
 	bool json = false;
 	int c, rc;
 
-	if (!d)
-		return 2;
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
-			if (!parse_pid(optarg, &d->pid)) {
-				free(d);
+			if (!parse_pid(optarg, &pid))
 				return usage_error("doctor", usage, "--pid: '%s' is not a process ID", optarg);
-			}
 			break;
 		case 'j': json = true; break;
-		case 'h': help(); free(d); return 0;
+		case 'h': help(); return 0;
 		default:
-			free(d);
 			return usage_error("doctor", usage, "unknown option '%s', or missing value", argv[optind - 1]);
 		}
 	}
-	if (optind < argc) {
-		free(d);
+	if (optind < argc)
 		return usage_error("doctor", usage, "unexpected argument '%s'", argv[optind]);
-	}
-	rc = gather(d);
-	if (rc) {
-		fprintf(stderr, "%s: doctor: PID %d: %s\n", cli_name, (int)d->pid,
-			rc == -ESRCH ? "no such process" : duende_mlock_strerror(rc));
-		free(d);
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		fprintf(stderr, "%s: doctor: out of memory\n", cli_name);
 		return 2;
 	}
-	judge_limits(d);
-	judge_caps(d);
-	judge_kernel(d);
-	judge_cgroup(d);
-	judge_swaps(d);
+	rc = duende_mlock_survey_pid(pid, s);
+	if (rc) {
+		fprintf(stderr, "%s: doctor: PID %d: %s\n", cli_name, (int)pid,
+			rc == -ESRCH ? "no such process" : duende_mlock_strerror(rc));
+		free(s);
+		return 2;
+	}
 	if (json)
-		print_json(d);
+		print_json(s);
 	else
-		print_text(d);
-	rc = (int)d->verdict;
-	free(d);
+		print_text(s);
+	rc = (int)s->verdict;
+	free(s);
 	return rc;
 }

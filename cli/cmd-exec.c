@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /* duende-mlock exec: run PROGRAM with its memory locked by the preload
- * shim. What is inherited across execve (rlimit, IO_FLUSHER,
- * oom_score_adj) is set here; the lock is taken inside PROGRAM. */
+ * shim. This command checks PROGRAM and its options, hands the settings
+ * to the shim and execs PROGRAM; every step runs inside PROGRAM. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
@@ -10,10 +10,10 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "config.h"
+#include "cli-config.h"
 #include "duende-mlock.h"
+#include "exec-settings.h"
 #include "program.h"
-#include "src/exec-settings.h"
 
 static const char usage[] = "exec [OPTIONS] -- PROGRAM [ARGS...]";
 
@@ -43,16 +43,12 @@ static void help(void)
 	       "found; %d usage error.\n"
 	       "SIZE takes K, M, G suffixes (binary). The preload library is looked up at\n"
 	       "$DUENDE_MLOCK_PRELOAD, else %s.\n",
-	       cli_name, usage, EXIT_LOCK_FAILED, EXIT_LOCK_FAILED, EXIT_REFUSED, EXIT_INTERNAL,
+	       cli_name, usage, DM_EXIT_LOCK_FAILED, DM_EXIT_LOCK_FAILED, EXIT_REFUSED, EXIT_INTERNAL,
 	       EXIT_NOT_EXECUTABLE, EXIT_NOT_FOUND, EXIT_USAGE, DUENDE_MLOCK_PRELOAD_PATH);
 }
 
 struct exec_opts {
 	struct dm_exec_settings shim;
-	bool raise_memlock;
-	bool io_flusher;
-	bool set_oom;
-	int oom_score_adj;
 	bool current_only, future_only;
 };
 
@@ -85,39 +81,39 @@ static int parse_options(int argc, char **argv, struct exec_opts *o)
 	uint64_t size;
 	int c;
 
+	struct duende_mlock_harden_config *h = &o->shim.harden;
+
 	dm_exec_settings_init(&o->shim);
-	o->shim.lock.current = o->shim.lock.future = true;
-	o->raise_memlock = true;
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+vh", opts, NULL)) != -1) {
 		switch (c) {
-		case OPT_ONFAULT: o->shim.lock.onfault = true; break;
-		case OPT_LEAN: o->shim.lock.lean = true; break;
-		case OPT_BEST_EFFORT: o->shim.lock.required = false; break;
+		case OPT_ONFAULT: h->lock_config.onfault = true; break;
+		case OPT_LEAN: h->lock_config.lean = true; break;
+		case OPT_BEST_EFFORT: h->lock_config.required = false; break;
 		case OPT_CURRENT_ONLY: o->current_only = true; break;
 		case OPT_FUTURE_ONLY: o->future_only = true; break;
-		case OPT_IO_FLUSHER: o->io_flusher = true; break;
-		case OPT_MALLOC_KEEP: o->shim.malloc_keep = true; break;
-		case OPT_NO_RAISE: o->raise_memlock = false; break;
+		case OPT_IO_FLUSHER: h->io_flusher = true; break;
+		case OPT_MALLOC_KEEP: h->malloc_keep = true; break;
+		case OPT_NO_RAISE: h->raise_memlock = false; break;
 		case OPT_INHERIT: o->shim.inherit = true; break;
 		case 'v': o->shim.verbose = true; break;
 		case 'h': help(); exit(0);
 		case OPT_MIN_HEADROOM:
-			if (!parse_size(optarg, false, &size))
+			if (!parse_size(optarg, false, &size) || size > (UINT64_MAX >> 1))
 				return usage_error("exec", usage, "--min-headroom: '%s' is not a size (e.g. 64M)", optarg);
-			o->shim.lock.min_headroom = size;
+			h->lock_config.min_headroom = size;
 			break;
 		case OPT_PREFAULT:
 			if (!parse_size(optarg, false, &size) || size > (64u << 20))
 				return usage_error("exec", usage, "--prefault-stack: '%s' is not a size up to 64M", optarg);
-			o->shim.prefault_stack = (size_t)size;
+			h->prefault_stack = (size_t)size;
 			break;
 		case OPT_OOM:
 			if (!parse_int(optarg, -1000, 1000, &n))
 				return usage_error("exec", usage, "--oom-score-adj: '%s' is not a number from -1000 to 1000", optarg);
-			o->set_oom = true;
-			o->oom_score_adj = (int)n;
+			h->set_oom_score_adj = true;
+			h->oom_score_adj = (int)n;
 			break;
 		case '?':
 		default:
@@ -130,51 +126,11 @@ static int parse_options(int argc, char **argv, struct exec_opts *o)
 	if (o->current_only && o->future_only)
 		return usage_error("exec", usage, "--current-only and --future-only exclude each other");
 	if (o->current_only)
-		o->shim.lock.future = false;
+		h->lock_config.future = false;
 	if (o->future_only)
-		o->shim.lock.current = false;
+		h->lock_config.current = false;
 	if (optind >= argc)
 		return usage_error("exec", usage, "no PROGRAM given");
-	return 0;
-}
-
-/* A step that PROGRAM inherits. In required mode its failure stops here. */
-static bool run_step(enum duende_mlock_step step, int rc, uint64_t value, const struct exec_opts *o)
-{
-	struct duende_mlock_step_result r = { .requested = true, .rc = rc, .value = value };
-	char line[1024];
-
-	duende_mlock_step_explain(step, &r, line, sizeof(line));
-	if (rc && o->shim.lock.required) {
-		fprintf(stderr, "%s: exec: %s\n%s: not starting the program (use --best-effort to run it anyway)\n",
-			cli_name, line, cli_name);
-		return false;
-	}
-	if (rc)
-		fprintf(stderr, "%s: exec: warning: %s\n", cli_name, line);
-	else if (o->shim.verbose)
-		fprintf(stderr, "%s: exec: %s\n", cli_name, line);
-	return true;
-}
-
-static int set_up_inherited(const struct exec_opts *o)
-{
-	if (o->raise_memlock) {
-		uint64_t soft = 0;
-		int rc = duende_mlock_raise_memlock(&soft);
-		/* Raising soft to hard needs no privilege; a failure is odd but
-		 * not fatal: the lock's own diagnosis will say what is missing. */
-		struct exec_opts lenient = *o;
-		lenient.shim.lock.required = false;
-		run_step(DUENDE_MLOCK_STEP_RAISE_MEMLOCK, rc, soft, &lenient);
-	}
-	if (o->io_flusher &&
-	    !run_step(DUENDE_MLOCK_STEP_IO_FLUSHER, duende_mlock_set_io_flusher(), 1, o))
-		return EXIT_LOCK_FAILED;
-	if (o->set_oom &&
-	    !run_step(DUENDE_MLOCK_STEP_OOM_SCORE_ADJ, duende_mlock_set_oom_score_adj(o->oom_score_adj),
-		      (uint64_t)(int64_t)o->oom_score_adj, o))
-		return EXIT_LOCK_FAILED;
 	return 0;
 }
 
@@ -222,9 +178,6 @@ int cmd_exec(int argc, char **argv)
 			cli_name, shim, shim[0] != '/' ? "not an absolute path" : strerror(errno));
 		return EXIT_INTERNAL;
 	}
-	rc = set_up_inherited(&o);
-	if (rc)
-		return rc;
 	rc = set_environment(&o, shim);
 	if (rc) {
 		fprintf(stderr, "%s: exec: cannot set the environment: %s\n", cli_name, strerror(-rc));

@@ -68,8 +68,8 @@ static void print_table(const struct entry *e, size_t n)
 		       fmt_bytes(r->vm_lck, a, sizeof(a)),
 		       smaps ? fmt_bytes(r->locked_resident, b, sizeof(b)) : "-",
 		       fmt_bytes(r->vm_rss, c, sizeof(c)), fmt_bytes(r->vm_swap, d, sizeof(d)), pct,
-		       maps, lim ? fmt_limit(r->memlock_soft, f, sizeof(f)) : "-",
-		       lim ? fmt_limit(r->headroom, g, sizeof(g)) : "-");
+		       maps, lim ? fmt_bytes(r->memlock_soft, f, sizeof(f)) : "-",
+		       lim ? fmt_bytes(r->headroom, g, sizeof(g)) : "-");
 	}
 }
 

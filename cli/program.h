@@ -6,11 +6,7 @@
 
 #include <limits.h>
 
-#define EXIT_LOCK_FAILED 120 /* the lock or a required step failed */
-#define EXIT_REFUSED 121     /* preloading cannot work for PROGRAM */
-#define EXIT_INTERNAL 125    /* duende-mlock itself could not go on */
-#define EXIT_NOT_EXECUTABLE 126
-#define EXIT_NOT_FOUND 127
+#include "cli.h"
 
 struct program_check {
 	char path[PATH_MAX];

@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /* The command line's argument handling: sizes, numbers, PIDs, and the
- * settings the CLI hands to the preload shim (parse, format, parse again
- * must give the same settings). */
+ * settings the command hands to the preload shim (parse, format, parse
+ * again must give the same settings). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
-#include "src/exec-settings.h"
+#include "preload/exec-settings.h"
 
 const char *cli_name = "duende-mlock";
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

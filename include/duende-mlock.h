@@ -31,10 +31,10 @@
 extern "C" {
 #endif
 
-#define DUENDE_MLOCK_VERSION_MAJOR 1
-#define DUENDE_MLOCK_VERSION_MINOR 0
-#define DUENDE_MLOCK_VERSION_PATCH 0
-#define DUENDE_MLOCK_VERSION_STRING "1.0.0"
+/* DUENDE_MLOCK_VERSION_MAJOR, _MINOR, _PATCH and _STRING, generated from
+ * the build's one version number. */
+#include <duende-mlock-version.h>
+
 /* Compare with DUENDE_MLOCK_VERSION_NUMBER >= DUENDE_MLOCK_VERSION_AT(1, 0, 0). */
 #define DUENDE_MLOCK_VERSION_AT(major, minor, patch) \
 	(((major) << 16) | ((minor) << 8) | (patch))
@@ -125,6 +125,9 @@ enum duende_mlock_state {
 #define DUENDE_MLOCK_F_BAD_CONFIG (1u << 7)
 /* Lean mode settings were applied. */
 #define DUENDE_MLOCK_F_LEAN (1u << 8)
+/* The process held CAP_SYS_RESOURCE, so it could raise its own hard
+ * RLIMIT_MEMLOCK (since 1.1). */
+#define DUENDE_MLOCK_F_CAP_SYS_RESOURCE (1u << 9)
 
 struct duende_mlock_status {
 	enum duende_mlock_state state;
@@ -332,6 +335,13 @@ int duende_mlock_step_explain(enum duende_mlock_step step,
 #define DUENDE_MLOCK_R_STATUS (1u << 0) /* /proc/PID/status */
 #define DUENDE_MLOCK_R_SMAPS (1u << 1)  /* /proc/PID/smaps (ptrace access) */
 #define DUENDE_MLOCK_R_LIMITS (1u << 2) /* /proc/PID/limits */
+#define DUENDE_MLOCK_R_STAT (1u << 3)   /* /proc/PID/stat (since 1.1) */
+
+/* Task flags of /proc/PID/stat that PR_SET_IO_FLUSHER sets (both). */
+#define DUENDE_MLOCK_PF_MEMALLOC_NOIO 0x00080000u
+#define DUENDE_MLOCK_PF_LOCAL_THROTTLE 0x00100000u
+/* A kernel thread: it has no user memory to lock. */
+#define DUENDE_MLOCK_PF_KTHREAD 0x00200000u
 
 struct duende_mlock_report {
 	pid_t pid;
@@ -357,8 +367,16 @@ struct duende_mlock_report {
 	uint32_t unlocked_other;        /* accessible but not locked */
 	/* limits */
 	uint64_t memlock_soft, memlock_hard; /* DUENDE_MLOCK_UNLIMITED */
-	uint64_t headroom; /* DUENDE_MLOCK_UNLIMITED with CAP_IPC_LOCK */
-	uint64_t reserved[8];
+	/* RLIMIT_MEMLOCK less VmLck: what may still be locked;
+	 * DUENDE_MLOCK_UNLIMITED with CAP_IPC_LOCK or no limit. */
+	uint64_t headroom;
+	/* Since 1.1. status: the capability sets (CapEff, CapBnd). */
+	uint64_t cap_effective, cap_bounding;
+	/* Since 1.1. stat (DUENDE_MLOCK_R_STAT): the main thread's task
+	 * flags (DUENDE_MLOCK_PF_*) and the process's major page faults. */
+	uint64_t task_flags;
+	uint64_t major_faults;
+	uint64_t reserved[4];
 };
 
 /* Reads /proc/PID (0: this process) into *report: -ESRCH when there is no
@@ -367,6 +385,125 @@ struct duende_mlock_report {
  * (another user's process) returns 0 with DUENDE_MLOCK_R_SMAPS unset and
  * smaps_error set. No malloc. */
 DUENDE_MLOCK_WUR int duende_mlock_report_pid(pid_t pid, struct duende_mlock_report *report);
+
+/* ------------------------------------------------------------------ */
+/* Units (since 1.1)                                                   */
+/* ------------------------------------------------------------------ */
+
+/* The unit every text of this library uses: binary prefixes, one decimal
+ * where the value is not round: "8 MiB", "1.5 GiB", "1000 bytes", and
+ * "unlimited" for DUENDE_MLOCK_UNLIMITED. snprintf semantics.
+ * (duende_mlock_status_format() keeps the original crate's "10 MB".) */
+int duende_mlock_format_bytes(uint64_t bytes, char *buf, size_t len);
+
+/* ------------------------------------------------------------------ */
+/* Survey: can a process lock, and what on this host endangers a      */
+/* daemon that serves swap (since 1.1)                                 */
+/* ------------------------------------------------------------------ */
+
+enum duende_mlock_severity {
+	DUENDE_MLOCK_SEVERITY_OK = 0,
+	DUENDE_MLOCK_SEVERITY_WARNING = 1,
+	DUENDE_MLOCK_SEVERITY_CANNOT_LOCK = 2,
+};
+
+/* What a survey found; duende_mlock_finding_explain() words each. */
+enum duende_mlock_finding_code {
+	DUENDE_MLOCK_FOUND_CAP_IPC_LOCK = 1,     /* the limit does not bind */
+	DUENDE_MLOCK_FOUND_LIMITS_UNREADABLE,
+	DUENDE_MLOCK_FOUND_MEMLOCK_UNLIMITED,
+	DUENDE_MLOCK_FOUND_MEMLOCK_SOFT_LOW,     /* hard limit would do */
+	DUENDE_MLOCK_FOUND_MEMLOCK_TOO_LOW,      /* cannot lock */
+	DUENDE_MLOCK_FOUND_MEMLOCK_COVERS,       /* with its headroom */
+	DUENDE_MLOCK_FOUND_CAPS_UNREADABLE,
+	DUENDE_MLOCK_FOUND_NO_IPC_LOCK_BOUND,    /* not in the bounding set */
+	DUENDE_MLOCK_FOUND_NO_SYS_RESOURCE,
+	DUENDE_MLOCK_FOUND_KERNEL_NO_ONFAULT,
+	DUENDE_MLOCK_FOUND_KERNEL_NO_IO_FLUSHER,
+	DUENDE_MLOCK_FOUND_TASK,                 /* IO_FLUSHER, major faults */
+	DUENDE_MLOCK_FOUND_NO_CGROUP,
+	DUENDE_MLOCK_FOUND_CGROUP,
+	DUENDE_MLOCK_FOUND_CGROUP_V1_SHARED,     /* the DT-007 hazard */
+	DUENDE_MLOCK_FOUND_SWAPS_UNREADABLE,
+	DUENDE_MLOCK_FOUND_NO_SWAP,
+	DUENDE_MLOCK_FOUND_SWAP,                 /* finding.swap names it */
+	DUENDE_MLOCK_FOUND_SWAP_USER_SPACE,      /* served by a daemon */
+};
+
+struct duende_mlock_finding {
+	enum duende_mlock_finding_code code;
+	enum duende_mlock_severity severity;
+	uint32_t swap; /* index into swaps[] for the SWAP findings */
+	uint32_t reserved;
+};
+
+struct duende_mlock_swap {
+	char path[256];     /* as /proc/swaps prints it (octal escapes kept) */
+	char kind[16];      /* "loop", "nbd", "ublk", "zram", "file", "partition" */
+	char backing[256];  /* loop: the backing file */
+	char backing_fstype[32];
+	bool user_space;    /* served by a user-space process */
+	uint64_t size, used; /* bytes */
+	int64_t priority;
+};
+
+struct duende_mlock_cgroup {
+	int version;        /* 1 or 2 */
+	char path[512];     /* as /proc/PID/cgroup names it */
+	uint64_t limit;     /* in force, ancestors' included; UINT64_MAX: none */
+	uint64_t usage;     /* bytes charged now */
+	uint32_t processes; /* in this very cgroup */
+	uint64_t reserved[4];
+};
+
+#define DUENDE_MLOCK_SURVEY_SWAPS 32
+#define DUENDE_MLOCK_SURVEY_FINDINGS 32
+
+struct duende_mlock_survey {
+	/* The process surveyed. */
+	struct duende_mlock_report process;
+	/* The caller's own standing, for the remedies it can apply. */
+	uint64_t caller_memlock_hard;
+	bool caller_cap_sys_resource;
+	/* The kernel: 1 supported, 0 not, negative errno unknown. */
+	int kernel_onfault;    /* MCL_ONFAULT (4.4) */
+	int kernel_io_flusher; /* PR_SET_IO_FLUSHER (5.6) */
+	/* The process's memory cgroup; cgroup_error is a negative errno
+	 * when none was found. */
+	int cgroup_error;
+	struct duende_mlock_cgroup cgroup;
+	/* Active swap areas. */
+	int swaps_error;
+	uint32_t nswaps;
+	struct duende_mlock_swap swaps[DUENDE_MLOCK_SURVEY_SWAPS];
+	/* Where it runs. */
+	char container[32];     /* "docker", "podman", "kubernetes", ... or "" */
+	char systemd_unit[128]; /* from its cgroup, or "" */
+	bool systemd;           /* PID 1 is systemd */
+	/* The verdict: the worst severity found. */
+	enum duende_mlock_severity verdict;
+	uint32_t nfindings;
+	struct duende_mlock_finding findings[DUENDE_MLOCK_SURVEY_FINDINGS];
+	uint64_t reserved[8];
+};
+
+/* Surveys process pid (0: the caller) and the host it runs on: its lock
+ * report, whether it can lock and how much, its capabilities, the
+ * kernel's support, its memory cgroup and the swap areas and who serves
+ * them, and judges each as a finding. Never waits on a FUSE mount. Forks
+ * once, briefly, to ask the kernel about MCL_ONFAULT. -ESRCH for no such
+ * process, -EACCES when even its status is unreadable. No malloc. */
+DUENDE_MLOCK_WUR int duende_mlock_survey_pid(pid_t pid, struct duende_mlock_survey *survey);
+
+/* Finding i of survey, in one sentence with its numbers and, where one
+ * applies, its fix. snprintf semantics; -EINVAL when i is out of range. */
+int duende_mlock_finding_explain(const struct duende_mlock_survey *survey, uint32_t i,
+				 char *buf, size_t len);
+
+/* The fix for this environment (service manager, container runtime,
+ * shell), as lines of text, checked against what the survey found.
+ * snprintf semantics. */
+int duende_mlock_survey_fix(const struct duende_mlock_survey *survey, char *buf, size_t len);
 
 #ifdef __cplusplus
 }

@@ -4,12 +4,13 @@
  * main() runs. Memory locks do not survive execve(2), so the lock has to be
  * taken inside the new program; the loader runs this constructor there.
  *
- * Settings come from DUENDE_MLOCK_EXEC (see src/exec-settings.h); without
- * it the crate's defaults apply (current + future, required). Unless told
+ * Settings come from DUENDE_MLOCK_EXEC (see exec-settings.h); without it
+ * exec's defaults apply (current + future, required). Unless told
  * to "inherit", the shim removes itself from LD_PRELOAD and drops its
  * settings, so the program's own children are not locked.
  *
- * In required mode a failed lock ends the program with exit status 120
+ * Every requested step runs here, in PROGRAM, through duende_mlock_harden().
+ * In required mode a failed step ends the program with exit status 120
  * before main(): nothing half-protected runs silently.
  */
 #define _GNU_SOURCE
@@ -20,7 +21,7 @@
 #include <unistd.h>
 
 #include "duende-mlock.h"
-#include "src/exec-settings.h"
+#include "exec-settings.h"
 
 #define SHIM_NAME "libduende-mlock-preload.so"
 
@@ -64,33 +65,32 @@ static void remove_from_ld_preload(void)
 	free(out);
 }
 
-static void report_steps(const struct duende_mlock_harden_result *res)
+/* Each failed step (warnings in best-effort mode), or every step when
+ * verbose. The lock's own outcome is reported with its diagnosis. */
+static void report_steps(const struct duende_mlock_harden_result *res, bool verbose,
+			 const char *how)
 {
 	char line[1024];
 
 	for (int step = 0; step < DUENDE_MLOCK_STEP_COUNT; step++) {
 		const struct duende_mlock_step_result *r = &res->steps[step];
-		if (!r->requested || !r->rc || step == DUENDE_MLOCK_STEP_LOCK)
+		if (!r->requested || step == DUENDE_MLOCK_STEP_LOCK || (!r->rc && !verbose))
 			continue;
 		duende_mlock_step_explain((enum duende_mlock_step)step, r, line, sizeof(line));
-		dprintf(STDERR_FILENO, "duende-mlock: %s: warning: %s\n", program_invocation_short_name,
-			line);
+		dprintf(STDERR_FILENO, "duende-mlock: %s: %s%s\n", program_invocation_short_name,
+			r->rc ? how : "", line);
 	}
 }
 
 __attribute__((constructor)) static void duende_mlock_preload(void)
 {
-	struct duende_mlock_harden_config hc = { .lock = true };
 	struct duende_mlock_harden_result res;
 	struct dm_exec_settings s;
 	const char *text = getenv(DM_EXEC_SETTINGS_ENV);
 	const char *bad = NULL;
 	char why[2048], line[64];
 
-	if (!text) {
-		dm_exec_settings_init(&s);
-		s.lock.current = s.lock.future = true;
-	} else if (dm_exec_settings_parse(text, &s, &bad) != 0) {
+	if (dm_exec_settings_parse(text ? text : "", &s, &bad) != 0) {
 		dprintf(STDERR_FILENO,
 			"duende-mlock: %s: invalid %s=\"%s\" (at \"%s\"); run the program "
 			"through `duende-mlock exec`, which sets it\n",
@@ -102,22 +102,24 @@ __attribute__((constructor)) static void duende_mlock_preload(void)
 		unsetenv(DM_EXEC_SETTINGS_ENV);
 	}
 
-	hc.lock_config = s.lock;
-	hc.malloc_keep = s.malloc_keep;
-	hc.prefault_stack = s.prefault_stack;
-	int rc = duende_mlock_harden(&hc, &res);
-	duende_mlock_explain(&res.lock_status, why, sizeof(why));
-	if (rc == -EINVAL && !res.steps[DUENDE_MLOCK_STEP_LOCK].requested) {
+	if (duende_mlock_harden(&s.harden, &res) == -EINVAL && !res.steps[DUENDE_MLOCK_STEP_LOCK].requested) {
 		dprintf(STDERR_FILENO, "duende-mlock: %s: invalid settings\n",
 			program_invocation_short_name);
 		_exit(DM_EXIT_LOCK_FAILED);
 	}
-	if (res.steps[DUENDE_MLOCK_STEP_LOCK].rc) {
-		dprintf(STDERR_FILENO, "duende-mlock: %s: cannot lock memory, not starting it: %s\n",
-			program_invocation_short_name, why);
+	duende_mlock_explain(&res.lock_status, why, sizeof(why));
+	if (dm_exec_must_stop(&s, &res)) {
+		report_steps(&res, false, "");
+		if (res.steps[DUENDE_MLOCK_STEP_LOCK].rc)
+			dprintf(STDERR_FILENO, "duende-mlock: %s: cannot lock memory, not starting it: %s\n",
+				program_invocation_short_name, why);
+		else
+			dprintf(STDERR_FILENO, "duende-mlock: %s: a requested step failed, not starting "
+				"it (use --best-effort to run it anyway)\n",
+				program_invocation_short_name);
 		_exit(DM_EXIT_LOCK_FAILED);
 	}
-	report_steps(&res);
+	report_steps(&res, s.verbose, "warning: ");
 	duende_mlock_status_format(&res.lock_status, line, sizeof(line));
 	if (duende_mlock_status_is_failed(&res.lock_status))
 		dprintf(STDERR_FILENO,

@@ -6,6 +6,7 @@
 
 #include "duende-mlock.h"
 #include "platform.h"
+#include "remedy.h"
 
 DM_EXPORT const char *duende_mlock_strerror(int err)
 {
@@ -14,12 +15,12 @@ DM_EXPORT const char *duende_mlock_strerror(int err)
 		return "success";
 	case -EPERM:
 		return "permission denied: need CAP_IPC_LOCK capability or root, or a non-zero "
-		       "RLIMIT_MEMLOCK (setcap cap_ipc_lock=+ep PROGRAM; ulimit -l; "
-		       "docker: --cap-add=IPC_LOCK or --ulimit memlock=-1:-1)";
+		       "RLIMIT_MEMLOCK (" DM_FIX_IPC_LOCK_SYSTEMD "; " DM_FIX_IPC_LOCK_DOCKER "; "
+		       DM_FIX_MEMLOCK_SHELL "; " DM_FIX_MEMLOCK_DOCKER ")";
 	case -ENOMEM:
 		return "resource limit: RLIMIT_MEMLOCK too low or insufficient memory "
-		       "(ulimit -l unlimited; systemd: LimitMEMLOCK=infinity; "
-		       "docker: --ulimit memlock=-1:-1; or grant CAP_IPC_LOCK)";
+		       "(" DM_FIX_MEMLOCK_SHELL "; " DM_FIX_MEMLOCK_SYSTEMD "; " DM_FIX_MEMLOCK_DOCKER
+		       "; or grant CAP_IPC_LOCK)";
 	case -EINVAL:
 		return "invalid argument: the configuration is invalid or the kernel does not "
 		       "support these flags";

@@ -12,61 +12,25 @@
 
 #include "duende-mlock.h"
 #include "platform.h"
+#include "remedy.h"
 #include "text.h"
 
-static uint64_t round_up_mib(uint64_t bytes)
+static struct dm_remedy_ctx remedy_ctx(const struct duende_mlock_status *s)
 {
-	const uint64_t mib = UINT64_C(1) << 20;
+	struct dm_remedy_ctx c = {
+		.memlock_hard = s->memlock_hard,
+		.can_raise_hard = (s->flags & DUENDE_MLOCK_F_CAP_SYS_RESOURCE) != 0,
+	};
 
-	if (bytes > UINT64_MAX - mib)
-		return UINT64_MAX;
-	return (bytes + mib - 1) / mib * mib;
-}
-
-static void put_limit_fix(struct dm_text *t, uint64_t needed)
-{
-	uint64_t want = round_up_mib(needed);
-
-	dm_text_put(t, "raise RLIMIT_MEMLOCK to at least ");
-	dm_text_put_bytes(t, want);
-	dm_text_put(t, ", or to unlimited (shell: ulimit -l ");
-	dm_text_put_u64(t, want / 1024);
-	dm_text_put(t, "; systemd: LimitMEMLOCK=");
-	dm_text_put_u64(t, want >> 20);
-	dm_text_put(t, "M or LimitMEMLOCK=infinity; docker: --ulimit memlock=");
-	dm_text_put_u64(t, want);
-	dm_text_put(t, ":");
-	dm_text_put_u64(t, want);
-	dm_text_put(t, " or memlock=-1:-1; compose: ulimits: memlock: -1)");
-}
-
-static void put_hard_limit_note(struct dm_text *t, const struct duende_mlock_status *s,
-				uint64_t needed)
-{
-	if (s->memlock_hard == DUENDE_MLOCK_UNLIMITED || s->memlock_hard >= needed)
-		return;
-	dm_text_put(t, "; the hard limit is ");
-	dm_text_put_limit(t, s->memlock_hard);
-	dm_text_put(t, ", so the raise must come from whoever starts the process "
-		       "(service manager, container runtime, root with CAP_SYS_RESOURCE)");
-}
-
-static void put_cap_fix(struct dm_text *t)
-{
-	dm_text_put(t, "grant CAP_IPC_LOCK, which lifts the limit (setcap cap_ipc_lock=+ep PROGRAM; "
-		       "systemd: AmbientCapabilities=CAP_IPC_LOCK; docker: --cap-add=IPC_LOCK; "
-		       "Kubernetes: securityContext.capabilities.add: [\"IPC_LOCK\"], the only way "
-		       "there since Kubernetes cannot raise the memlock limit)");
+	return c;
 }
 
 /* Both remedies for a limit that must cover needed bytes, then ".". */
 static void put_fixes(struct dm_text *t, const struct duende_mlock_status *s, uint64_t needed)
 {
-	put_limit_fix(t, needed);
-	put_hard_limit_note(t, s, needed);
-	dm_text_put(t, "; or ");
-	put_cap_fix(t);
-	dm_text_put(t, ".");
+	struct dm_remedy_ctx c = remedy_ctx(s);
+
+	dm_put_fix_lock(t, needed, &c);
 }
 
 static void put_numbers(struct dm_text *t, const struct duende_mlock_status *s)

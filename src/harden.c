@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "duende-mlock.h"
+#include "harden.h"
 #include "platform.h"
 #include "reader.h"
 #include "text.h"
@@ -18,16 +19,16 @@
 #if DM_HAVE_PROCFS
 #include <sys/prctl.h>
 #endif
-#if HAVE_M_ARENA_MAX
-#include <malloc.h>
-#endif
 #if HAVE_PTHREAD_GETATTR_NP
 #include <pthread.h>
 #endif
 
-/* Part of the kernel ABI since Linux 5.6; older headers lack the name. */
+/* Part of the kernel ABI since Linux 5.6; older headers lack the names. */
 #ifndef PR_SET_IO_FLUSHER
 #define PR_SET_IO_FLUSHER 57
+#endif
+#ifndef PR_GET_IO_FLUSHER
+#define PR_GET_IO_FLUSHER 58
 #endif
 
 #define STACK_MARGIN ((size_t)64 * 1024)
@@ -58,6 +59,15 @@ DM_EXPORT int duende_mlock_set_io_flusher(void)
 #endif
 }
 
+int dm_probe_io_flusher(void)
+{
+	/* Both PR_*_IO_FLUSHER need CAP_SYS_RESOURCE: EPERM still shows the
+	 * kernel knows the option; EINVAL shows it does not. */
+	if (prctl(PR_GET_IO_FLUSHER, 0, 0, 0, 0) >= 0 || errno == EPERM)
+		return 1;
+	return errno == EINVAL ? 0 : -errno;
+}
+
 DM_EXPORT int duende_mlock_set_oom_score_adj(int adj)
 {
 	struct dm_text t;
@@ -81,19 +91,6 @@ DM_EXPORT int duende_mlock_set_oom_score_adj(int adj)
 		rc = -EIO;
 	close(fd);
 	return rc;
-}
-
-DM_EXPORT int duende_mlock_malloc_keep(void)
-{
-#if HAVE_M_ARENA_MAX
-	/* -1 disables trimming the heap top; 0 mmaps keeps large blocks in
-	 * the heap, where free() leaves them instead of unmapping. */
-	if (mallopt(M_TRIM_THRESHOLD, -1) != 1 || mallopt(M_MMAP_MAX, 0) != 1)
-		return -EINVAL;
-	return 0;
-#else
-	return -ENOTSUP;
-#endif
 }
 
 /* Room left on the calling thread's stack below here, or SIZE_MAX when

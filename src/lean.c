@@ -5,12 +5,10 @@
 #include <errno.h>
 
 #include "config.h"
+#include "malloc-settings.h"
 
 #if HAVE_PTHREAD_SETATTR_DEFAULT_NP
 #include <pthread.h>
-#endif
-#if HAVE_M_ARENA_MAX
-#include <malloc.h>
 #endif
 
 static int default_thread_stack(size_t stack_size)
@@ -33,21 +31,10 @@ static int default_thread_stack(size_t stack_size)
 #endif
 }
 
-/* Every extra glibc arena reserves 64 MiB of PROT_NONE address space;
- * under MCL_FUTURE the kernel charges all of it to RLIMIT_MEMLOCK. */
-static int single_malloc_arena(void)
-{
-#if HAVE_M_ARENA_MAX
-	return mallopt(M_ARENA_MAX, 1) == 1 ? 0 : -EINVAL;
-#else
-	return -ENOTSUP;
-#endif
-}
-
 int dm_apply_lean(size_t stack_size)
 {
 	int stack_rc = default_thread_stack(stack_size);
-	int arena_rc = single_malloc_arena();
+	int arena_rc = dm_malloc_single_arena();
 
 	if (stack_rc == -ENOTSUP && arena_rc == -ENOTSUP)
 		return -ENOTSUP;

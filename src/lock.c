@@ -4,12 +4,17 @@
 #include <string.h>
 
 #include "duende-mlock.h"
-#include "facts.h"
+#include "lock-rules.h"
+#include "lock.h"
 #include "lean.h"
 #include "platform.h"
 
 #if DM_HAVE_MLOCKALL
 #include <sys/mman.h>
+#endif
+#if DM_HAVE_PROCFS
+#include <sys/wait.h>
+#include <unistd.h>
 #endif
 
 static bool config_is_valid(const struct duende_mlock_config *cfg)
@@ -26,21 +31,29 @@ static bool config_is_valid(const struct duende_mlock_config *cfg)
 }
 
 #if DM_HAVE_MLOCKALL
-static void fill_facts(struct duende_mlock_status *st, const struct dm_facts *f)
+/* With the usage unknown, only an unlimited headroom is known. */
+static uint64_t headroom_of(const struct dm_lock_facts *f, uint64_t counted)
+{
+	uint64_t room = dm_headroom(f->cap_ipc_lock, f->memlock_soft, counted);
+
+	return f->usage_known || room == DUENDE_MLOCK_UNLIMITED ? room : 0;
+}
+
+static void fill_facts(struct duende_mlock_status *st, const struct dm_lock_facts *f)
 {
 	st->memlock_soft = f->memlock_soft;
 	st->memlock_hard = f->memlock_hard;
 	if (f->cap_ipc_lock)
 		st->flags |= DUENDE_MLOCK_F_CAP_IPC_LOCK;
+	if (f->cap_sys_resource)
+		st->flags |= DUENDE_MLOCK_F_CAP_SYS_RESOURCE;
 	if (f->usage_known) {
 		st->mapped_bytes = f->vm_size;
 		st->locked_vm_bytes = f->vm_lck;
-		st->headroom_bytes = dm_headroom(f, f->vm_lck);
 	} else {
 		st->flags |= DUENDE_MLOCK_F_USAGE_UNKNOWN;
-		st->headroom_bytes = dm_headroom(f, 0) == DUENDE_MLOCK_UNLIMITED ?
-					     DUENDE_MLOCK_UNLIMITED : 0;
 	}
+	st->headroom_bytes = headroom_of(f, f->vm_lck);
 }
 #endif
 
@@ -108,14 +121,14 @@ static int apply_lock(const struct duende_mlock_config *cfg, uint32_t *applied)
  * mapped (VmSize), MCL_FUTURE alone only what is locked already. */
 static int check_headroom(const struct duende_mlock_config *cfg, struct duende_mlock_status *st)
 {
-	struct dm_facts f;
+	struct dm_lock_facts f;
 
-	dm_gather_facts(&f);
+	dm_gather_lock_facts(&f);
 	fill_facts(st, &f);
-	if (!f.usage_known && dm_headroom(&f, 0) != DUENDE_MLOCK_UNLIMITED)
-		return fail(st, -ENOMEM, DUENDE_MLOCK_F_HEADROOM_SHORT);
-	uint64_t after = dm_headroom(&f, cfg->current ? f.vm_size : f.vm_lck);
+	uint64_t after = headroom_of(&f, dm_counted_after_lock(cfg->current, f.vm_size, f.vm_lck));
 	st->headroom_bytes = after;
+	if (!f.usage_known && after != DUENDE_MLOCK_UNLIMITED)
+		return fail(st, -ENOMEM, DUENDE_MLOCK_F_HEADROOM_SHORT);
 	if (after < cfg->min_headroom)
 		return fail(st, -ENOMEM, DUENDE_MLOCK_F_HEADROOM_SHORT);
 	return 0;
@@ -132,7 +145,7 @@ static int lock_configured(const struct duende_mlock_config *cfg, struct duende_
 		return 0;
 	}
 #if DM_HAVE_MLOCKALL
-	struct dm_facts f;
+	struct dm_lock_facts f;
 	int rc;
 
 	if (cfg->required && cfg->min_headroom) {
@@ -144,7 +157,7 @@ static int lock_configured(const struct duende_mlock_config *cfg, struct duende_
 							    : DUENDE_MLOCK_LEAN_STACK_DEFAULT) == 0)
 		st->flags |= DUENDE_MLOCK_F_LEAN;
 	rc = apply_lock(cfg, &st->flags);
-	dm_gather_facts(&f);
+	dm_gather_lock_facts(&f);
 	fill_facts(st, &f);
 	if (rc) {
 		fail(st, rc, 0);
@@ -192,5 +205,31 @@ DM_EXPORT int duende_mlock_unlock_all(void)
 	return rc ? -errno : 0;
 #else
 	return 0; /* nothing can have been locked here */
+#endif
+}
+
+int dm_probe_onfault(void)
+{
+#if DM_HAVE_PROCFS
+	/* mlockall is process-wide, so ask in a child, through the very call
+	 * that locking makes. Only the future flag: nothing is populated. */
+	pid_t pid = fork();
+	int status;
+
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		uint32_t applied = 0;
+		int rc = mlockall_onfault(MCL_FUTURE, &applied);
+		_exit(rc ? 2 : (applied & DUENDE_MLOCK_F_ONFAULT) ? 0 : 1);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) == 2)
+		return -EIO;
+	return WEXITSTATUS(status) == 0;
+#else
+	return -ENOSYS;
 #endif
 }

@@ -106,7 +106,7 @@ static int status_line(void *ctx, const char *line, size_t len)
 	return w->want && ((w->st->present | w->st->malformed) & w->want) == w->want;
 }
 
-int dm_read_status(int dirfd, const char *path, uint32_t want, struct dm_proc_status *st)
+int dm_read_proc_status(int dirfd, const char *path, uint32_t want, struct dm_proc_status *st)
 {
 	struct status_want w;
 	char buf[1024];

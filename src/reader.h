@@ -27,7 +27,7 @@ int dm_read_field(int dirfd, const char *path, const char *key, char *buf, size_
 
 /* Parses dirfd/path as a /proc/PID/status file into *st, stopping once
  * every DM_ST_* field in want has been seen (want 0: read it all). */
-int dm_read_status(int dirfd, const char *path, uint32_t want, struct dm_proc_status *st);
+int dm_read_proc_status(int dirfd, const char *path, uint32_t want, struct dm_proc_status *st);
 
 /* Reads the whole of a small file into buf (NUL-terminated); -EFBIG when
  * it does not fit. *len gets its length. */

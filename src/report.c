@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "duende-mlock.h"
-#include "facts.h"
+#include "lock-rules.h"
 #include "platform.h"
 #include "procfs.h"
 #include "reader.h"
@@ -29,7 +29,7 @@ static int open_pid_dir(pid_t pid)
 static int read_status(int dirfd, struct duende_mlock_report *r)
 {
 	struct dm_proc_status st;
-	int rc = dm_read_status(dirfd, "status", 0, &st);
+	int rc = dm_read_proc_status(dirfd, "status", 0, &st);
 
 	if (rc < 0)
 		return rc == -ENOENT ? -ESRCH : rc;
@@ -42,7 +42,9 @@ static int read_status(int dirfd, struct duende_mlock_report *r)
 	r->vm_rss = st.vm_rss;
 	r->vm_swap = st.vm_swap;
 	r->vm_lck = st.vm_lck;
-	r->cap_ipc_lock = (st.cap_eff >> DM_CAP_IPC_LOCK) & 1;
+	r->cap_effective = st.cap_eff;
+	r->cap_bounding = st.cap_bnd;
+	r->cap_ipc_lock = dm_cap_in(st.cap_eff, DM_CAP_IPC_LOCK);
 	r->known |= DUENDE_MLOCK_R_STATUS;
 	return 0;
 }
@@ -58,7 +60,21 @@ static void read_limits(int dirfd, struct duende_mlock_report *r)
 		r->memlock_soft = lim.memlock_soft;
 		r->memlock_hard = lim.memlock_hard;
 		r->known |= DUENDE_MLOCK_R_LIMITS;
-		r->headroom = dm_headroom_of(r->cap_ipc_lock, lim.memlock_soft, r->vm_lck);
+		r->headroom = dm_headroom(r->cap_ipc_lock, lim.memlock_soft, r->vm_lck);
+	}
+}
+
+static void read_stat(int dirfd, struct duende_mlock_report *r)
+{
+	struct dm_proc_stat st;
+	char buf[1024];
+	size_t len;
+
+	if (dm_read_small(dirfd, "stat", buf, sizeof(buf), &len) == 0 &&
+	    dm_stat_parse(buf, len, &st) == 0) {
+		r->task_flags = st.flags;
+		r->major_faults = st.majflt;
+		r->known |= DUENDE_MLOCK_R_STAT;
 	}
 }
 
@@ -95,7 +111,7 @@ static bool still_there(int dirfd)
 {
 	struct dm_proc_status st;
 
-	return dm_read_status(dirfd, "status", DM_ST_NAME, &st) == 0 && (st.present & DM_ST_NAME);
+	return dm_read_proc_status(dirfd, "status", DM_ST_NAME, &st) == 0 && (st.present & DM_ST_NAME);
 }
 
 DM_EXPORT int duende_mlock_report_pid(pid_t pid, struct duende_mlock_report *r)
@@ -112,6 +128,7 @@ DM_EXPORT int duende_mlock_report_pid(pid_t pid, struct duende_mlock_report *r)
 	rc = read_status(dirfd, r);
 	if (rc == 0) {
 		read_limits(dirfd, r);
+		read_stat(dirfd, r);
 		read_smaps(dirfd, r);
 		if (!still_there(dirfd))
 			rc = -ESRCH;

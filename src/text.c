@@ -4,6 +4,7 @@
 #include <limits.h>
 
 #include "duende-mlock.h"
+#include "platform.h"
 
 void dm_text_init(struct dm_text *t, char *buf, size_t cap)
 {
@@ -89,4 +90,13 @@ void dm_text_put_limit(struct dm_text *t, uint64_t bytes)
 int dm_text_result(const struct dm_text *t)
 {
 	return t->len > INT_MAX ? INT_MAX : (int)t->len;
+}
+
+DM_EXPORT int duende_mlock_format_bytes(uint64_t bytes, char *buf, size_t len)
+{
+	struct dm_text t;
+
+	dm_text_init(&t, buf, len);
+	dm_text_put_limit(&t, bytes);
+	return dm_text_result(&t);
 }

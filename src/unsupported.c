@@ -3,7 +3,8 @@
  * The Linux-only parts of the API on every other platform: there is no
  * /proc, no prctl and no oom_score_adj, so these report -ENOSYS, and
  * locking itself reports status "unsupported platform" (see lock.c).
- * Built instead of harden.c, report.c and reader.c (meson.build decides).
+ * Built instead of harden.c, report.c, survey.c and reader.c (meson.build
+ * decides).
  */
 #include <errno.h>
 #include <string.h>
@@ -25,11 +26,6 @@ DM_EXPORT int duende_mlock_set_io_flusher(void)
 DM_EXPORT int duende_mlock_set_oom_score_adj(int adj)
 {
 	return adj < -1000 || adj > 1000 ? -EINVAL : -ENOSYS;
-}
-
-DM_EXPORT int duende_mlock_malloc_keep(void)
-{
-	return -ENOSYS;
 }
 
 DM_EXPORT int duende_mlock_prefault_stack(size_t bytes)
@@ -74,5 +70,14 @@ DM_EXPORT int duende_mlock_report_pid(pid_t pid, struct duende_mlock_report *r)
 		return -EINVAL;
 	memset(r, 0, sizeof(*r));
 	r->pid = pid;
+	return -ENOSYS;
+}
+
+DM_EXPORT int duende_mlock_survey_pid(pid_t pid, struct duende_mlock_survey *s)
+{
+	(void)pid;
+	if (!s)
+		return -EINVAL;
+	memset(s, 0, sizeof(*s));
 	return -ENOSYS;
 }

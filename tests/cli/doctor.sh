@@ -24,10 +24,12 @@ check "json reports MCL_ONFAULT support (kernel 4.4+)" equals "$(jq .kernel.mcl_
 run_cmd out rc prlimit --memlock=0:0 -- "${NOBODY[@]}" "$DM" doctor
 check "no capability, memlock 0: exit 2" equals "$rc" 2
 check "... says cannot lock" contains "$out" "Verdict: cannot lock"
-check "... prints a fix" contains "$out" "ulimit -l unlimited"
+check "... prints a fix" contains "$out" "Fix for this environment:"
+check "... that offers no ulimit above the hard limit" lacks "$out" "ulimit -l unlimited"
+check "... and says who can raise it" contains "$out" "no ulimit here can do it: the hard limit is 0 bytes"
 run_cmd out rc prlimit --memlock=65536:8388608 -- "${NOBODY[@]}" "$DM" doctor
 check "soft below need, hard above: exit 1" equals "$rc" 1
-check "... says to raise the soft limit" contains "$out" "but the hard limit 8.0 MiB allows it"
+check "... says to raise the soft limit" contains "$out" "but the hard limit 8 MiB allows it"
 sleep 30 &
 spid=$!
 on_exit "kill $spid"
@@ -55,7 +57,7 @@ if [ -f $cg/memory.limit_in_bytes ] && mkdir "$cg/duende-doctor-$$" 2>/dev/null;
 	run_cmd out rc "$DM" doctor --pid $a
 	check "shared, limited cgroup v1: warning" equals "$rc" 1
 	check "... names the DT-007 hazard" contains "$out" "deadlocks even when locked"
-	check "... and the limit" contains "$out" "limited to 40.0 MiB and shared by 2 processes"
+	check "... and the limit" contains "$out" "limited to 40 MiB and shared by 2 processes"
 	echo $b >/sys/fs/cgroup/memory/cgroup.procs
 	run_cmd out rc "$DM" doctor --pid $a
 	check "alone in its cgroup: no hazard" lacks "$out" "deadlocks even when locked"
@@ -65,7 +67,7 @@ if [ -f $cg/memory.limit_in_bytes ] && mkdir "$cg/duende-doctor-$$" 2>/dev/null;
 	echo $a >"$cg/duende-doctor-$$/child/cgroup.procs"
 	echo $b >"$cg/duende-doctor-$$/child/cgroup.procs"
 	run_cmd out rc "$DM" doctor --pid $a
-	check "a parent's limit is the one in force" contains "$out" "limited to 40.0 MiB and shared by 2 processes"
+	check "a parent's limit is the one in force" contains "$out" "limited to 40 MiB and shared by 2 processes"
 	echo $a >/sys/fs/cgroup/memory/cgroup.procs
 	echo $b >/sys/fs/cgroup/memory/cgroup.procs
 else

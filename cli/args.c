@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT OR Apache-2.0 */
+/* The command line's arguments: usage errors, numbers, sizes, PIDs. */
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -79,59 +80,4 @@ bool parse_size(const char *s, bool allow_unlimited, uint64_t *out)
 		return true;
 	}
 	return false;
-}
-
-const char *fmt_bytes(uint64_t bytes, char *buf, size_t len)
-{
-	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" };
-	double v = (double)bytes;
-	int u = 0;
-
-	while (v >= 1024 && u < 5) {
-		v /= 1024;
-		u++;
-	}
-	if (u == 0)
-		snprintf(buf, len, "%llu B", (unsigned long long)bytes);
-	else
-		snprintf(buf, len, "%.1f %s", v, units[u]);
-	return buf;
-}
-
-const char *fmt_limit(uint64_t bytes, char *buf, size_t len)
-{
-	if (bytes == DUENDE_MLOCK_UNLIMITED) {
-		snprintf(buf, len, "unlimited");
-		return buf;
-	}
-	return fmt_bytes(bytes, buf, len);
-}
-
-void put_json_string(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20 || c == 0x7f)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
-
-void put_prom_label(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		if (*s == '\\' || *s == '"')
-			fprintf(f, "\\%c", *s);
-		else if (*s == '\n')
-			fputs("\\n", f);
-		else
-			fputc(*s, f);
-	}
-	fputc('"', f);
 }

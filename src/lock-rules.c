@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT OR Apache-2.0 */
-#include "facts.h"
+#include "lock-rules.h"
 
 #include <errno.h>
 #include <string.h>
@@ -18,11 +18,16 @@
 #include <sys/resource.h>
 #endif
 
+bool dm_cap_in(uint64_t set, int cap)
+{
+	return cap >= 0 && cap < 64 && ((set >> cap) & 1);
+}
+
 int dm_read_self_usage(uint64_t *vm_size, uint64_t *vm_lck)
 {
 #if DM_HAVE_PROCFS
 	struct dm_proc_status st;
-	int rc = dm_read_status(AT_FDCWD, "/proc/self/status", DM_ST_VMSIZE | DM_ST_VMLCK, &st);
+	int rc = dm_read_proc_status(AT_FDCWD, "/proc/self/status", DM_ST_VMSIZE | DM_ST_VMLCK, &st);
 
 	if (rc < 0)
 		return rc;
@@ -51,7 +56,8 @@ struct dm_cap_data {
 #define DM_CAPABILITY_VERSION_3 0x20080522u
 #endif
 
-static bool has_cap_ipc_lock(void)
+/* This process's effective capability set; 0 when it cannot be read. */
+static uint64_t own_effective_caps(void)
 {
 #if DM_HAVE_PROCFS
 	struct dm_cap_header hdr = { DM_CAPABILITY_VERSION_3, 0 };
@@ -59,10 +65,10 @@ static bool has_cap_ipc_lock(void)
 
 	memset(data, 0, sizeof(data));
 	if (syscall(SYS_capget, &hdr, data) != 0)
-		return false;
-	return data[DM_CAP_IPC_LOCK / 32].effective & (1u << (DM_CAP_IPC_LOCK % 32));
+		return 0;
+	return (uint64_t)data[1].effective << 32 | data[0].effective;
 #else
-	return false;
+	return 0;
 #endif
 }
 
@@ -73,8 +79,10 @@ static uint64_t rlim_bytes(rlim_t v)
 }
 #endif
 
-void dm_gather_facts(struct dm_facts *f)
+void dm_gather_lock_facts(struct dm_lock_facts *f)
 {
+	uint64_t caps = own_effective_caps();
+
 	memset(f, 0, sizeof(*f));
 	f->memlock_soft = f->memlock_hard = DUENDE_MLOCK_UNLIMITED;
 #if DM_HAVE_MLOCKALL
@@ -85,18 +93,19 @@ void dm_gather_facts(struct dm_facts *f)
 		f->memlock_hard = rlim_bytes(rl.rlim_max);
 	}
 #endif
-	f->cap_ipc_lock = has_cap_ipc_lock();
+	f->cap_ipc_lock = dm_cap_in(caps, DM_CAP_IPC_LOCK);
+	f->cap_sys_resource = dm_cap_in(caps, DM_CAP_SYS_RESOURCE);
 	f->usage_known = dm_read_self_usage(&f->vm_size, &f->vm_lck) == 0;
 }
 
-uint64_t dm_headroom_of(bool cap_ipc_lock, uint64_t memlock_soft, uint64_t counted)
+uint64_t dm_headroom(bool cap_ipc_lock, uint64_t memlock_soft, uint64_t counted)
 {
 	if (cap_ipc_lock || memlock_soft == DUENDE_MLOCK_UNLIMITED)
 		return DUENDE_MLOCK_UNLIMITED;
 	return memlock_soft > counted ? memlock_soft - counted : 0;
 }
 
-uint64_t dm_headroom(const struct dm_facts *f, uint64_t counted)
+uint64_t dm_counted_after_lock(bool current, uint64_t vm_size, uint64_t vm_lck)
 {
-	return dm_headroom_of(f->cap_ipc_lock, f->memlock_soft, counted);
+	return current ? vm_size : vm_lck;
 }

@@ -36,12 +36,13 @@ int main(void)
 	CHECK_EQ_STR(explain(&s),
 		     "permission denied: the RLIMIT_MEMLOCK soft limit is 0 bytes and the process "
 		     "lacks CAP_IPC_LOCK. Either fix works: raise RLIMIT_MEMLOCK to at least 4 MiB, "
-		     "or to unlimited (shell: ulimit -l 4096; systemd: LimitMEMLOCK=4M or "
+		     "or to unlimited (systemd: LimitMEMLOCK=4M or "
 		     "LimitMEMLOCK=infinity; docker: --ulimit memlock=4194304:4194304 or "
 		     "memlock=-1:-1; compose: ulimits: memlock: -1); the hard limit is 0 bytes, so "
 		     "the raise must come from whoever starts the process (service manager, "
 		     "container runtime, root with CAP_SYS_RESOURCE); or grant CAP_IPC_LOCK, which "
-		     "lifts the limit (setcap cap_ipc_lock=+ep PROGRAM; systemd: "
+		     "lifts the limit (setcap cap_ipc_lock=+ep PROGRAM for a program linked with "
+		     "libduende-mlock; systemd: "
 		     "AmbientCapabilities=CAP_IPC_LOCK; docker: --cap-add=IPC_LOCK; Kubernetes: "
 		     "securityContext.capabilities.add: [\"IPC_LOCK\"], the only way there since "
 		     "Kubernetes cannot raise the memlock limit).");
@@ -52,8 +53,20 @@ int main(void)
 	CHECK_CONTAINS(out, "resource limit: the process maps 2.5 MiB (VmSize; the kernel counts "
 			    "every mapping, PROT_NONE reservations included) but RLIMIT_MEMLOCK "
 			    "allows 64 KiB. Fix: raise RLIMIT_MEMLOCK to at least 3 MiB");
-	CHECK_CONTAINS(out, "ulimit -l 3072");
+	/* A hard limit below the need: no shell command offered, it would fail. */
+	CHECK(strstr(out, "ulimit -l") == NULL);
+	CHECK_CONTAINS(out, "the hard limit is 64 KiB, so the raise must come from whoever starts");
 	CHECK_CONTAINS(out, "setcap cap_ipc_lock=+ep");
+	/* ...unless the process may raise its hard limit itself. */
+	s.flags |= DUENDE_MLOCK_F_CAP_SYS_RESOURCE;
+	explain(&s);
+	CHECK_CONTAINS(out, "shell: ulimit -l 3072");
+	CHECK(strstr(out, "the hard limit is") == NULL);
+	/* A hard limit that covers it: the shell can raise the soft one. */
+	s.flags &= ~DUENDE_MLOCK_F_CAP_SYS_RESOURCE;
+	s.memlock_hard = 64 * MIB;
+	explain(&s);
+	CHECK_CONTAINS(out, "shell: ulimit -l 3072");
 
 	/* ENOMEM although the capability is held: not the limit. */
 	s = failed(ENOMEM, 64 * 1024, 100 * MIB);

@@ -5,8 +5,8 @@
 # 8 MiB stack and 64 MiB arena counts in full), in lean mode they do.
 # Usage: lean-threads.sh REFDAEMON
 set -u
-# shellcheck source=lib.sh
-. "$(dirname "$0")/lib.sh"
+# shellcheck source=../lib.sh
+. "$(dirname "$0")/../lib.sh"
 ref=$1
 need_root "privilege drops"
 need_cmd setpriv util-linux

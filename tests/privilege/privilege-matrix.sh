@@ -62,7 +62,8 @@ for req in 1 0; do
 	if [ $req = 1 ]; then rc=-12; else rc=0; fi
 	run "nobody memlock 64 KiB $mode" "rc=$rc" "status=failed (errno=12)" "is_locked=0" \
 		"explain=resource limit: the process maps " "but RLIMIT_MEMLOCK allows 64 KiB. Fix: raise RLIMIT_MEMLOCK to at least " \
-		"ulimit -l " -- prlimit --memlock=65536:65536 -- "${nobody[@]}" "$probe" --required=$req
+		"the hard limit is 64 KiB, so the raise must come from whoever starts the process" \
+		-- prlimit --memlock=65536:65536 -- "${nobody[@]}" "$probe" --required=$req
 
 	if [ "$hard" = unlimited ] || [ "$hard" -ge 8388608 ]; then
 		run "nobody memlock 8 MiB small process $mode" "rc=0" "status=locked (" "is_locked=1" \

@@ -4,6 +4,7 @@
 
 #include "duende-mlock.h"
 #include "platform.h"
+#include "remedy.h"
 #include "text.h"
 
 static const char *const step_names[DUENDE_MLOCK_STEP_COUNT] = {
@@ -58,11 +59,8 @@ static void explain_io_flusher(struct dm_text *t, const struct duende_mlock_step
 		dm_text_put(t, "set: this process's allocations no longer wait on I/O, so reclaim "
 			       "cannot wait on writeback to its own device");
 	} else if (r->rc == -EPERM) {
-		dm_text_put(t, "not permitted: PR_SET_IO_FLUSHER needs CAP_SYS_RESOURCE (systemd: "
-			       "AmbientCapabilities=CAP_SYS_RESOURCE; docker: "
-			       "--cap-add=SYS_RESOURCE; Kubernetes: capabilities.add: "
-			       "[\"SYS_RESOURCE\"]); without it, keep the daemon out of any "
-			       "memory-limited cgroup that other work shares");
+		dm_text_put(t, "not permitted: PR_SET_IO_FLUSHER needs CAP_SYS_RESOURCE (" DM_FIX_SYS_RESOURCE
+			       "); without it, " DM_FIX_OWN_CGROUP);
 	} else if (r->rc == -EINVAL) {
 		dm_text_put(t, "this kernel predates PR_SET_IO_FLUSHER (Linux 5.6)");
 	} else {
@@ -78,8 +76,7 @@ static void explain_oom(struct dm_text *t, const struct duende_mlock_step_result
 	} else if (r->rc == -EACCES) {
 		dm_text_put(t, "not permitted: lowering oom_score_adj below its minimum (0 unless "
 			       "set by a privileged process) needs CAP_SYS_RESOURCE; set it from "
-			       "the service manager instead (systemd: OOMScoreAdjust=-900; "
-			       "Kubernetes: a Guaranteed QoS pod)");
+			       "the service manager instead (" DM_FIX_OOM_FROM_MANAGER ")");
 	} else if (r->rc == -EINVAL) {
 		dm_text_put(t, "out of range: oom_score_adj is -1000..1000");
 	} else {

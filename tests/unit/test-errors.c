@@ -9,8 +9,8 @@ int main(void)
 {
 	CHECK_EQ_STR(duende_mlock_strerror(-EPERM),
 		     "permission denied: need CAP_IPC_LOCK capability or root, or a non-zero "
-		     "RLIMIT_MEMLOCK (setcap cap_ipc_lock=+ep PROGRAM; ulimit -l; "
-		     "docker: --cap-add=IPC_LOCK or --ulimit memlock=-1:-1)");
+		     "RLIMIT_MEMLOCK (systemd: AmbientCapabilities=CAP_IPC_LOCK; "
+		     "docker: --cap-add=IPC_LOCK; ulimit -l unlimited; docker: --ulimit memlock=-1:-1)");
 	CHECK_EQ_STR(duende_mlock_strerror(-ENOMEM),
 		     "resource limit: RLIMIT_MEMLOCK too low or insufficient memory "
 		     "(ulimit -l unlimited; systemd: LimitMEMLOCK=infinity; "

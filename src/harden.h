@@ -1,0 +1,9 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
+#ifndef DM_HARDEN_H
+#define DM_HARDEN_H
+
+/* Does this kernel know PR_SET_IO_FLUSHER (Linux 5.6+)? 1 yes, 0 no,
+ * negative errno unknown. No privilege needed, nothing changes. */
+int dm_probe_io_flusher(void);
+
+#endif

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
+#include "remedy.h"
+
+#include "duende-mlock.h"
+
+static uint64_t round_up_mib(uint64_t bytes)
+{
+	const uint64_t mib = UINT64_C(1) << 20;
+
+	if (bytes > UINT64_MAX - mib)
+		return UINT64_MAX;
+	return (bytes + mib - 1) / mib * mib;
+}
+
+static bool hard_limit_blocks(uint64_t needed, const struct dm_remedy_ctx *c)
+{
+	return c->memlock_hard != DUENDE_MLOCK_UNLIMITED && c->memlock_hard < needed &&
+	       !c->can_raise_hard;
+}
+
+void dm_put_fix_memlock(struct dm_text *t, uint64_t needed, const struct dm_remedy_ctx *c)
+{
+	uint64_t want = round_up_mib(needed);
+
+	dm_text_put(t, "raise RLIMIT_MEMLOCK to at least ");
+	dm_text_put_bytes(t, want);
+	dm_text_put(t, ", or to unlimited (");
+	if (!hard_limit_blocks(needed, c)) {
+		dm_text_put(t, "shell: ulimit -l ");
+		dm_text_put_u64(t, want / 1024);
+		dm_text_put(t, "; ");
+	}
+	dm_text_put(t, "systemd: LimitMEMLOCK=");
+	dm_text_put_u64(t, want >> 20);
+	dm_text_put(t, "M or LimitMEMLOCK=infinity; docker: --ulimit memlock=");
+	dm_text_put_u64(t, want);
+	dm_text_put(t, ":");
+	dm_text_put_u64(t, want);
+	dm_text_put(t, " or memlock=-1:-1; " DM_FIX_MEMLOCK_COMPOSE ")");
+	if (hard_limit_blocks(needed, c)) {
+		dm_text_put(t, "; the hard limit is ");
+		dm_text_put_bytes(t, c->memlock_hard);
+		dm_text_put(t, ", so the raise must come from whoever starts the process "
+			       "(service manager, container runtime, root with CAP_SYS_RESOURCE)");
+	}
+}
+
+void dm_put_fix_ipc_lock(struct dm_text *t, const struct dm_remedy_ctx *c)
+{
+	dm_text_put(t, "grant CAP_IPC_LOCK, which lifts the limit (");
+	if (!c->program_is_preloaded)
+		dm_text_put(t, DM_FIX_IPC_LOCK_SETCAP " for a program linked with libduende-mlock; ");
+	dm_text_put(t, DM_FIX_IPC_LOCK_SYSTEMD "; " DM_FIX_IPC_LOCK_DOCKER "; " DM_FIX_IPC_LOCK_K8S
+		       ", the only way there since Kubernetes cannot raise the memlock limit)");
+}
+
+void dm_put_fix_lock(struct dm_text *t, uint64_t needed, const struct dm_remedy_ctx *c)
+{
+	dm_put_fix_memlock(t, needed, c);
+	dm_text_put(t, "; or ");
+	dm_put_fix_ipc_lock(t, c);
+	dm_text_put(t, ".");
+}

@@ -1,0 +1,287 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
+/* The survey's findings and its fix, in words, from its facts alone. */
+#include <errno.h>
+
+#include "duende-mlock.h"
+#include "platform.h"
+#include "remedy.h"
+#include "survey.h"
+#include "text.h"
+
+static void put_cgroup(struct dm_text *t, const struct duende_mlock_cgroup *cg)
+{
+	dm_text_put(t, "memory cgroup v");
+	dm_text_put_u64(t, (uint64_t)cg->version);
+	dm_text_put(t, " ");
+	dm_text_put(t, cg->path);
+}
+
+static void put_swap(struct dm_text *t, const struct duende_mlock_swap *sw)
+{
+	dm_text_put(t, "swap ");
+	dm_text_put(t, sw->path);
+	dm_text_put(t, " (");
+	dm_text_put(t, sw->kind);
+	dm_text_put(t, ", ");
+	dm_text_put_bytes(t, sw->size);
+	dm_text_put(t, ", priority ");
+	dm_text_put_i64(t, sw->priority);
+	dm_text_put(t, ")");
+}
+
+static void explain_limits(struct dm_text *t, const struct duende_mlock_survey *s,
+			   enum duende_mlock_finding_code code)
+{
+	const struct duende_mlock_report *r = &s->process;
+	uint64_t need = dm_survey_lock_need(s);
+
+	switch (code) {
+	case DUENDE_MLOCK_FOUND_CAP_IPC_LOCK:
+		dm_text_put(t, "CAP_IPC_LOCK is effective: RLIMIT_MEMLOCK (soft ");
+		dm_text_put_limit(t, r->memlock_soft);
+		dm_text_put(t, ") does not bind; can lock all ");
+		dm_text_put_bytes(t, need);
+		dm_text_put(t, " mapped");
+		break;
+	case DUENDE_MLOCK_FOUND_MEMLOCK_UNLIMITED:
+		dm_text_put(t, "RLIMIT_MEMLOCK is unlimited: can lock all ");
+		dm_text_put_bytes(t, need);
+		dm_text_put(t, " mapped");
+		break;
+	case DUENDE_MLOCK_FOUND_MEMLOCK_SOFT_LOW:
+		dm_text_put(t, "RLIMIT_MEMLOCK soft ");
+		dm_text_put_limit(t, r->memlock_soft);
+		dm_text_put(t, " is below the ");
+		dm_text_put_bytes(t, need);
+		dm_text_put(t, r->memlock_soft ? " mapped (mlockall would fail with ENOMEM)"
+					       : " mapped (mlockall would fail with EPERM)");
+		dm_text_put(t, " but the hard limit ");
+		dm_text_put_limit(t, r->memlock_hard);
+		dm_text_put(t, " allows it: raise the soft limit (duende-mlock exec does)");
+		break;
+	case DUENDE_MLOCK_FOUND_MEMLOCK_TOO_LOW:
+		dm_text_put(t, "cannot lock: RLIMIT_MEMLOCK soft ");
+		dm_text_put_limit(t, r->memlock_soft);
+		dm_text_put(t, " / hard ");
+		dm_text_put_limit(t, r->memlock_hard);
+		dm_text_put(t, " is below the ");
+		dm_text_put_bytes(t, need);
+		dm_text_put(t, " mapped (VmSize, PROT_NONE reservations included) and "
+			       "CAP_IPC_LOCK is missing");
+		break;
+	default: { /* DUENDE_MLOCK_FOUND_MEMLOCK_COVERS */
+		uint64_t room = dm_survey_headroom_after(s);
+
+		dm_text_put(t, "RLIMIT_MEMLOCK soft ");
+		dm_text_put_limit(t, r->memlock_soft);
+		dm_text_put(t, " covers the ");
+		dm_text_put_bytes(t, need);
+		dm_text_put(t, " mapped; ");
+		dm_text_put_bytes(t, room);
+		dm_text_put(t, " of headroom left after locking it");
+		if (room < DM_SURVEY_LOW_HEADROOM)
+			dm_text_put(t, " (with MCL_FUTURE, mappings beyond it fail: malloc NULL, "
+				       "pthread_create EAGAIN)");
+	}
+	}
+}
+
+static void explain_cgroup(struct dm_text *t, const struct duende_mlock_survey *s,
+			   enum duende_mlock_finding_code code)
+{
+	const struct duende_mlock_cgroup *cg = &s->cgroup;
+
+	if (code == DUENDE_MLOCK_FOUND_NO_CGROUP) {
+		dm_text_put(t, "no memory cgroup found for PID ");
+		dm_text_put_i64(t, s->process.pid);
+		return;
+	}
+	put_cgroup(t, cg);
+	if (code == DUENDE_MLOCK_FOUND_CGROUP_V1_SHARED) {
+		dm_text_put(t, " is limited to ");
+		dm_text_put_bytes(t, cg->limit);
+		dm_text_put(t, " and shared by ");
+		dm_text_put_u64(t, cg->processes);
+		dm_text_put(t, " processes: a swap-serving daemon here deadlocks even when locked "
+			       "(cgroup v1 reclaim waits on writeback of swap pages bound for the "
+			       "daemon itself; DT-007). Move the daemon to its own cgroup without a "
+			       "limit, or give it PR_SET_IO_FLUSHER (CAP_SYS_RESOURCE)");
+		return;
+	}
+	dm_text_put(t, ": ");
+	if (cg->limit == UINT64_MAX) {
+		dm_text_put(t, "no limit");
+	} else {
+		dm_text_put(t, "limit ");
+		dm_text_put_bytes(t, cg->limit);
+	}
+	dm_text_put(t, ", ");
+	dm_text_put_bytes(t, cg->usage);
+	dm_text_put(t, " used, ");
+	dm_text_put_u64(t, cg->processes);
+	dm_text_put(t, " process(es)");
+}
+
+static void explain_swap(struct dm_text *t, const struct duende_mlock_survey *s,
+			 const struct duende_mlock_finding *f)
+{
+	const struct duende_mlock_swap *sw = &s->swaps[f->swap];
+
+	put_swap(t, sw);
+	if (f->code != DUENDE_MLOCK_FOUND_SWAP_USER_SPACE)
+		return;
+	dm_text_put(t, " is served from user space");
+	if (sw->backing[0]) {
+		dm_text_put(t, " via ");
+		dm_text_put(t, sw->backing);
+	}
+	if (sw->backing_fstype[0]) {
+		dm_text_put(t, " on ");
+		dm_text_put(t, sw->backing_fstype);
+	}
+	dm_text_put(t, ": its daemon must be locked");
+}
+
+static void explain_finding(struct dm_text *t, const struct duende_mlock_survey *s,
+			    const struct duende_mlock_finding *f)
+{
+	switch (f->code) {
+	case DUENDE_MLOCK_FOUND_CAP_IPC_LOCK:
+	case DUENDE_MLOCK_FOUND_MEMLOCK_UNLIMITED:
+	case DUENDE_MLOCK_FOUND_MEMLOCK_SOFT_LOW:
+	case DUENDE_MLOCK_FOUND_MEMLOCK_TOO_LOW:
+	case DUENDE_MLOCK_FOUND_MEMLOCK_COVERS:
+		explain_limits(t, s, f->code);
+		break;
+	case DUENDE_MLOCK_FOUND_LIMITS_UNREADABLE:
+		dm_text_put(t, "RLIMIT_MEMLOCK unreadable (/proc/");
+		dm_text_put_i64(t, s->process.pid);
+		dm_text_put(t, "/limits)");
+		break;
+	case DUENDE_MLOCK_FOUND_CAPS_UNREADABLE:
+		dm_text_put(t, "capabilities unreadable (/proc/");
+		dm_text_put_i64(t, s->process.pid);
+		dm_text_put(t, "/status)");
+		break;
+	case DUENDE_MLOCK_FOUND_NO_IPC_LOCK_BOUND:
+		dm_text_put(t, "CAP_IPC_LOCK is not in the bounding set: no child of this process "
+			       "can ever gain it");
+		break;
+	case DUENDE_MLOCK_FOUND_NO_SYS_RESOURCE:
+		dm_text_put(t, "CAP_SYS_RESOURCE is missing: PR_SET_IO_FLUSHER and a negative "
+			       "oom_score_adj are not possible, and the hard RLIMIT_MEMLOCK cannot "
+			       "be raised");
+		break;
+	case DUENDE_MLOCK_FOUND_KERNEL_NO_ONFAULT:
+		dm_text_put(t, "kernel lacks MCL_ONFAULT (Linux 4.4+): onfault and lean mode fall "
+			       "back to full locking");
+		break;
+	case DUENDE_MLOCK_FOUND_KERNEL_NO_IO_FLUSHER:
+		dm_text_put(t, "kernel lacks PR_SET_IO_FLUSHER (Linux 5.6+)");
+		break;
+	case DUENDE_MLOCK_FOUND_TASK:
+		dm_text_put(t, "PID ");
+		dm_text_put_i64(t, s->process.pid);
+		dm_text_put(t, dm_survey_io_flusher(s) ? ": IO_FLUSHER set, " : ": IO_FLUSHER not set, ");
+		dm_text_put_u64(t, s->process.major_faults);
+		dm_text_put(t, " major page faults so far");
+		break;
+	case DUENDE_MLOCK_FOUND_NO_CGROUP:
+	case DUENDE_MLOCK_FOUND_CGROUP:
+	case DUENDE_MLOCK_FOUND_CGROUP_V1_SHARED:
+		explain_cgroup(t, s, f->code);
+		break;
+	case DUENDE_MLOCK_FOUND_SWAPS_UNREADABLE:
+		dm_text_put(t, "/proc/swaps unreadable: ");
+		dm_text_put(t, duende_mlock_strerror(s->swaps_error));
+		break;
+	case DUENDE_MLOCK_FOUND_NO_SWAP:
+		dm_text_put(t, "no swap is active");
+		break;
+	case DUENDE_MLOCK_FOUND_SWAP:
+	case DUENDE_MLOCK_FOUND_SWAP_USER_SPACE:
+		explain_swap(t, s, f);
+		break;
+	}
+}
+
+DM_EXPORT int duende_mlock_finding_explain(const struct duende_mlock_survey *s, uint32_t i,
+					   char *buf, size_t len)
+{
+	struct dm_text t;
+
+	dm_text_init(&t, buf, len);
+	if (!s || i >= s->nfindings || i >= DUENDE_MLOCK_SURVEY_FINDINGS ||
+	    (s->findings[i].code >= DUENDE_MLOCK_FOUND_SWAP && s->findings[i].swap >= s->nswaps))
+		return -EINVAL;
+	explain_finding(&t, s, &s->findings[i]);
+	return dm_text_result(&t);
+}
+
+/* The fix, one line each for the ways the daemon may be started here. */
+static void put_fix(struct dm_text *t, const struct duende_mlock_survey *s)
+{
+	const char *unit = s->systemd_unit[0] ? s->systemd_unit : "YOUR.service";
+	bool can_raise = s->caller_cap_sys_resource;
+	bool hard_unlimited = s->caller_memlock_hard == DUENDE_MLOCK_UNLIMITED;
+
+	if (s->container[0] && s->container[0] == 'k') { /* kubernetes */
+		dm_text_put(t, "Kubernetes cannot raise RLIMIT_MEMLOCK for a container, so CAP_IPC_LOCK "
+			       "is required:\n  securityContext:\n    capabilities:\n      add: "
+			       "[\"IPC_LOCK\"]   # and \"SYS_RESOURCE\" for PR_SET_IO_FLUSHER\n");
+	} else if (s->container[0]) {
+		dm_text_put(t, s->container);
+		dm_text_put(t, " run --cap-add=IPC_LOCK --ulimit memlock=-1:-1 "
+			       "[--cap-add=SYS_RESOURCE] IMAGE\n"
+			       "compose:\n  cap_add: [IPC_LOCK]\n  ulimits:\n    memlock: {soft: -1, "
+			       "hard: -1}\n");
+	} else if (s->systemd || s->systemd_unit[0]) {
+		dm_text_put(t, "systemctl edit ");
+		dm_text_put(t, unit);
+		dm_text_put(t, "   # adds a drop-in:\n  [Service]\n  LimitMEMLOCK=infinity\n"
+			       "  AmbientCapabilities=CAP_IPC_LOCK CAP_SYS_RESOURCE\n  OOMScoreAdjust=");
+		dm_text_put_i64(t, DM_OOM_SCORE_ADJ_ADVISED);
+		dm_text_put(t, "\n(Keep CAP_IPC_LOCK in CapabilityBoundingSet= if the unit sets one; "
+			       "setting it to\nCAP_IPC_LOCK alone drops every other capability the "
+			       "daemon has.)\n");
+	}
+	if (hard_unlimited || can_raise) {
+		dm_text_put(t, "shell:  " DM_FIX_MEMLOCK_SHELL "   (or prlimit "
+			       "--memlock=unlimited:unlimited --pid PID, as root)\n");
+	} else if (s->caller_memlock_hard >= dm_survey_lock_need(s)) {
+		dm_text_put(t, "shell:  ulimit -l ");
+		dm_text_put_u64(t, s->caller_memlock_hard / 1024);
+		dm_text_put(t, "   (the hard limit, ");
+		dm_text_put_bytes(t, s->caller_memlock_hard);
+		dm_text_put(t, "; only a process with CAP_SYS_RESOURCE can go above it)\n");
+	} else {
+		dm_text_put(t, "shell:  no ulimit here can do it: the hard limit is ");
+		dm_text_put_bytes(t, s->caller_memlock_hard);
+		dm_text_put(t, "; as root with CAP_SYS_RESOURCE: prlimit "
+			       "--memlock=unlimited:unlimited --pid PID\n");
+	}
+	dm_text_put(t, "file:   " DM_FIX_IPC_LOCK_SETCAP "   (for daemons linked with "
+		       "libduende-mlock;\n        duende-mlock exec refuses programs with file "
+		       "capabilities)\n");
+	dm_text_put(t, "run:    duende-mlock exec ");
+	if (can_raise) {
+		dm_text_put(t, "--io-flusher --oom-score-adj ");
+		dm_text_put_i64(t, DM_OOM_SCORE_ADJ_ADVISED);
+		dm_text_put(t, " ");
+	}
+	dm_text_put(t, "-- DAEMON ARGS...\n");
+	if (!can_raise)
+		dm_text_put(t, "        (--io-flusher and a negative --oom-score-adj need "
+			       "CAP_SYS_RESOURCE, which this process lacks)\n");
+}
+
+DM_EXPORT int duende_mlock_survey_fix(const struct duende_mlock_survey *s, char *buf, size_t len)
+{
+	struct dm_text t;
+
+	dm_text_init(&t, buf, len);
+	if (!s)
+		return -EINVAL;
+	put_fix(&t, s);
+	return dm_text_result(&t);
+}

@@ -111,11 +111,16 @@ fi
 echo
 echo "Footprint (reference daemon):"
 bench/footprint.sh build --csv "$out/footprint.csv" | tee "$tmp/footprint"
+echo
+echo "Following forks (a locked daemon with 1 GiB resident starts helpers):"
+bench/forkcost.sh build --rounds "$(( runs < 3 ? 3 : runs ))" --csv "$out/forkcost.csv" | tee "$tmp/forkcost"
 {
 	echo "Measured on: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo), $(uname -sr), $(date -u +%Y-%m-%d)"
 	echo
 	cat "$tmp/table"
 	echo
 	cat "$tmp/footprint"
+	echo
+	cat "$tmp/forkcost"
 } >"$out/latest.md"
-echo "written: $out/latest.md, $out/results.csv, $out/scale.csv, $out/footprint.csv"
+echo "written: $out/latest.md, $out/results.csv, $out/scale.csv, $out/footprint.csv, $out/forkcost.csv"

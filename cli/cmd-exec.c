@@ -34,7 +34,16 @@ static void help(void)
 	       "  --malloc-keep          glibc keeps freed memory (no trim, no mmap)\n"
 	       "  --prefault-stack SIZE  touch SIZE of the main thread's stack after locking\n"
 	       "  --no-raise-memlock     keep the soft RLIMIT_MEMLOCK (default: raise to hard)\n"
-	       "  --inherit              lock PROGRAM's children too (keep the preload)\n"
+	       "  --memlock SIZE         set soft and hard RLIMIT_MEMLOCK to SIZE (or unlimited)\n"
+	       "                         before PROGRAM starts; needs CAP_SYS_RESOURCE to raise.\n"
+	       "                         Default: unlimited when this process may raise it, so a\n"
+	       "                         PROGRAM that drops root stays locked\n"
+	       "  --no-follow-forks      leave forked children unlocked: for a PROGRAM that serves\n"
+	       "                         itself and forks+execs helpers often (a fork from a\n"
+	       "                         locked process then costs no lock and unlock of its pages)\n"
+	       "  --inherit              lock every program PROGRAM's children exec, too (by\n"
+	       "                         default only PROGRAM, the programs it execs in its own\n"
+	       "                         process, and its forked children are locked)\n"
 	       "  -v, --verbose          report each step on stderr\n"
 	       "  -h, --help             this help\n\n"
 	       "Exit status: PROGRAM's own; %d lock or requested step failed (PROGRAM did not\n"
@@ -50,12 +59,14 @@ static void help(void)
 struct exec_opts {
 	struct dm_exec_settings shim;
 	bool current_only, future_only;
+	bool memlock_set;
+	uint64_t memlock;
 };
 
 enum {
 	OPT_ONFAULT = 256, OPT_LEAN, OPT_BEST_EFFORT, OPT_CURRENT_ONLY, OPT_FUTURE_ONLY,
 	OPT_MIN_HEADROOM, OPT_OOM, OPT_IO_FLUSHER, OPT_MALLOC_KEEP, OPT_PREFAULT,
-	OPT_NO_RAISE, OPT_INHERIT,
+	OPT_NO_RAISE, OPT_INHERIT, OPT_MEMLOCK, OPT_NO_FOLLOW_FORKS,
 };
 
 static int parse_options(int argc, char **argv, struct exec_opts *o)
@@ -73,6 +84,8 @@ static int parse_options(int argc, char **argv, struct exec_opts *o)
 		{ "prefault-stack", required_argument, NULL, OPT_PREFAULT },
 		{ "no-raise-memlock", no_argument, NULL, OPT_NO_RAISE },
 		{ "inherit", no_argument, NULL, OPT_INHERIT },
+		{ "memlock", required_argument, NULL, OPT_MEMLOCK },
+		{ "no-follow-forks", no_argument, NULL, OPT_NO_FOLLOW_FORKS },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0, 0, 0, 0 },
@@ -97,6 +110,7 @@ static int parse_options(int argc, char **argv, struct exec_opts *o)
 		case OPT_MALLOC_KEEP: h->malloc_keep = true; break;
 		case OPT_NO_RAISE: h->raise_memlock = false; break;
 		case OPT_INHERIT: o->shim.inherit = true; break;
+		case OPT_NO_FOLLOW_FORKS: o->shim.follow_forks = false; break;
 		case 'v': o->shim.verbose = true; break;
 		case 'h': help(); exit(0);
 		case OPT_MIN_HEADROOM:
@@ -108,6 +122,11 @@ static int parse_options(int argc, char **argv, struct exec_opts *o)
 			if (!parse_size(optarg, false, &size) || size > (64u << 20))
 				return usage_error("exec", usage, "--prefault-stack: '%s' is not a size up to 64M", optarg);
 			h->prefault_stack = (size_t)size;
+			break;
+		case OPT_MEMLOCK:
+			if (!parse_size(optarg, true, &o->memlock))
+				return usage_error("exec", usage, "--memlock: '%s' is not a size (e.g. 64M) or 'unlimited'", optarg);
+			o->memlock_set = true;
 			break;
 		case OPT_OOM:
 			if (!parse_int(optarg, -1000, 1000, &n))
@@ -123,6 +142,8 @@ static int parse_options(int argc, char **argv, struct exec_opts *o)
 					   argv[optind - 1]);
 		}
 	}
+	if (o->shim.inherit && !o->shim.follow_forks)
+		return usage_error("exec", usage, "--inherit and --no-follow-forks exclude each other");
 	if (o->current_only && o->future_only)
 		return usage_error("exec", usage, "--current-only and --future-only exclude each other");
 	if (o->current_only)
@@ -134,9 +155,60 @@ static int parse_options(int argc, char **argv, struct exec_opts *o)
 	return 0;
 }
 
-static int set_environment(const struct exec_opts *o, const char *shim)
+/* A step run here, before execve, under the shim's failure policy. */
+static bool step_here(const struct exec_opts *o, enum duende_mlock_step step, int rc, uint64_t value)
+{
+	struct duende_mlock_step_result r = { .requested = true, .rc = rc, .value = value };
+	char line[1024];
+	bool stop = rc && o->shim.harden.lock_config.required;
+
+	duende_mlock_step_explain(step, &r, line, sizeof(line));
+	if (rc || o->shim.verbose)
+		fprintf(stderr, "%s: exec: %s%s\n", cli_name, rc && !stop ? "warning: " : "", line);
+	if (stop)
+		fprintf(stderr, "%s: exec: not starting the program (use --best-effort to run it "
+			"anyway)\n", cli_name);
+	return !stop;
+}
+
+/* RLIMIT_MEMLOCK is what PROGRAM keeps across execve: raised as far as
+ * this process may, so that a PROGRAM that drops root (and CAP_IPC_LOCK
+ * with it) stays locked; where it may not, say so now, not when the
+ * dropped daemon's next thread fails to start. */
+static int set_memlock(const struct exec_opts *o)
+{
+	struct duende_mlock_report self;
+	uint64_t target = o->memlock_set ? o->memlock : DUENDE_MLOCK_UNLIMITED;
+	int rc = duende_mlock_set_memlock_limit(target);
+
+	if (o->memlock_set)
+		return step_here(o, DUENDE_MLOCK_STEP_RAISE_MEMLOCK, rc, target) ? 0 : DM_EXIT_LOCK_FAILED;
+	if (rc == 0) {
+		if (o->shim.verbose)
+			step_here(o, DUENDE_MLOCK_STEP_RAISE_MEMLOCK, 0, target);
+		return 0;
+	}
+	/* Only a process that holds CAP_IPC_LOCK now has something to lose. */
+	if (duende_mlock_report_pid(0, &self) == 0 && self.cap_ipc_lock &&
+	    (self.known & DUENDE_MLOCK_R_LIMITS) && self.memlock_hard != DUENDE_MLOCK_UNLIMITED) {
+		struct duende_mlock_step_result r = { .requested = true, .rc = rc, .value = self.memlock_hard };
+		char line[1024];
+
+		duende_mlock_step_explain(DUENDE_MLOCK_STEP_RAISE_MEMLOCK, &r, line, sizeof(line));
+		fprintf(stderr, "%s: exec: note: %s\n", cli_name, line);
+	}
+	return 0;
+}
+
+static int set_environment(struct exec_opts *o, const char *shim)
 {
 	char settings[256];
+
+	/* execve keeps this PID: PROGRAM is the leader of its exec chain. The
+	 * shim cannot record it itself, since many programs (bash among them)
+	 * pass on the environment they were started with, not the one a
+	 * constructor changed. */
+	o->shim.leader = getpid();
 	const char *old = getenv("LD_PRELOAD");
 	char *preload;
 
@@ -171,13 +243,20 @@ int cmd_exec(int argc, char **argv)
 	}
 	if (!shim || !*shim)
 		shim = DUENDE_MLOCK_PRELOAD_PATH;
-	if (shim[0] != '/' || access(shim, R_OK) != 0) {
+	if (shim[0] != '/') {
 		fprintf(stderr,
-			"%s: exec: preload library %s: %s; install duende-mlock (meson install) or "
-			"set DUENDE_MLOCK_PRELOAD to the absolute path of libduende-mlock-preload.so\n",
-			cli_name, shim, shim[0] != '/' ? "not an absolute path" : strerror(errno));
+			"%s: exec: preload library %s: not an absolute path; set DUENDE_MLOCK_PRELOAD "
+			"to the absolute path of libduende-mlock-preload.so\n", cli_name, shim);
 		return EXIT_INTERNAL;
 	}
+	rc = check_preload(shim, &prog, prog.reason, sizeof(prog.reason));
+	if (rc) {
+		fprintf(stderr, "%s: exec: %s\n", cli_name, prog.reason);
+		return rc;
+	}
+	rc = set_memlock(&o);
+	if (rc)
+		return rc;
 	rc = set_environment(&o, shim);
 	if (rc) {
 		fprintf(stderr, "%s: exec: cannot set the environment: %s\n", cli_name, strerror(-rc));

@@ -1,20 +1,40 @@
 /* SPDX-License-Identifier: MIT OR Apache-2.0 */
-/* Can a preload library reach this program? Resolves PROGRAM as execvp
- * would and looks at the file the loader would see. */
+/* Will the loader load the preload library into PROGRAM? Resolves PROGRAM
+ * as execvp would, follows #! interpreters to the image that the loader
+ * starts, and checks that image and the library against each other. */
 #ifndef DM_CLI_PROGRAM_H
 #define DM_CLI_PROGRAM_H
 
 #include <limits.h>
+#include <stdint.h>
+#include <sys/types.h>
 
 #include "cli.h"
 
-struct program_check {
-	char path[PATH_MAX];
-	char reason[768]; /* why it cannot be run under the preload, and what to do */
+/* The ELF image the loader runs and preloads into. */
+struct elf_image {
+	unsigned char elf_class; /* ELFCLASS32 / ELFCLASS64 */
+	uint16_t machine;
+	char interp[PATH_MAX]; /* PT_INTERP: the dynamic loader; "" when static */
+	off_t dynamic_at;      /* where its PT_DYNAMIC header is, 0: none */
 };
 
-/* 0 when PROGRAM can run under the preload, else one of the exit codes
- * above with out->reason filled. */
+struct program_check {
+	char path[PATH_MAX];
+	struct elf_image image; /* PROGRAM's, or its #! interpreter's */
+	char reason[1024]; /* why it cannot be run under the preload, and what to do */
+};
+
+/* 0 when PROGRAM is a dynamically linked program (or a #! script whose
+ * interpreter is one) that the loader will preload into, else one of the
+ * exit statuses in cli.h with out->reason filled. */
 int check_program(const char *name, struct program_check *out);
+
+/* 0 when the loader will load the preload library at shim into the image
+ * prog found: a path LD_PRELOAD can carry, on a mount that allows
+ * executable mappings, an ELF shared object of the image's class and
+ * machine, built for the image's C library. Else EXIT_REFUSED (or
+ * EXIT_INTERNAL when shim is unreadable) with reason filled. */
+int check_preload(const char *shim, const struct program_check *prog, char *reason, size_t len);
 
 #endif

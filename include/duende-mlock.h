@@ -171,6 +171,17 @@ DUENDE_MLOCK_WUR int
 duende_mlock_lock_with_config(const struct duende_mlock_config *config,
 			      struct duende_mlock_status *status);
 
+/* In the child of a locked process, right after fork(): lock it again as
+ * config says (memory locks are not inherited across fork). The pages it
+ * shares with its parent are locked as they are, on fault, so none is
+ * copied; later mappings are locked as config says. Async-signal-safe and
+ * safe in the child of a multi-threaded fork (no malloc, no stdio), so it
+ * may be called from a pthread_atfork() child handler. Returns as
+ * duende_mlock_lock_with_config() (since 1.1). */
+DUENDE_MLOCK_WUR int
+duende_mlock_lock_after_fork(const struct duende_mlock_config *config,
+			     struct duende_mlock_status *status);
+
 /* munlockall(2): unlock every page and stop locking future ones. */
 DUENDE_MLOCK_WUR int duende_mlock_unlock_all(void);
 
@@ -307,6 +318,12 @@ duende_mlock_harden(const struct duende_mlock_harden_config *config,
 /* Raises the soft RLIMIT_MEMLOCK to the hard limit; *soft_after (may be
  * NULL) receives the soft limit in force afterwards. */
 DUENDE_MLOCK_WUR int duende_mlock_raise_memlock(uint64_t *soft_after);
+/* Sets the soft and the hard RLIMIT_MEMLOCK to bytes
+ * (DUENDE_MLOCK_UNLIMITED: infinity), so that a daemon that later drops
+ * privileges, and with them CAP_IPC_LOCK, can still lock. Raising the hard
+ * limit needs CAP_SYS_RESOURCE: -EPERM without it. Inherited across fork
+ * and execve (since 1.1). */
+DUENDE_MLOCK_WUR int duende_mlock_set_memlock_limit(uint64_t bytes);
 /* -EPERM without CAP_SYS_RESOURCE, -EINVAL before Linux 5.6. */
 DUENDE_MLOCK_WUR int duende_mlock_set_io_flusher(void);
 /* -EINVAL outside -1000..1000; -EACCES when lowering needs

@@ -16,6 +16,7 @@ void dm_exec_settings_init(struct dm_exec_settings *s)
 	s->harden.raise_memlock = true;
 	s->harden.lock = true;
 	s->harden.lock_config = lock;
+	s->follow_forks = true;
 }
 
 /* A word that sets a flag to value, the opposite of its default. */
@@ -37,6 +38,7 @@ static const struct flag_word flag_words[] = {
 	{ "io-flusher", HARDEN(io_flusher), true },
 	{ "malloc-keep", HARDEN(malloc_keep), true },
 	{ "inherit", offsetof(struct dm_exec_settings, inherit), true },
+	{ "no-follow-forks", offsetof(struct dm_exec_settings, follow_forks), false },
 	{ "verbose", offsetof(struct dm_exec_settings, verbose), true },
 };
 
@@ -97,6 +99,8 @@ static bool apply_word(struct dm_exec_settings *s, const char *w, size_t n)
 		h->prefault_stack = (size_t)v;
 	} else if (word_value(w, n, "lean-stack", false, 1, (long long)(SIZE_MAX >> 1), &v)) {
 		h->lock_config.lean_stack_size = (size_t)v;
+	} else if (word_value(w, n, "leader", false, 1, INT32_MAX, &v)) {
+		s->leader = (pid_t)v;
 	} else {
 		return false;
 	}
@@ -153,6 +157,8 @@ int dm_exec_settings_format(const struct dm_exec_settings *s, char *buf, size_t 
 		put_word(buf, len, &used, "prefault", (long long)h->prefault_stack, true);
 	if (h->lock_config.lean_stack_size)
 		put_word(buf, len, &used, "lean-stack", (long long)h->lock_config.lean_stack_size, true);
+	if (s->leader > 0)
+		put_word(buf, len, &used, "leader", s->leader, true);
 	return used > INT32_MAX ? INT32_MAX : (int)used;
 }
 

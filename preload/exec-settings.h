@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "duende-mlock.h"
 
@@ -24,11 +25,15 @@ struct dm_exec_settings {
 	 * duende_mlock_harden(). */
 	struct duende_mlock_harden_config harden;
 	bool inherit; /* lock every program started below PROGRAM, too */
+	bool follow_forks; /* lock forked children before fork() returns */
 	bool verbose; /* report each step on stderr */
+	/* The process exec started, written by the shim where it first
+	 * loads; an image in another process is a helper. 0: not yet. */
+	pid_t leader;
 };
 
 /* exec's defaults: raise the soft RLIMIT_MEMLOCK, lock current and future
- * pages, required. */
+ * pages, required, and lock forked children. */
 void dm_exec_settings_init(struct dm_exec_settings *s);
 /* Parses text over the defaults: 0, or -EINVAL with *bad_word pointing
  * into text at the offending word. */

@@ -1,20 +1,32 @@
 /* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /*
  * libduende-mlock-preload.so: locks an unmodified program before its
- * main() runs. Memory locks do not survive execve(2), so the lock has to be
- * taken inside the new program; the loader runs this constructor there.
+ * main() runs, and keeps the process that really serves locked.
+ *
+ * Memory locks survive neither execve(2) nor fork(2), so:
+ *  - The loader runs this constructor in every image that LD_PRELOAD
+ *    reaches. The settings name the leader, the process exec started;
+ *    every image the leader execs in turn (#!/usr/bin/env, sh -c
+ *    'exec ...', env, nice: an exec chain) keeps its PID and is locked
+ *    again. The preload therefore stays in the environment.
+ *  - A fork handler locks each child forked from a locked image before
+ *    fork() returns in it: a daemonized or pre-fork child serves locked.
+ *  - An image in any other process is a helper that a child exec'd: it is
+ *    left unlocked and the preload leaves its environment, unless the
+ *    settings say "inherit", which locks the whole tree.
+ * PID reuse can only make a helper that inherits a dead leader's PID lock
+ * itself needlessly; it can never leave the daemon unlocked.
  *
  * Settings come from DUENDE_MLOCK_EXEC (see exec-settings.h); without it
- * exec's defaults apply (current + future, required). Unless told
- * to "inherit", the shim removes itself from LD_PRELOAD and drops its
- * settings, so the program's own children are not locked.
- *
- * Every requested step runs here, in PROGRAM, through duende_mlock_harden().
- * In required mode a failed step ends the program with exit status 120
- * before main(): nothing half-protected runs silently.
+ * exec's defaults apply (current + future, required). Every requested step
+ * runs here, in PROGRAM, through duende_mlock_harden(). In required mode a
+ * failed step ends the program with exit status 120 before main(), and a
+ * forked child that cannot be locked ends before fork() returns in it:
+ * nothing half-protected runs silently.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,6 +77,74 @@ static void remove_from_ld_preload(void)
 	free(out);
 }
 
+/* ---- forked children ---- */
+
+/* What the fork handler needs, fixed before it can run. */
+static struct duende_mlock_config child_lock;
+static bool child_verbose;
+
+/* A message on stderr built without stdio or malloc: the fork handler
+ * runs in the child of a possibly multi-threaded process. */
+struct line {
+	char buf[2300];
+	size_t len;
+};
+
+static void put(struct line *l, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n > sizeof(l->buf) - 1 - l->len)
+		n = sizeof(l->buf) - 1 - l->len;
+	memcpy(l->buf + l->len, s, n);
+	l->len += n;
+}
+
+static void put_pid(struct line *l)
+{
+	char digits[16];
+	int n = 0;
+	unsigned v = (unsigned)getpid();
+
+	do
+		digits[n++] = (char)('0' + v % 10);
+	while ((v /= 10) && n < (int)sizeof(digits));
+	while (n && l->len < sizeof(l->buf) - 1)
+		l->buf[l->len++] = digits[--n];
+}
+
+static void say(struct line *l)
+{
+	put(l, "\n");
+	(void)!write(STDERR_FILENO, l->buf, l->len);
+}
+
+static void lock_forked_child(void)
+{
+	struct duende_mlock_status st;
+	struct line l = { .len = 0 };
+	char why[1024];
+	int rc = duende_mlock_lock_after_fork(&child_lock, &st);
+	bool failed = rc || duende_mlock_status_is_failed(&st);
+
+	if (!failed && !child_verbose)
+		return;
+	duende_mlock_explain(&st, why, sizeof(why));
+	put(&l, "duende-mlock: ");
+	put(&l, program_invocation_short_name);
+	put(&l, " (pid ");
+	put_pid(&l);
+	put(&l, failed ? (rc ? "): forked child cannot lock memory, stopping it: "
+			     : "): warning: forked child runs without a memory lock: ")
+		       : "): forked child locked: ");
+	put(&l, why);
+	say(&l);
+	if (rc)
+		_exit(DM_EXIT_LOCK_FAILED);
+}
+
+/* ---- the constructor ---- */
+
 /* Each failed step (warnings in best-effort mode), or every step when
  * verbose. The lock's own outcome is reported with its diagnosis. */
 static void report_steps(const struct duende_mlock_harden_result *res, bool verbose,
@@ -82,33 +162,33 @@ static void report_steps(const struct duende_mlock_harden_result *res, bool verb
 	}
 }
 
-__attribute__((constructor)) static void duende_mlock_preload(void)
+/* Preloaded without duende-mlock exec, which names the leader: this first
+ * image is it. A program that passes on the environment it started with
+ * (bash does) loses this, and then each image below it counts as first
+ * and locks: more locking, never less. */
+static void record_leader(struct dm_exec_settings *s)
+{
+	char text[512];
+
+	s->leader = getpid();
+	if (dm_exec_settings_format(s, text, sizeof(text)) < (int)sizeof(text))
+		setenv(DM_EXEC_SETTINGS_ENV, text, 1);
+}
+
+/* Runs the requested steps; in required mode, a failure ends PROGRAM. */
+static void harden_or_stop(const struct dm_exec_settings *s)
 {
 	struct duende_mlock_harden_result res;
-	struct dm_exec_settings s;
-	const char *text = getenv(DM_EXEC_SETTINGS_ENV);
-	const char *bad = NULL;
 	char why[2048], line[64];
 
-	if (dm_exec_settings_parse(text ? text : "", &s, &bad) != 0) {
-		dprintf(STDERR_FILENO,
-			"duende-mlock: %s: invalid %s=\"%s\" (at \"%s\"); run the program "
-			"through `duende-mlock exec`, which sets it\n",
-			program_invocation_short_name, DM_EXEC_SETTINGS_ENV, text, bad);
-		_exit(DM_EXIT_LOCK_FAILED);
-	}
-	if (!s.inherit) {
-		remove_from_ld_preload();
-		unsetenv(DM_EXEC_SETTINGS_ENV);
-	}
-
-	if (duende_mlock_harden(&s.harden, &res) == -EINVAL && !res.steps[DUENDE_MLOCK_STEP_LOCK].requested) {
+	if (duende_mlock_harden(&s->harden, &res) == -EINVAL &&
+	    !res.steps[DUENDE_MLOCK_STEP_LOCK].requested) {
 		dprintf(STDERR_FILENO, "duende-mlock: %s: invalid settings\n",
 			program_invocation_short_name);
 		_exit(DM_EXIT_LOCK_FAILED);
 	}
 	duende_mlock_explain(&res.lock_status, why, sizeof(why));
-	if (dm_exec_must_stop(&s, &res)) {
+	if (dm_exec_must_stop(s, &res)) {
 		report_steps(&res, false, "");
 		if (res.steps[DUENDE_MLOCK_STEP_LOCK].rc)
 			dprintf(STDERR_FILENO, "duende-mlock: %s: cannot lock memory, not starting it: %s\n",
@@ -119,13 +199,49 @@ __attribute__((constructor)) static void duende_mlock_preload(void)
 				program_invocation_short_name);
 		_exit(DM_EXIT_LOCK_FAILED);
 	}
-	report_steps(&res, s.verbose, "warning: ");
+	report_steps(&res, s->verbose, "warning: ");
 	duende_mlock_status_format(&res.lock_status, line, sizeof(line));
 	if (duende_mlock_status_is_failed(&res.lock_status))
 		dprintf(STDERR_FILENO,
 			"duende-mlock: %s: warning: %s, running without a memory lock: %s\n",
 			program_invocation_short_name, line, why);
-	else if (s.verbose)
+	else if (s->verbose)
 		dprintf(STDERR_FILENO, "duende-mlock: %s (pid %d): %s: %s\n",
 			program_invocation_short_name, (int)getpid(), line, why);
+}
+
+__attribute__((constructor)) static void duende_mlock_preload(void)
+{
+	struct dm_exec_settings s;
+	const char *text = getenv(DM_EXEC_SETTINGS_ENV);
+	const char *bad = NULL;
+
+	if (dm_exec_settings_parse(text ? text : "", &s, &bad) != 0) {
+		dprintf(STDERR_FILENO,
+			"duende-mlock: %s: invalid %s=\"%s\" (at \"%s\"); run the program "
+			"through `duende-mlock exec`, which sets it\n",
+			program_invocation_short_name, DM_EXEC_SETTINGS_ENV, text, bad);
+		_exit(DM_EXIT_LOCK_FAILED);
+	}
+	if (!s.leader)
+		record_leader(&s);
+	if (!s.inherit && s.leader != getpid()) {
+		/* A helper exec'd by a forked child: not locked, and what it
+		 * runs in turn is not touched either. */
+		remove_from_ld_preload();
+		unsetenv(DM_EXEC_SETTINGS_ENV);
+		return;
+	}
+	harden_or_stop(&s);
+	if (!s.follow_forks)
+		return;
+	child_lock = s.harden.lock_config;
+	child_verbose = s.verbose;
+	if (pthread_atfork(NULL, NULL, lock_forked_child) != 0) {
+		dprintf(STDERR_FILENO, "duende-mlock: %s: cannot register the fork handler, so "
+			"its forked children would run unlocked%s\n", program_invocation_short_name,
+			s.harden.lock_config.required ? "; not starting it" : "");
+		if (s.harden.lock_config.required)
+			_exit(DM_EXIT_LOCK_FAILED);
+	}
 }

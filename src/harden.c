@@ -50,6 +50,16 @@ DM_EXPORT int duende_mlock_raise_memlock(uint64_t *soft_after)
 	return 0;
 }
 
+DM_EXPORT int duende_mlock_set_memlock_limit(uint64_t bytes)
+{
+	struct rlimit rl;
+
+	rl.rlim_cur = rl.rlim_max = bytes == DUENDE_MLOCK_UNLIMITED || bytes >= (uint64_t)RLIM_INFINITY
+					    ? RLIM_INFINITY
+					    : (rlim_t)bytes;
+	return setrlimit(RLIMIT_MEMLOCK, &rl) == 0 ? 0 : -errno;
+}
+
 DM_EXPORT int duende_mlock_set_io_flusher(void)
 {
 #if DM_HAVE_PROCFS

@@ -94,26 +94,56 @@ static int mlockall_onfault(int flags, uint32_t *applied)
 	return mlockall_retry(flags);
 }
 
-static int apply_lock(const struct duende_mlock_config *cfg, uint32_t *applied)
-{
-	int cur = cfg->current ? MCL_CURRENT : 0;
-	int fut = cfg->future ? MCL_FUTURE : 0;
-	int rc;
+/* How each part is locked: pages mapped now (MCL_CURRENT) and mappings
+ * made later (MCL_FUTURE), each populated or locked as touched. */
+struct lock_plan {
+	bool current, future;
+	bool current_onfault, future_onfault;
+};
 
-	if (cfg->lean && cur && fut && !cfg->onfault) {
-		/* Populate what is mapped now, lock later mappings as they are
-		 * touched. mlockall(MCL_FUTURE) alone leaves existing mappings
-		 * as the first call made them. */
-		rc = mlockall_retry(cur);
-		if (!rc)
-			rc = mlockall_onfault(fut, applied);
-	} else if (cfg->onfault || cfg->lean) {
-		rc = mlockall_onfault(cur | fut, applied);
+static struct lock_plan plan_of(const struct duende_mlock_config *cfg, bool after_fork)
+{
+	struct lock_plan p = {
+		.current = cfg->current,
+		.future = cfg->future,
+		/* Lean mode populates what is mapped at start and locks later
+		 * mappings as they are touched. */
+		.current_onfault = cfg->onfault,
+		.future_onfault = cfg->onfault || cfg->lean,
+	};
+
+	/* A forked child shares its parent's pages, which are resident and
+	 * locked already. Populating them would write-fault every private
+	 * page into a copy (a locked 1 GiB parent made fork+exec take 20x
+	 * longer); lock-on-fault locks the ones present without copying. */
+	if (after_fork)
+		p.current_onfault = true;
+	return p;
+}
+
+static int mlockall_as(int flags, bool onfault, uint32_t *applied)
+{
+	return onfault ? mlockall_onfault(flags, applied) : mlockall_retry(flags);
+}
+
+static int apply_plan(const struct lock_plan *p, uint32_t *applied)
+{
+	int rc = 0;
+
+	if (p->current && p->future && p->current_onfault == p->future_onfault) {
+		rc = mlockall_as(MCL_CURRENT | MCL_FUTURE, p->current_onfault, applied);
 	} else {
-		rc = mlockall_retry(cur | fut);
+		/* Two calls: MCL_FUTURE alone leaves existing mappings as the
+		 * first call made them (and MCL_CURRENT alone clears a future
+		 * lock, so it goes first). */
+		if (p->current)
+			rc = mlockall_as(MCL_CURRENT, p->current_onfault, applied);
+		if (!rc && p->future)
+			rc = mlockall_as(MCL_FUTURE, p->future_onfault, applied);
 	}
 	if (!rc)
-		*applied |= (cur ? DUENDE_MLOCK_F_CURRENT : 0) | (fut ? DUENDE_MLOCK_F_FUTURE : 0);
+		*applied |= (p->current ? DUENDE_MLOCK_F_CURRENT : 0) |
+			    (p->future ? DUENDE_MLOCK_F_FUTURE : 0);
 	return rc;
 }
 
@@ -135,7 +165,8 @@ static int check_headroom(const struct duende_mlock_config *cfg, struct duende_m
 }
 #endif
 
-static int lock_configured(const struct duende_mlock_config *cfg, struct duende_mlock_status *st)
+static int lock_configured(const struct duende_mlock_config *cfg, bool after_fork,
+			   struct duende_mlock_status *st)
 {
 	if (!config_is_valid(cfg))
 		return fail(st, -EINVAL, DUENDE_MLOCK_F_BAD_CONFIG);
@@ -153,10 +184,13 @@ static int lock_configured(const struct duende_mlock_config *cfg, struct duende_
 		if (rc)
 			return rc;
 	}
-	if (cfg->lean && dm_apply_lean(cfg->lean_stack_size ? cfg->lean_stack_size
-							    : DUENDE_MLOCK_LEAN_STACK_DEFAULT) == 0)
+	/* A forked child inherits the lean settings with its parent's memory;
+	 * setting them again would not be async-signal-safe. */
+	if (cfg->lean && (after_fork || dm_apply_lean(cfg->lean_stack_size ? cfg->lean_stack_size
+									     : DUENDE_MLOCK_LEAN_STACK_DEFAULT) == 0))
 		st->flags |= DUENDE_MLOCK_F_LEAN;
-	rc = apply_lock(cfg, &st->flags);
+	struct lock_plan plan = plan_of(cfg, after_fork);
+	rc = apply_plan(&plan, &st->flags);
 	dm_gather_lock_facts(&f);
 	fill_facts(st, &f);
 	if (rc) {
@@ -172,8 +206,8 @@ static int lock_configured(const struct duende_mlock_config *cfg, struct duende_
 #endif
 }
 
-DM_EXPORT int duende_mlock_lock_with_config(const struct duende_mlock_config *config,
-					    struct duende_mlock_status *status)
+static int lock_as(const struct duende_mlock_config *config, bool after_fork,
+		   struct duende_mlock_status *status)
 {
 	static const struct duende_mlock_config defaults = DUENDE_MLOCK_CONFIG_INIT;
 	struct duende_mlock_status st;
@@ -183,10 +217,22 @@ DM_EXPORT int duende_mlock_lock_with_config(const struct duende_mlock_config *co
 	if (!config)
 		config = &defaults;
 	st.min_headroom = config->min_headroom;
-	rc = lock_configured(config, &st);
+	rc = lock_configured(config, after_fork, &st);
 	if (status)
 		*status = st;
 	return rc;
+}
+
+DM_EXPORT int duende_mlock_lock_with_config(const struct duende_mlock_config *config,
+					    struct duende_mlock_status *status)
+{
+	return lock_as(config, false, status);
+}
+
+DM_EXPORT int duende_mlock_lock_after_fork(const struct duende_mlock_config *config,
+					   struct duende_mlock_status *status)
+{
+	return lock_as(config, true, status);
 }
 
 DM_EXPORT int duende_mlock_lock_all(struct duende_mlock_status *status)

@@ -41,6 +41,17 @@ static void put_errno(struct dm_text *t, int rc)
 
 static void explain_raise(struct dm_text *t, const struct duende_mlock_step_result *r)
 {
+	if (r->rc == -EPERM) {
+		/* Raising soft to hard needs nothing; only a hard raise is refused. */
+		dm_text_put(t, "the hard RLIMIT_MEMLOCK (");
+		dm_text_put_limit(t, r->value);
+		dm_text_put(t, ") cannot be raised without CAP_SYS_RESOURCE. A program that drops "
+			       "privileges (setuid to a service user) loses CAP_IPC_LOCK and is then "
+			       "bound by it: its new thread stacks and allocations fail once it is "
+			       "reached. Start it with " DM_FIX_MEMLOCK_SYSTEMD " or "
+			       DM_FIX_MEMLOCK_DOCKER ", or from a process that holds CAP_SYS_RESOURCE");
+		return;
+	}
 	if (r->rc) {
 		dm_text_put(t, "could not raise the soft RLIMIT_MEMLOCK");
 		return;

@@ -18,6 +18,12 @@ DM_EXPORT int duende_mlock_raise_memlock(uint64_t *soft_after)
 	return -ENOSYS;
 }
 
+DM_EXPORT int duende_mlock_set_memlock_limit(uint64_t bytes)
+{
+	(void)bytes;
+	return -ENOSYS;
+}
+
 DM_EXPORT int duende_mlock_set_io_flusher(void)
 {
 	return -ENOSYS;

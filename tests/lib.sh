@@ -58,3 +58,43 @@ finish() {
 
 need_root() { [ "$(id -u)" = 0 ] || skip "needs root ($1)"; }
 need_cmd() { command -v "$1" >/dev/null || skip "$1 is missing (package $2)"; }
+
+# PIDs of the processes that hold an open file whose link target equals
+# $1 (/dev/fuse, socket:[INODE], ...): the process that serves, found by
+# what it holds, not by the PID that was started.
+holders_of() {
+	local fd
+	for fd in /proc/[0-9]*/fd/*; do
+		[ "$(readlink "$fd" 2>/dev/null)" = "$1" ] && { fd=${fd#/proc/}; echo "${fd%%/*}"; }
+	done | sort -un
+}
+
+# Inodes of the TCP sockets on 127.0.0.1 with local port $1 in state $2
+# (0A listening, 01 established), from /proc/net/tcp.
+tcp_inodes() {
+	local hex
+	hex=$(printf '%04X' "$1")
+	awk -v p="0100007F:$hex" -v s="$2" '$2 == p && $4 == s {print $10}' /proc/net/tcp
+}
+
+# A free TCP port on 127.0.0.1.
+free_port() {
+	local p
+	for ((p = 20000 + RANDOM % 20000; ; p++)); do
+		[ -z "$(tcp_inodes "$p" 0A)" ] && { echo "$p"; return; }
+	done
+}
+
+# check_locked NAME PID: locked, and every accessible mapping is (smaps).
+check_locked() {
+	local name=$1 pid=$2 lck unlocked
+	lck=$(status_kb "$pid" VmLck)
+	unlocked=$(awk '/^[0-9a-f]+-[0-9a-f]+ /{perm=$2; name=$6} /^VmFlags/{ if ($0 !~ / lo( |$)/ && perm !~ /^---/ && $0 !~ / (io|pf|de|mm)( |$)/ && name != "[vsyscall]") n++ } END{print n+0}' "/proc/$pid/smaps")
+	check "$name (pid $pid) is locked (VmLck ${lck:-?} kB)" test "${lck:-0}" -gt 0
+	check "$name (pid $pid) has no accessible mapping left unlocked (smaps)" equals "$unlocked" 0
+}
+
+# check_unlocked NAME PID
+check_unlocked() {
+	check "$1 (pid $2) is not locked" equals "$(status_kb "$2" VmLck)" 0
+}

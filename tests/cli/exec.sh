@@ -1,8 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT OR Apache-2.0
 # duende-mlock exec on real programs: the lock is taken inside PROGRAM
-# (proved by its /proc), its children are left alone, and every refusal
-# and failure path says why with its documented exit status.
+# (proved by its /proc), the programs its children exec are left alone,
+# every requested step is required, and every refusal and failure path
+# says why with its documented exit status. exec-follow.sh covers the
+# processes that really serve: forked, daemonized, pre-fork, exec chains.
 # Usage: exec.sh DUENDE-MLOCK PRELOAD-LIBRARY
 set -u
 # shellcheck source=../lib.sh
@@ -14,15 +16,24 @@ need_cmd setpriv util-linux
 need_cmd prlimit util-linux
 NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all --)
 
-# --- locks a plain program; not its children unless --inherit
-run_cmd out rc "$DM" exec -- sh -c 'grep VmLck /proc/$$/status; sh -c "grep VmLck /proc/\$\$/status"; echo "LD_PRELOAD=[$LD_PRELOAD] SETTINGS=[$DUENDE_MLOCK_EXEC]"'
+# run_out OUTVAR RCVAR COMMAND...: stdout only (stderr to $TMP/err), 30 s.
+run_out() {
+	local -n _o=$1 _r=$2; shift 2
+	_o=$(timeout 30 "$@" 2>"$TMP/err")
+	_r=$?
+}
+
+# --- locks a plain program; not the programs its children exec unless --inherit
+run_out out rc "$DM" exec -- sh -c 'grep VmLck /proc/$$/status; sh -c "grep VmLck /proc/\$\$/status; echo \"[\$LD_PRELOAD] [\$DUENDE_MLOCK_EXEC]\""'
 check "exec locks PROGRAM" test "$(sed -n 1p <<<"$out" | awk '{print $2}')" -gt 0
-check "exec leaves PROGRAM's children unlocked" equals "$(sed -n 2p <<<"$out" | awk '{print $2}')" 0
-check "exec removes its settings from the environment" contains "$out" "LD_PRELOAD=[] SETTINGS=[]"
+check "exec leaves a program PROGRAM's child execs unlocked" equals "$(sed -n 2p <<<"$out" | awk '{print $2}')" 0
+check "... and takes the preload out of that program's environment" equals "$(sed -n 3p <<<"$out")" "[] []"
 check "exec exits with PROGRAM's status" equals "$rc" 0
-run_cmd out rc "$DM" exec --inherit -- sh -c 'sh -c "grep VmLck /proc/\$\$/status"'
-check "--inherit locks the children too" test "$(awk '{print $2}' <<<"$out")" -gt 0
-run_cmd out rc env LD_PRELOAD=libc.so.6 "$DM" exec -- sh -c 'echo "[$LD_PRELOAD]"; exit 7'
+run_out out rc "$DM" exec -- sh -c 'echo "[$LD_PRELOAD] [$DUENDE_MLOCK_EXEC]"'
+check "PROGRAM keeps the preload and its leader for its exec chain" matches "$out" "^\[$DUENDE_MLOCK_PRELOAD\] \[leader=[0-9]+\]$"
+run_out out rc "$DM" exec --inherit -- sh -c 'sh -c "grep VmLck /proc/\$\$/status"'
+check "--inherit locks the programs children exec too" test "$(awk '{print $2}' <<<"$out")" -gt 0
+run_out out rc env LD_PRELOAD=libc.so.6 "$DM" exec -- sh -c 'echo "[${LD_PRELOAD#*:}]"; exit 7'
 check "other preloads are kept, in order" contains "$out" "[libc.so.6]"
 check "PROGRAM's exit status passes through" equals "$rc" 7
 
@@ -31,21 +42,15 @@ check "PROGRAM's exit status passes through" equals "$rc" 7
 IFS=. read -r kmaj kmin _ <<<"$(uname -r)"
 shows_lf() { [ "$kmaj" -gt 6 ] || { [ "$kmaj" = 6 ] && [ "${kmin%%[!0-9]*}" -ge 2 ]; }; }
 if shows_lf; then
-	run_cmd out rc "$DM" exec --onfault -- sh -c 'grep -c " lf" /proc/$$/smaps'
+	run_out out rc "$DM" exec --onfault -- sh -c 'grep -c " lf" /proc/$$/smaps'
 	check "--onfault locks on fault (VmFlags lf)" test "${out:-0}" -gt 0
+	run_out out rc "$DM" exec --lean --current-only -- sh -c 'grep -c " lf" /proc/$$/smaps'
+	check "--lean --current-only populates what is mapped at start (no lf)" equals "$out" 0
 else
 	echo "SKIP [--onfault lf]: kernel $(uname -r) does not show lock-on-fault in smaps (6.2+)" >&2
 fi
 
-# --- real daemons nobody here wrote: bindfs (FUSE) and memcached
-check_daemon() { # NAME PID: every accessible mapping locked, per smaps
-	local name=$1 pid=$2 lck unlocked
-	lck=$(status_kb "$pid" VmLck)
-	unlocked=$(awk '/^[0-9a-f]+-[0-9a-f]+ /{perm=$2; name=$6} /^VmFlags/{ if ($0 !~ / lo( |$)/ && perm !~ /^---/ && $0 !~ / (io|pf|de|mm)( |$)/ && name != "[vsyscall]") n++ } END{print n+0}' "/proc/$pid/smaps")
-	check "$name is locked (VmLck ${lck} kB)" test "${lck:-0}" -gt 0
-	check "$name has no accessible mapping left unlocked (smaps)" equals "$unlocked" 0
-}
-
+# --- real daemons nobody here wrote, in the foreground: bindfs (FUSE) and memcached
 if command -v bindfs >/dev/null && [ -e /dev/fuse ]; then
 	mkdir -p "$TMP/back" "$TMP/mnt"
 	echo hello >"$TMP/back/file"
@@ -54,14 +59,14 @@ if command -v bindfs >/dev/null && [ -e /dev/fuse ]; then
 	on_exit "fusermount3 -u '$TMP/mnt' || umount -l '$TMP/mnt'; kill $bpid"
 	for _ in $(seq 50); do mountpoint -q "$TMP/mnt" && break; sleep 0.1; done
 	check "bindfs serves under exec" equals "$(cat "$TMP/mnt/file" 2>/dev/null)" hello
-	check_daemon bindfs "$bpid"
+	check_locked bindfs "$bpid"
 else
 	echo "SKIP [bindfs]: bindfs or /dev/fuse missing (package bindfs)" >&2
 fi
 
 if command -v memcached >/dev/null; then
 	# -u root: memcached drops to another user otherwise, which loses
-	# CAP_IPC_LOCK; RLIMIT_MEMLOCK then binds its later thread stacks.
+	# CAP_IPC_LOCK (exec-follow.sh covers the drop).
 	"$DM" exec --lean -- memcached -u root -l 127.0.0.1 -p 0 -U 0 -t 4 2>"$TMP/mc.err" &
 	mpid=$!
 	on_exit "kill $mpid"
@@ -71,7 +76,7 @@ if command -v memcached >/dev/null; then
 		sleep 0.1
 	done
 	check "memcached (4 threads) runs under exec --lean" kill -0 "$mpid"
-	check_daemon memcached "$mpid"
+	check_locked memcached "$mpid"
 	if shows_lf; then
 		check "--lean: memcached's thread stacks are locked on fault (VmFlags lf)" \
 			test "$(grep -c ' lf' "/proc/$mpid/smaps")" -gt 0
@@ -99,13 +104,13 @@ check "--no-raise-memlock keeps the limit, so the lock fails" equals "$rc" 120
 check "... and names the numbers" contains "$out" "RLIMIT_MEMLOCK allows 64 KiB"
 
 # --- hardening steps inherited across exec
-run_cmd out rc "$DM" exec --oom-score-adj 500 -- cat /proc/self/oom_score_adj
-check "--oom-score-adj is inherited" equals "$out" 500
+run_out out rc "$DM" exec --oom-score-adj 500 -- cat /proc/self/oom_score_adj
+check "--oom-score-adj is set in PROGRAM" equals "$out" 500
 if grep -q '^CapEff:.*' /proc/self/status && capsh --has-p=cap_sys_resource 2>/dev/null; then
-	run_cmd out rc "$DM" exec --io-flusher -- cat /proc/self/stat
+	run_out out rc "$DM" exec --io-flusher -- cat /proc/self/stat
 	flags=$(awk '{print $7}' <<<"${out##*) }")
 	check "--io-flusher sets PF_MEMALLOC_NOIO in PROGRAM" test $((flags & 0x80000)) -ne 0
-	run_cmd out rc "$DM" exec --oom-score-adj -900 -- cat /proc/self/oom_score_adj
+	run_out out rc "$DM" exec --oom-score-adj -900 -- cat /proc/self/oom_score_adj
 	check "negative oom_score_adj with CAP_SYS_RESOURCE" equals "$out" -900
 else
 	run_cmd out rc "$DM" exec --io-flusher -- sh -c "touch $TMP/ran3"
@@ -118,6 +123,39 @@ else
 	run_cmd out rc "$DM" exec --oom-score-adj -900 -- true
 	check "negative oom_score_adj without CAP_SYS_RESOURCE exits 120" equals "$rc" 120
 	check "... and says why" contains "$out" "oom-score-adj: FAILED (EACCES): not permitted"
+fi
+
+# --- every requested step is required in required mode, a warning in best-effort
+run_cmd out rc sh -c "ulimit -s 8192; exec \"\$0\" exec --prefault-stack 60M -- touch $TMP/pf" "$DM"
+check "--prefault-stack beyond the stack: exit 120" equals "$rc" 120
+check "... PROGRAM did not run" test ! -e "$TMP/pf"
+check "... and says which step" contains "$out" "prefault-stack: FAILED (ERANGE)"
+run_cmd out rc sh -c "ulimit -s 8192; exec \"\$0\" exec --best-effort --prefault-stack 60M -- touch $TMP/pf" "$DM"
+check "--best-effort --prefault-stack: runs" test -e "$TMP/pf"
+check "... with a warning" contains "$out" "warning: prefault-stack: FAILED (ERANGE)"
+run_cmd out rc prlimit --memlock=8388608:8388608 -- "${NOBODY[@]}" "$DM" exec --min-headroom 100G -- touch "$TMP/w/mh"
+check "--min-headroom beyond the limit: exit 120" equals "$rc" 120
+check "... PROGRAM did not run" test ! -e "$TMP/w/mh"
+check "... with the numbers" contains "$out" "less than the 100 GiB asked for"
+
+# --- RLIMIT_MEMLOCK for a PROGRAM that drops privileges
+if capsh --has-p=cap_sys_resource 2>/dev/null; then
+	run_out out rc "$DM" exec -- sh -c 'grep "Max locked memory" /proc/$$/limits'
+	check "with CAP_SYS_RESOURCE, PROGRAM gets an unlimited hard and soft memlock" matches "$out" "unlimited +unlimited"
+else
+	hard=$(ulimit -Hl)
+	run_cmd out rc "$DM" exec -- true
+	if [ "$hard" != unlimited ]; then
+		check "without CAP_SYS_RESOURCE: says at start that a privilege drop will be bound" \
+			contains "$out" "cannot be raised without CAP_SYS_RESOURCE. A program that drops privileges"
+		check "... and how to fix it" contains "$out" "LimitMEMLOCK=infinity"
+		check "... and runs PROGRAM" equals "$rc" 0
+		run_cmd out rc "$DM" exec --memlock unlimited -- touch "$TMP/ml"
+		check "--memlock above a hard limit it cannot raise: exit 120" equals "$rc" 120
+		check "... PROGRAM did not run" test ! -e "$TMP/ml"
+	fi
+	run_out out rc "$DM" exec --memlock 4M -- sh -c 'grep "Max locked memory" /proc/$$/limits'
+	check "--memlock 4M sets both limits (lowering needs no privilege)" matches "$out" "4194304 +4194304"
 fi
 
 # --- programs a preload cannot reach
@@ -159,8 +197,41 @@ printf 'plain text\n' >"$TMP/text" && chmod +x "$TMP/text"
 run_cmd out rc "$DM" exec -- "$TMP/text"
 check "unknown format exits 126" contains "$out" "neither an ELF program nor a #! script"
 
+# --- preload libraries the loader would not load: 121, PROGRAM never runs
+refused_with() { # WHAT LIBRARY TEXT
+	run_cmd out rc env DUENDE_MLOCK_PRELOAD="$2" "$DM" exec -- touch "$TMP/ran-$1"
+	check "$1: exit 121" equals "$rc" 121
+	check "$1: PROGRAM did not run" test ! -e "$TMP/ran-$1"
+	check "$1: says why" contains "$out" "$3"
+}
+mkdir -p "$TMP/with space" "$TMP/with:colon"
+cp "$DUENDE_MLOCK_PRELOAD" "$TMP/with space/" && cp "$DUENDE_MLOCK_PRELOAD" "$TMP/with:colon/"
+refused_with "path with a space" "$TMP/with space/libduende-mlock-preload.so" "holds a space or a colon"
+refused_with "path with a colon" "$TMP/with:colon/libduende-mlock-preload.so" "holds a space or a colon"
+refused_with "an executable as the library" /bin/true "is not an ELF shared object"
+printf 'not a library\n' >"$TMP/text.so"
+refused_with "a text file as the library" "$TMP/text.so" "is not an ELF shared object"
+cp "$DUENDE_MLOCK_PRELOAD" "$TMP/aarch64.so"
+printf '\267\000' | dd of="$TMP/aarch64.so" bs=1 seek=18 conv=notrunc status=none # e_machine = EM_AARCH64
+refused_with "a library for another machine" "$TMP/aarch64.so" "built for another architecture or word size"
+mkdir -p "$TMP/noexec-mnt"
+if mount -t tmpfs -o noexec,size=8M tmpfs "$TMP/noexec-mnt" 2>/dev/null; then
+	on_exit "umount -l '$TMP/noexec-mnt'"
+	cp "$DUENDE_MLOCK_PRELOAD" "$TMP/noexec-mnt/"
+	refused_with "a library on a noexec mount" "$TMP/noexec-mnt/libduende-mlock-preload.so" "mounted noexec"
+else
+	echo "SKIP [noexec]: cannot mount a tmpfs here" >&2
+fi
+if command -v musl-gcc >/dev/null && musl-gcc -o "$TMP/musl-prog" "$TMP/s.c" 2>/dev/null; then
+	run_cmd out rc "$DM" exec -- "$TMP/musl-prog"
+	check "a program on another C library (musl): exit 121" equals "$rc" 121
+	check "... naming both loaders" contains "$out" "runs on another C library's loader (/lib/ld-musl"
+else
+	echo "SKIP [another libc]: musl-gcc missing (package musl-tools)" >&2
+fi
+
 # --- usage errors and a missing preload library
-for bad in "--oom-score-adj 2000" "--oom-score-adj x" "--min-headroom 12Q" "--bogus" "--current-only --future-only" "--prefault-stack 1T" ""; do
+for bad in "--oom-score-adj 2000" "--oom-score-adj x" "--min-headroom 12Q" "--bogus" "--current-only --future-only" "--prefault-stack 1T" "--memlock lots" ""; do
 	# shellcheck disable=SC2086
 	run_cmd out rc "$DM" exec $bad -- true
 	[ -z "$bad" ] && run_cmd out rc "$DM" exec

@@ -1,0 +1,59 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT OR Apache-2.0
+# What following forks costs a daemon with MIB MiB resident and locked:
+# each way of starting a helper (/bin/true), and a forked child that serves,
+# under a plain mlockall preload (the baseline, which leaves forked children
+# unlocked), under `duende-mlock exec` (which locks them), and under
+# `duende-mlock exec --no-follow-forks`. The three alternate round by round
+# in fresh processes; each figure is the median of the rounds' medians.
+# Reports; never fails on a slow machine.
+# Usage: bench/forkcost.sh BUILD-DIR [--mib N] [--rounds N] [--iters N] [--csv FILE]
+set -eu
+build=${1:-build}
+shift || true
+mib=1024 rounds=5 iters=15 csv=
+while [ $# -gt 0 ]; do
+	case $1 in
+	--mib) mib=$2; shift ;;
+	--rounds) rounds=$2; shift ;;
+	--iters) iters=$2; shift ;;
+	--csv) csv=$2; shift ;;
+	*) echo "usage: bench/forkcost.sh BUILD-DIR [--mib N] [--rounds N] [--iters N] [--csv FILE]" >&2; exit 64 ;;
+	esac
+	shift
+done
+fb=$build/bench/forkbench
+plain=$build/bench/libplainlock.so
+dm=$build/cli/duende-mlock
+export DUENDE_MLOCK_PRELOAD=$PWD/$build/preload/libduende-mlock-preload.so
+for f in "$fb" "$plain" "$dm" "$DUENDE_MLOCK_PRELOAD"; do
+	[ -e "$f" ] || { echo "forkcost: $f missing: build first (scripts/build.sh)" >&2; exit 1; }
+done
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+median() { sort -n | awk '{v[NR] = $1} END {print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+
+run() { # SETUP MODE: prints the round's median in ms
+	case $1 in
+	plain) LD_PRELOAD=$PWD/$plain "$fb" "$2" "$mib" "$iters" ;;
+	follow) "$dm" exec -- "$fb" "$2" "$mib" "$iters" 2>/dev/null ;;
+	nofollow) "$dm" exec --no-follow-forks -- "$fb" "$2" "$mib" "$iters" 2>/dev/null ;;
+	esac | awk '{print $2}'
+}
+
+modes="fork posix_spawn system popen fork-serve"
+for ((r = 0; r < rounds; r++)); do
+	for m in $modes; do
+		for s in plain follow nofollow; do run "$s" "$m" >>"$tmp/$s-$m"; done
+	done
+done
+echo "| path ($mib MiB resident, locked) | plain mlockall preload | exec (follows forks) | ratio | exec --no-follow-forks | ratio |"
+echo "| --- | ---: | ---: | ---: | ---: | ---: |"
+[ -n "$csv" ] && echo "path,mib,plain_ms,follow_ms,nofollow_ms,rounds,iters" >"$csv"
+for m in $modes; do
+	p=$(median <"$tmp/plain-$m") f=$(median <"$tmp/follow-$m") n=$(median <"$tmp/nofollow-$m")
+	awk -v m="$m" -v p="$p" -v f="$f" -v n="$n" 'BEGIN {
+		label = m == "fork" ? "fork + execve" : m == "fork-serve" ? "fork, child serves and exits" : m
+		printf "| %s | %.1f ms | %.1f ms | %.2fx | %.1f ms | %.2fx |\n", label, p, f, f / p, n, n / p }'
+	[ -n "$csv" ] && echo "$m,$mib,$p,$f,$n,$rounds,$iters" >>"$csv"
+done

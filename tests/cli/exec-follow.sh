@@ -1,0 +1,138 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT OR Apache-2.0
+# exec locks the process that really serves, the way daemons really start:
+# forked and daemonized children, pre-fork servers whose per-connection
+# child does the I/O, exec chains in one process (#!/usr/bin/env, sh -c
+# 'exec ...'), and root daemons that drop to a user. Each serving process
+# is found by what it holds open (/dev/fuse, its sockets), never by the
+# PID that was started, and proved locked through its /proc.
+# Usage: exec-follow.sh DUENDE-MLOCK PRELOAD-LIBRARY NBD-HANDSHAKE
+set -u
+# shellcheck source=../lib.sh
+. "$(dirname "$0")/../lib.sh"
+DM=$1
+export DUENDE_MLOCK_PRELOAD=$2
+NBD_HANDSHAKE=$3
+need_root "FUSE mounts, daemons that run as root and drop privileges"
+need_cmd bash bash
+
+# The VmLck of the shell that runs this, read without running a program.
+own_vmlck='while read -r k v _; do [ "$k" = VmLck: ] && echo "$v"; done </proc/$BASHPID/status'
+
+# --- forks: the child runs the same image, locked before fork() returns
+out=$(timeout 30 "$DM" exec -- bash -c "( $own_vmlck ); grep VmLck /proc/self/status | awk '{print \$2}'; $own_vmlck" 2>/dev/null)
+check "a forked child of PROGRAM is locked" test "$(sed -n 1p <<<"$out")" -gt 0
+check "a program that a child execs (a helper) is not" equals "$(sed -n 2p <<<"$out")" 0
+check "PROGRAM itself is locked" test "$(sed -n 3p <<<"$out")" -gt 0
+out=$(timeout 30 "$DM" exec -- bash -c "( ( $own_vmlck ) )" 2>/dev/null)
+check "a grandchild (a fork of a fork) is locked" test "${out:-0}" -gt 0
+out=$(timeout 30 "$DM" exec --inherit -- bash -c "grep VmLck /proc/self/status | awk '{print \$2}'" 2>/dev/null)
+check "--inherit: the helper is locked too" test "${out:-0}" -gt 0
+out=$(timeout 30 "$DM" exec -- bash -c "( exec bash -c '$own_vmlck' )" 2>/dev/null)
+check "a child that execs another program (even the same one) leaves it unlocked" equals "$out" 0
+
+# --- exec chains in one process
+cat >"$TMP/env-script" <<'SCRIPT'
+#!/usr/bin/env bash
+while read -r k v _; do [ "$k" = VmLck: ] && echo "$v"; done </proc/$$/status
+SCRIPT
+chmod +x "$TMP/env-script"
+out=$(timeout 30 "$DM" exec -- "$TMP/env-script" 2>/dev/null)
+check "a #!/usr/bin/env script: its interpreter, reached through env, is locked" test "${out:-0}" -gt 0
+out=$(timeout 30 "$DM" exec -- sh -c 'exec grep VmLck /proc/self/status' 2>/dev/null | awk '{print $2}')
+check "sh -c 'exec PROGRAM': PROGRAM is locked" test "${out:-0}" -gt 0
+out=$(timeout 30 "$DM" exec -- env nice -n 1 grep VmLck /proc/self/status 2>/dev/null | awk '{print $2}')
+check "env and nice in the chain: the last program is locked" test "${out:-0}" -gt 0
+
+# --- a FUSE daemon started the way it starts by default: it daemonizes
+if command -v bindfs >/dev/null && [ -e /dev/fuse ]; then
+	mkdir -p "$TMP/back" "$TMP/mnt"
+	echo hello >"$TMP/back/file"
+	run_cmd out rc "$DM" exec -- bindfs "$TMP/back" "$TMP/mnt"
+	on_exit "fusermount3 -u '$TMP/mnt' || umount -l '$TMP/mnt'"
+	check "bindfs without -f: the started process exits 0 after daemonizing" equals "$rc" 0
+	check "... and the mount serves" equals "$(cat "$TMP/mnt/file" 2>/dev/null)" hello
+	served=0
+	for pid in $(holders_of /dev/fuse); do
+		grep -qF "$TMP/mnt" "/proc/$pid/cmdline" 2>/dev/null || continue
+		served=$((served + 1))
+		check_locked "daemonized bindfs, holder of /dev/fuse" "$pid"
+	done
+	check "... found the daemon that holds /dev/fuse for the mount" equals "$served" 1
+else
+	echo "SKIP [bindfs daemonized]: bindfs or /dev/fuse missing (package bindfs)" >&2
+fi
+
+# --- memcached -d: daemonizes; the serving process holds the listening socket
+if command -v memcached >/dev/null; then
+	port=$(free_port)
+	run_cmd out rc "$DM" exec -- memcached -d -u root -l 127.0.0.1 -p "$port" -U 0 -t 2 -P "$TMP/mc.pid"
+	on_exit "kill \$(cat '$TMP/mc.pid' 2>/dev/null) 2>/dev/null"
+	check "memcached -d: the started process exits 0" equals "$rc" 0
+	for _ in $(seq 50); do [ -n "$(tcp_inodes "$port" 0A)" ] && break; sleep 0.1; done
+	pid=$(holders_of "socket:[$(tcp_inodes "$port" 0A | head -1)]" | head -1)
+	check "... found the daemon that holds the listening socket" test -n "$pid"
+	[ -n "$pid" ] && check_locked "memcached -d, holder of port $port" "$pid"
+	reply=$(timeout 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$port; printf 'version\r\n' >&3; head -c 7 <&3" 2>/dev/null)
+	check "... and it serves" equals "$reply" VERSION
+else
+	echo "SKIP [memcached -d]: memcached missing (package memcached)" >&2
+fi
+
+# --- nbd-server, forking as it does by default: the per-connection child serves
+if command -v nbd-server >/dev/null; then
+	port=$(free_port)
+	truncate -s 16M "$TMP/export.img"
+	cat >"$TMP/nbd.conf" <<CONF
+[generic]
+	listenaddr = 127.0.0.1
+	port = $port
+	allowlist = false
+[swapdisk]
+	exportname = $TMP/export.img
+CONF
+	run_cmd out rc "$DM" exec -- nbd-server -C "$TMP/nbd.conf" -p "$TMP/nbd.pid"
+	on_exit "kill \$(cat '$TMP/nbd.pid' 2>/dev/null) 2>/dev/null"
+	check "nbd-server: the started process exits 0 after daemonizing" equals "$rc" 0
+	for _ in $(seq 50); do [ -n "$(tcp_inodes "$port" 0A)" ] && break; sleep 0.1; done
+	master=$(holders_of "socket:[$(tcp_inodes "$port" 0A | head -1)]" | head -1)
+	check "... found the listening server" test -n "$master"
+	[ -n "$master" ] && check_locked "nbd-server, listening" "$master"
+	# A client: the kernel's NBD driver where there is one, else a plain
+	# TCP handshake. Either way the server forks a child to serve it.
+	coproc NBDC { "$NBD_HANDSHAKE" "$port" swapdisk; }
+	on_exit "kill $NBDC_PID"
+	read -r -t 10 served <&"${NBDC[0]}"
+	check "... the per-connection child served a read" contains "${served:-}" "served 4096 bytes"
+	child=
+	for ino in $(tcp_inodes "$port" 01); do
+		for p in $(holders_of "socket:[$ino]"); do [ "$p" != "$NBDC_PID" ] && [ "$p" != "$master" ] && child=$p; done
+	done
+	check "... found the per-connection child by its connected socket" test -n "$child"
+	[ -n "$child" ] && check_locked "nbd-server per-connection child" "$child"
+else
+	echo "SKIP [nbd-server]: nbd-server missing (package nbd-server)" >&2
+fi
+
+# --- a root daemon that drops to a user keeps its lock (needs the
+# capability to raise the hard limit: the guest gate runs this as real root)
+if ! command -v memcached >/dev/null; then
+	echo "SKIP [memcached -u nobody]: memcached missing (package memcached)" >&2
+elif ! capsh --has-p=cap_sys_resource 2>/dev/null; then
+	echo "SKIP [memcached -u nobody]: needs CAP_SYS_RESOURCE to raise the hard RLIMIT_MEMLOCK (the guest gate runs it as real root)" >&2
+else
+	port=$(free_port)
+	"$DM" exec -- memcached -u nobody -l 127.0.0.1 -p "$port" -U 0 -t 4 2>"$TMP/mcu.err" &
+	mpid=$!
+	on_exit "kill $mpid"
+	for _ in $(seq 100); do [ -n "$(tcp_inodes "$port" 0A)" ] && break; sleep 0.1; done
+	reply=$(timeout 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$port; printf 'set k 0 0 5\r\nhello\r\nget k\r\n' >&3; head -c 200 <&3" 2>/dev/null)
+	check "memcached -u nobody under exec starts and serves" contains "$reply" "hello"
+	check "... as nobody" equals "$(awk '$1 == "Uid:" {print $2}' "/proc/$mpid/status")" 65534
+	check "... without CAP_IPC_LOCK" equals "$(( 0x$(awk '$1 == "CapEff:" {print $2}' "/proc/$mpid/status") >> 14 & 1 ))" 0
+	tasks=(/proc/"$mpid"/task/*)
+	check "... with its threads started (${#tasks[@]})" test ${#tasks[@]} -gt 4
+	check_locked "memcached -u nobody" "$mpid"
+	check "... under an unlimited RLIMIT_MEMLOCK" matches "$(grep 'Max locked memory' "/proc/$mpid/limits")" "unlimited +unlimited"
+fi
+finish

@@ -104,9 +104,10 @@ multiarch=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
 changes=$TMP/duende-mlock_${debversion#*:}_$arch.changes
 [ -f "$changes" ] || fail "no $changes"
 step "lintian"
-lintian --fail-on error,warning --show-overrides "$changes" 2>&1 | grep -v 'running with root privileges'
+lintian --fail-on error,warning "$changes" 2>&1 | grep -v 'running with root privileges'
 [ "${PIPESTATUS[0]}" = 0 ] || fail "lintian reports errors or warnings"
-echo "lintian: no error, no warning"
+echo "lintian: no error, no warning; overridden, each with its reason in debian/*.lintian-overrides:" \
+	"$(cat debian/*.lintian-overrides 2>/dev/null | grep -v '^#' | sort | uniq -c | xargs echo)"
 
 # --- install
 debs=()

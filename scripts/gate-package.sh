@@ -176,7 +176,8 @@ unset PKG_CONFIG_PATH PKG_CONFIG_LIBDIR LD_LIBRARY_PATH
 read -ra flags <<<"$(pkg-config --cflags --libs duende-mlock)"
 cc -std=c11 -Wall -Wextra -Werror -o "$TMP/consumer" "$consumer" "${flags[@]}" || fail "cannot build $consumer"
 env -i "$TMP/consumer" || fail "the consumer failed"
-ldd "$TMP/consumer" | grep -qF "libduende-mlock.so.1 => /usr/lib/$multiarch/libduende-mlock.so.1" ||
+loaded=$(ldd "$TMP/consumer" | awk '$1 == "libduende-mlock.so.1" {print $3}')
+[[ -n $loaded && $(readlink -f "$loaded") == "$(readlink -f "/usr/lib/$multiarch/libduende-mlock.so.1")" ]] ||
 	fail "the consumer does not load the packaged library: $(ldd "$TMP/consumer")"
 read -ra cflags <<<"$(pkg-config --cflags duende-mlock)"
 read -ra libs <<<"$(pkg-config --static --libs duende-mlock)"

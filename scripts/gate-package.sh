@@ -97,7 +97,12 @@ echo "version $version, package version $debversion"
 # --- build, lintian
 step "dpkg-buildpackage -us -uc -b"
 t=$SECONDS
-dpkg-buildpackage -us -uc -b -jauto >"$TMP/build.log" 2>&1 || { tail -60 "$TMP/build.log"; fail "dpkg-buildpackage failed"; }
+if ! dpkg-buildpackage -us -uc -b -jauto >"$TMP/build.log" 2>&1; then
+	# The temporary directory goes; the log of a failed build stays.
+	cp "$TMP/build.log" "${TMPDIR:-/tmp}/duende-mlock-package-build.log"
+	tail -60 "$TMP/build.log"
+	fail "dpkg-buildpackage failed; its whole log: ${TMPDIR:-/tmp}/duende-mlock-package-build.log"
+fi
 echo "built in $((SECONDS - t)) s: $(cd "$TMP" && echo ./*.deb)"
 arch=$(dpkg-architecture -qDEB_HOST_ARCH)
 multiarch=$(dpkg-architecture -qDEB_HOST_MULTIARCH)

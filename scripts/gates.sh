@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT OR Apache-2.0
 # Quality gates beyond the test suite: other compilers and libcs,
 # sanitizers, valgrind, static analysis, fuzzing, an installed consumer,
-# and a clean out-of-tree build. Each gate prints ok, FAIL or SKIP (why).
+# a clean out-of-tree build, and the Debian packages (gate-package.sh).
+# Each gate prints ok, FAIL or SKIP (why).
 # Usage: scripts/gates.sh [GATE...]   (default: all; FUZZ_SECONDS=60)
 set -u
 cd "$(dirname "$0")/.." || exit 1
@@ -70,7 +71,8 @@ g_clang_tidy() (
 )
 g_shellcheck() (
 	need shellcheck shellcheck
-	shellcheck -x scripts/*.sh tests/*.sh tests/*/*.sh bench/*.sh .ci/run
+	shellcheck -x scripts/*.sh tests/*.sh tests/*/*.sh bench/*.sh .ci/run \
+		debian/check-build completions/duende-mlock.bash
 )
 g_fuzz() (
 	need clang clang
@@ -109,7 +111,8 @@ g_consumer() (
 	cc -std=c11 -Wall -Wextra -Werror -o "$OUT/consumer-c" tests/consumer/consumer.c $flags &&
 		c++ -std=c++20 -Wall -Wextra -Werror -x c++ -o "$OUT/consumer-cxx" tests/consumer/consumer.c -x none $flags &&
 		LD_LIBRARY_PATH=$libdir "$OUT/consumer-c" && LD_LIBRARY_PATH=$libdir "$OUT/consumer-cxx" &&
-		test -f "$prefix/share/man/man3/duende_mlock_lock_all.3" && test -x "$prefix/bin/duende-mlock"
+		test -f "$prefix/share/man/man3/duende_mlock_lock_all.3" && test -x "$prefix/bin/duende-mlock" &&
+		test -f "$prefix/share/bash-completion/completions/duende-mlock"
 )
 g_windows() (
 	need x86_64-w64-mingw32-gcc mingw-w64
@@ -148,8 +151,9 @@ g_out_of_tree() (
 	after=$(git -C "$SRC" status --porcelain --ignored)
 	[ "$before" = "$after" ] || { echo "the source tree changed:"; diff <(echo "$before") <(echo "$after"); exit 1; }
 )
+g_package() { scripts/gate-package.sh; }
 
-all=(clang asan tsan valgrind cppcheck clang_tidy shellcheck fuzz musl windows wasm guest consumer out_of_tree)
+all=(clang asan tsan valgrind cppcheck clang_tidy shellcheck fuzz musl windows wasm guest consumer out_of_tree package)
 for g in "${@:-${all[@]}}"; do
 	gate "${g//_/-}" "g_$g"
 done

@@ -11,7 +11,8 @@ build=(meson ninja-build gcc pkg-config libc6-dev libfuse3-dev)
 test=(util-linux mount libcap2-bin jq bindfs fuse3 memcached binutils procps kmod)
 gates=(clang valgrind cppcheck clang-tidy shellcheck musl-tools g++ gnuplot-nox
 	mingw-w64 wine64 wine wasi-libc lld-14 libclang-rt-14-dev-wasm32 llvm-14 nodejs
-	qemu-system-x86 busybox-static cpio)
+	qemu-system-x86 busybox-static cpio
+	debhelper dpkg-dev lintian bash-completion)
 
 case $what in
 build) pkgs=("${build[@]}") ;;

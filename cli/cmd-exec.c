@@ -136,10 +136,8 @@ static int parse_options(int argc, char **argv, struct exec_opts *o)
 			break;
 		case '?':
 		default:
-			if (optopt && optopt < 256)
-				return usage_error("exec", usage, "unknown option '-%c'", optopt);
-			return usage_error("exec", usage, "unknown option '%s', or missing value",
-					   argv[optind - 1]);
+			return usage_error("exec", usage, "unknown option '%s', or a missing or "
+					   "unexpected value", argv[optind - 1]);
 		}
 	}
 	if (o->shim.inherit && !o->shim.follow_forks)
@@ -179,19 +177,21 @@ static int set_memlock(const struct exec_opts *o)
 {
 	struct duende_mlock_report self;
 	uint64_t target = o->memlock_set ? o->memlock : DUENDE_MLOCK_UNLIMITED;
+	bool known = duende_mlock_report_pid(0, &self) == 0 && (self.known & DUENDE_MLOCK_R_LIMITS);
 	int rc = duende_mlock_set_memlock_limit(target);
+	/* For a refused raise, the words name the hard limit that stays. */
+	uint64_t shown = rc == 0 || !known ? target : self.memlock_hard;
 
 	if (o->memlock_set)
-		return step_here(o, DUENDE_MLOCK_STEP_RAISE_MEMLOCK, rc, target) ? 0 : DM_EXIT_LOCK_FAILED;
+		return step_here(o, DUENDE_MLOCK_STEP_RAISE_MEMLOCK, rc, shown) ? 0 : DM_EXIT_LOCK_FAILED;
 	if (rc == 0) {
 		if (o->shim.verbose)
 			step_here(o, DUENDE_MLOCK_STEP_RAISE_MEMLOCK, 0, target);
 		return 0;
 	}
 	/* Only a process that holds CAP_IPC_LOCK now has something to lose. */
-	if (duende_mlock_report_pid(0, &self) == 0 && self.cap_ipc_lock &&
-	    (self.known & DUENDE_MLOCK_R_LIMITS) && self.memlock_hard != DUENDE_MLOCK_UNLIMITED) {
-		struct duende_mlock_step_result r = { .requested = true, .rc = rc, .value = self.memlock_hard };
+	if (known && self.cap_ipc_lock && self.memlock_hard != DUENDE_MLOCK_UNLIMITED) {
+		struct duende_mlock_step_result r = { .requested = true, .rc = rc, .value = shown };
 		char line[1024];
 
 		duende_mlock_step_explain(DUENDE_MLOCK_STEP_RAISE_MEMLOCK, &r, line, sizeof(line));

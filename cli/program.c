@@ -14,26 +14,42 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "elf-file.h"
+#include "exec-settings.h"
+
+/* The kernel follows at most this many #! interpreters (BINPRM_MAX_RECURSION). */
 #define MAX_SCRIPT_DEPTH 4
+
+/* Writes a path into out->path; false (with the reason) when it does not
+ * fit, rather than running a cut name. */
+static bool set_path(struct program_check *out, const char *dir, size_t dlen, const char *name)
+{
+	int n = dlen ? snprintf(out->path, sizeof(out->path), "%.*s/%s", (int)dlen, dir, name)
+		     : snprintf(out->path, sizeof(out->path), "%s", name);
+
+	if (n < 0 || (size_t)n >= sizeof(out->path)) {
+		snprintf(out->reason, sizeof(out->reason), "the path of '%.64s...' is longer than "
+			 "%d bytes (ENAMETOOLONG)", name, PATH_MAX - 1);
+		return false;
+	}
+	return true;
+}
 
 static int resolve(const char *name, struct program_check *out)
 {
 	const char *path = getenv("PATH");
 	bool seen_eacces = false;
 
-	if (strchr(name, '/')) {
-		snprintf(out->path, sizeof(out->path), "%s", name);
-		return 0;
-	}
+	if (strchr(name, '/'))
+		return set_path(out, NULL, 0, name) ? 0 : EXIT_NOT_FOUND;
 	if (!path || !*path)
 		path = "/usr/local/bin:/usr/bin:/bin";
 	for (const char *p = path;;) {
 		size_t n = strcspn(p, ":");
 		struct stat st;
 
-		snprintf(out->path, sizeof(out->path), "%.*s%s%s", (int)n, n ? p : ".",
-			 "/", name);
-		if (stat(out->path, &st) == 0 && S_ISREG(st.st_mode)) {
+		if (set_path(out, n ? p : ".", n ? n : 1, name) && stat(out->path, &st) == 0 &&
+		    S_ISREG(st.st_mode)) {
 			if (access(out->path, X_OK) == 0)
 				return 0;
 			seen_eacces = true;
@@ -48,139 +64,43 @@ static int resolve(const char *name, struct program_check *out)
 	return seen_eacces ? EXIT_NOT_EXECUTABLE : EXIT_NOT_FOUND;
 }
 
-/* Reads the ELF identity of the file open at fd, whose first len bytes are
- * head: class, machine, type and the PT_INTERP path ("" without one).
- * -1 when the headers cannot be read. */
-static int read_elf(int fd, const unsigned char *head, size_t len, struct elf_image *img,
-		    uint16_t *type)
+static const char *base_name(const char *path)
 {
-	uint64_t phoff;
-	uint16_t phnum, phentsize;
+	const char *slash = strrchr(path, '/');
 
-	memset(img, 0, sizeof(*img));
-	if (len < sizeof(Elf32_Ehdr) || memcmp(head, ELFMAG, SELFMAG) != 0)
-		return -1;
-	img->elf_class = head[EI_CLASS];
-	if (img->elf_class == ELFCLASS64 && len >= sizeof(Elf64_Ehdr)) {
-		const Elf64_Ehdr *eh = (const Elf64_Ehdr *)head;
-		phoff = eh->e_phoff;
-		phnum = eh->e_phnum;
-		phentsize = eh->e_phentsize;
-		img->machine = eh->e_machine;
-		*type = eh->e_type;
-	} else if (img->elf_class == ELFCLASS32) {
-		const Elf32_Ehdr *eh = (const Elf32_Ehdr *)head;
-		phoff = eh->e_phoff;
-		phnum = eh->e_phnum;
-		phentsize = eh->e_phentsize;
-		img->machine = eh->e_machine;
-		*type = eh->e_type;
-	} else {
-		return -1;
-	}
-	for (uint16_t i = 0; i < phnum; i++) {
-		off_t at = (off_t)(phoff + (uint64_t)i * phentsize);
-		uint64_t offset, size;
-		uint32_t ptype;
-
-		if (pread(fd, &ptype, sizeof(ptype), at) != (ssize_t)sizeof(ptype))
-			return -1;
-		if (ptype == PT_DYNAMIC) {
-			img->dynamic_at = at;
-			continue;
-		}
-		if (ptype != PT_INTERP)
-			continue;
-		if (img->elf_class == ELFCLASS64) {
-			Elf64_Phdr ph;
-			if (pread(fd, &ph, sizeof(ph), at) != (ssize_t)sizeof(ph))
-				return -1;
-			offset = ph.p_offset;
-			size = ph.p_filesz;
-		} else {
-			Elf32_Phdr ph;
-			if (pread(fd, &ph, sizeof(ph), at) != (ssize_t)sizeof(ph))
-				return -1;
-			offset = ph.p_offset;
-			size = ph.p_filesz;
-		}
-		if (size < 2 || size > sizeof(img->interp) ||
-		    pread(fd, img->interp, (size_t)size, (off_t)offset) != (ssize_t)size ||
-		    img->interp[size - 1] != '\0')
-			return -1;
-	}
-	return 0;
+	return slash ? slash + 1 : path;
 }
 
-/* DF_1_PIE in the dynamic section: a position-independent executable,
- * which the loader refuses to preload (glibc 2.30+). */
-static bool is_pie(int fd, const struct elf_image *img)
+static int check_elf(struct elf_file *e, struct program_check *out)
 {
-	uint64_t offset, size;
-
-	if (!img->dynamic_at)
-		return false;
-	if (img->elf_class == ELFCLASS64) {
-		Elf64_Phdr ph;
-		if (pread(fd, &ph, sizeof(ph), img->dynamic_at) != (ssize_t)sizeof(ph))
-			return false;
-		offset = ph.p_offset;
-		size = ph.p_filesz;
-		for (uint64_t at = 0; at + sizeof(Elf64_Dyn) <= size; at += sizeof(Elf64_Dyn)) {
-			Elf64_Dyn d;
-			if (pread(fd, &d, sizeof(d), (off_t)(offset + at)) != (ssize_t)sizeof(d) ||
-			    d.d_tag == DT_NULL)
-				break;
-			if (d.d_tag == DT_FLAGS_1)
-				return d.d_un.d_val & DF_1_PIE;
-		}
-	} else {
-		Elf32_Phdr ph;
-		if (pread(fd, &ph, sizeof(ph), img->dynamic_at) != (ssize_t)sizeof(ph))
-			return false;
-		offset = ph.p_offset;
-		size = ph.p_filesz;
-		for (uint64_t at = 0; at + sizeof(Elf32_Dyn) <= size; at += sizeof(Elf32_Dyn)) {
-			Elf32_Dyn d;
-			if (pread(fd, &d, sizeof(d), (off_t)(offset + at)) != (ssize_t)sizeof(d) ||
-			    d.d_tag == DT_NULL)
-				break;
-			if (d.d_tag == DT_FLAGS_1)
-				return d.d_un.d_val & DF_1_PIE;
-		}
-	}
-	return false;
-}
-
-static int check_elf(int fd, const unsigned char *head, size_t len, struct program_check *out)
-{
-	uint16_t type;
-
-	if (len < sizeof(Elf32_Ehdr)) {
-		snprintf(out->reason, sizeof(out->reason), "%s: truncated ELF file", out->path);
+	out->image.elf_class = e->elf_class;
+	out->image.machine = e->machine;
+	if (elf_interp(e, out->image.interp, sizeof(out->image.interp)) != 0) {
+		snprintf(out->reason, sizeof(out->reason), "%s: unreadable ELF headers", out->path);
 		return EXIT_NOT_EXECUTABLE;
 	}
-	if (read_elf(fd, head, len, &out->image, &type) != 0) {
-		snprintf(out->reason, sizeof(out->reason), "%s: unreadable ELF headers",
-			 out->path);
-		return EXIT_NOT_EXECUTABLE;
+	if (out->image.interp[0])
+		return 0;
+	/* A shared object run as a program without a loader of its own is
+	 * the loader itself (ld.so PROGRAM), which honours LD_PRELOAD; a
+	 * static-pie or static program never runs a loader. */
+	if (e->type == ET_DYN && !(elf_flags_1(e) & DF_1_PIE)) {
+		snprintf(out->image.interp, sizeof(out->image.interp), "%s", out->path);
+		return 0;
 	}
-	if (!out->image.interp[0]) {
-		snprintf(out->reason, sizeof(out->reason),
-			 "%s is statically linked: no dynamic loader runs, so no preload library "
-			 "can lock it. Link the daemon with libduende-mlock and call "
-			 "duende_mlock_lock_all() at start, or use a dynamically linked build",
-			 out->path);
-		return EXIT_REFUSED;
-	}
-	return 0;
+	snprintf(out->reason, sizeof(out->reason),
+		 "%s is statically linked: no dynamic loader runs, so no preload library "
+		 "can lock it. Link the daemon with libduende-mlock and call "
+		 "duende_mlock_lock_all() at start, or use a dynamically linked build",
+		 out->path);
+	return EXIT_REFUSED;
 }
 
 static int check_file(struct program_check *out, int depth);
 
 static int check_script(const unsigned char *head, size_t len, struct program_check *out, int depth)
 {
-	char interp[PATH_MAX];
+	char interp[PATH_MAX], dir[PATH_MAX];
 	size_t i = 2, n = 0;
 
 	while (i < len && (head[i] == ' ' || head[i] == '\t'))
@@ -188,23 +108,30 @@ static int check_script(const unsigned char *head, size_t len, struct program_ch
 	while (i < len && head[i] != ' ' && head[i] != '\t' && head[i] != '\n' && n + 1 < sizeof(interp))
 		interp[n++] = (char)head[i++];
 	interp[n] = '\0';
-	if (!n || interp[0] != '/') {
-		snprintf(out->reason, sizeof(out->reason), "%s: bad #! line", out->path);
-		return EXIT_NOT_EXECUTABLE;
-	}
-	if (depth >= MAX_SCRIPT_DEPTH) {
-		snprintf(out->reason, sizeof(out->reason), "%s: too many nested #! interpreters",
+	if (!n) {
+		snprintf(out->reason, sizeof(out->reason), "%s: its #! line names no interpreter",
 			 out->path);
 		return EXIT_NOT_EXECUTABLE;
 	}
-	/* The preload lands in the interpreter: check that one instead. */
+	if (depth >= MAX_SCRIPT_DEPTH) {
+		snprintf(out->reason, sizeof(out->reason), "%s: more nested #! interpreters than "
+			 "the kernel follows (%d)", out->path, MAX_SCRIPT_DEPTH);
+		return EXIT_NOT_EXECUTABLE;
+	}
+	/* The preload lands in the interpreter: check that one instead. The
+	 * kernel takes a relative interpreter from the current directory. */
 	struct program_check *inner = calloc(1, sizeof(*inner));
 	if (!inner) {
 		snprintf(out->reason, sizeof(out->reason), "out of memory");
 		return EXIT_INTERNAL;
 	}
-	snprintf(inner->path, sizeof(inner->path), "%s", interp);
-	int rc = check_file(inner, depth + 1);
+	int rc = 0;
+	if (interp[0] == '/' || !getcwd(dir, sizeof(dir)))
+		rc = set_path(inner, NULL, 0, interp) ? 0 : EXIT_NOT_EXECUTABLE;
+	else
+		rc = set_path(inner, dir, strlen(dir), interp) ? 0 : EXIT_NOT_EXECUTABLE;
+	if (!rc)
+		rc = check_file(inner, depth + 1);
 	if (rc)
 		snprintf(out->reason, sizeof(out->reason), "%s runs %s: %s", out->path, interp,
 			 inner->reason);
@@ -213,9 +140,30 @@ static int check_script(const unsigned char *head, size_t len, struct program_ch
 	return rc;
 }
 
+/* Will the kernel run path in secure mode (AT_SECURE), where the loader
+ * ignores LD_PRELOAD? Set-ID bits count unless the mount ignores them or
+ * they change nothing for this caller; file capabilities count unless the
+ * caller is root, who holds them already. */
+static const char *secure_mode_reason(const char *path, const struct stat *st)
+{
+	struct statvfs vfs;
+	bool nosuid = statvfs(path, &vfs) == 0 && (vfs.f_flag & ST_NOSUID);
+
+	if (!nosuid && (st->st_mode & S_ISUID) && st->st_uid != geteuid())
+		return "set-user-ID";
+	if (!nosuid && (st->st_mode & S_ISGID) && st->st_gid != getegid())
+		return "set-group-ID";
+	if (!nosuid && geteuid() != 0 && getxattr(path, "security.capability", NULL, 0) >= 0)
+		return "given file capabilities";
+	return NULL;
+}
+
 static int check_file(struct program_check *out, int depth)
 {
 	unsigned char head[512];
+	struct statvfs vfs;
+	struct elf_file e;
+	const char *secure;
 	struct stat st;
 	ssize_t len;
 	int fd, rc;
@@ -224,27 +172,24 @@ static int check_file(struct program_check *out, int depth)
 		snprintf(out->reason, sizeof(out->reason), "%s: %s", out->path, strerror(errno));
 		return errno == ENOENT || errno == ENOTDIR ? EXIT_NOT_FOUND : EXIT_NOT_EXECUTABLE;
 	}
+	if (S_ISREG(st.st_mode) && statvfs(out->path, &vfs) == 0 && (vfs.f_flag & ST_NOEXEC)) {
+		snprintf(out->reason, sizeof(out->reason), "%s is on a file system mounted noexec: "
+			 "the kernel will not run it", out->path);
+		return EXIT_NOT_EXECUTABLE;
+	}
 	if (!S_ISREG(st.st_mode) || access(out->path, X_OK) != 0) {
 		snprintf(out->reason, sizeof(out->reason), "%s: %s", out->path,
 			 S_ISDIR(st.st_mode) ? "is a directory" :
 			 !S_ISREG(st.st_mode) ? "not a regular file" : "not executable (chmod +x?)");
 		return EXIT_NOT_EXECUTABLE;
 	}
-	if (st.st_mode & (S_ISUID | S_ISGID)) {
+	secure = secure_mode_reason(out->path, &st);
+	if (secure) {
 		snprintf(out->reason, sizeof(out->reason),
-			 "%s is set-%s-ID: the loader runs it in secure mode and ignores preload "
-			 "libraries. Run it without the bit under a user that holds CAP_IPC_LOCK, "
-			 "or link it with libduende-mlock",
-			 out->path, (st.st_mode & S_ISUID) ? "user" : "group");
-		return EXIT_REFUSED;
-	}
-	if (getxattr(out->path, "security.capability", NULL, 0) >= 0) {
-		snprintf(out->reason, sizeof(out->reason),
-			 "%s has file capabilities: the loader runs it in secure mode and ignores "
-			 "preload libraries. Grant the capabilities to the service instead "
-			 "(systemd AmbientCapabilities=) and remove them from the file (setcap -r), "
-			 "or link it with libduende-mlock",
-			 out->path);
+			 "%s is %s: the loader runs it in secure mode and ignores preload "
+			 "libraries. Grant what it needs to the service instead (systemd "
+			 "AmbientCapabilities=, User=), run it without the bit or capability, or "
+			 "link it with libduende-mlock", out->path, secure);
 		return EXIT_REFUSED;
 	}
 	fd = open(out->path, O_RDONLY | O_CLOEXEC);
@@ -256,11 +201,13 @@ static int check_file(struct program_check *out, int depth)
 		return EXIT_REFUSED;
 	}
 	len = pread(fd, head, sizeof(head), 0);
-	if (len >= 4 && memcmp(head, ELFMAG, SELFMAG) == 0)
-		rc = check_elf(fd, head, (size_t)len, out);
-	else if (len >= 2 && head[0] == '#' && head[1] == '!')
+	if (len >= 4 && memcmp(head, ELFMAG, SELFMAG) == 0) {
+		rc = elf_open(fd, &e) == 0 ? check_elf(&e, out) : EXIT_NOT_EXECUTABLE;
+		if (rc == EXIT_NOT_EXECUTABLE && !out->reason[0])
+			snprintf(out->reason, sizeof(out->reason), "%s: unreadable ELF headers", out->path);
+	} else if (len >= 2 && head[0] == '#' && head[1] == '!') {
 		rc = check_script(head, (size_t)len, out, depth);
-	else {
+	} else {
 		snprintf(out->reason, sizeof(out->reason),
 			 "%s is neither an ELF program nor a #! script", out->path);
 		rc = EXIT_NOT_EXECUTABLE;
@@ -282,46 +229,88 @@ int check_program(const char *name, struct program_check *out)
 	return rc ? rc : check_file(out, 0);
 }
 
-/* The loader that this command runs under: the preload library is built
- * with it, for the same C library. */
-static int own_image(struct elf_image *img)
+/* The C library a dynamic loader belongs to, by its name. */
+static unsigned loader_libc(const char *interp)
 {
-	unsigned char head[sizeof(Elf64_Ehdr)];
-	uint16_t type;
-	int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-	int rc;
+	const char *name = base_name(interp);
 
-	if (fd < 0)
-		return -1;
-	n = pread(fd, head, sizeof(head), 0);
-	rc = n > 0 ? read_elf(fd, head, (size_t)n, img, &type) : -1;
-	close(fd);
-	return rc;
+	if (strncmp(name, "ld-musl-", 8) == 0)
+		return DM_LIBC_MUSL;
+	if (strncmp(name, "ld-uClibc", 9) == 0)
+		return DM_LIBC_UCLIBC;
+	if (strncmp(name, "ld-linux", 8) == 0 || strncmp(name, "ld64.so.", 8) == 0 ||
+	    strncmp(name, "ld.so.", 6) == 0)
+		return DM_LIBC_GLIBC;
+	return DM_LIBC_UNKNOWN;
 }
 
-static const char *base_name(const char *path)
+static const char *libc_name(unsigned libc)
 {
-	const char *slash = strrchr(path, '/');
+	return libc == DM_LIBC_GLIBC ? "glibc" : libc == DM_LIBC_MUSL ? "musl" :
+	       libc == DM_LIBC_UCLIBC ? "uClibc" : "an unknown C library";
+}
 
-	return slash ? slash + 1 : path;
+/* What the shim's note says about it, checked against this command and
+ * PROGRAM. */
+static int check_shim_file(struct elf_file *e, const char *shim, const struct program_check *prog,
+			   char *reason, size_t len)
+{
+	struct dm_shim_note note;
+	unsigned want = loader_libc(prog->image.interp);
+
+	if (e->type != ET_DYN || (elf_flags_1(e) & DF_1_PIE)) {
+		snprintf(reason, len, "the preload library %s is not an ELF shared object, so the "
+			 "loader cannot load it; point DUENDE_MLOCK_PRELOAD at "
+			 "libduende-mlock-preload.so", shim);
+		return EXIT_REFUSED;
+	}
+	if (!elf_complete(e)) {
+		snprintf(reason, len, "the preload library %s is cut short (a partial install or "
+			 "copy?): its segments run past the end of the file, and the loader would "
+			 "crash PROGRAM. Reinstall it", shim);
+		return EXIT_REFUSED;
+	}
+	if (e->elf_class != prog->image.elf_class || e->machine != prog->image.machine) {
+		snprintf(reason, len, "%s is built for another architecture or word size than the "
+			 "preload library %s, so the loader would skip it; use a duende-mlock built "
+			 "for that architecture", prog->path, shim);
+		return EXIT_REFUSED;
+	}
+	if (!elf_note(e, DM_SHIM_NOTE_NAME, DM_SHIM_NOTE_TYPE, &note, sizeof(note))) {
+		snprintf(reason, len, "%s is not duende-mlock's preload library (it has no "
+			 "duende-mlock note): loaded, it would lock nothing. Point "
+			 "DUENDE_MLOCK_PRELOAD at libduende-mlock-preload.so", shim);
+		return EXIT_REFUSED;
+	}
+	if (note.settings_version != DM_EXEC_SETTINGS_VERSION) {
+		snprintf(reason, len, "the preload library %s comes from another duende-mlock "
+			 "(settings format %u, this command writes %u): install both from one "
+			 "build", shim, note.settings_version, DM_EXEC_SETTINGS_VERSION);
+		return EXIT_REFUSED;
+	}
+	if (want == DM_LIBC_UNKNOWN || want != note.libc) {
+		snprintf(reason, len, "%s runs on the loader %s (%s), but the preload library is "
+			 "built for %s: it would fail to load or crash there. Use a duende-mlock "
+			 "built for that C library, or link the daemon with libduende-mlock",
+			 prog->path, prog->image.interp, libc_name(want), libc_name(note.libc));
+		return EXIT_REFUSED;
+	}
+	return 0;
 }
 
 int check_preload(const char *shim, const struct program_check *prog, char *reason, size_t len)
 {
-	unsigned char head[sizeof(Elf64_Ehdr)];
-	struct elf_image lib, own;
 	struct statvfs vfs;
-	uint16_t type = 0;
-	ssize_t n;
-	int fd;
+	struct elf_file e;
+	int fd, rc;
 
-	/* The loader splits LD_PRELOAD at spaces and colons, with no escape. */
-	if (strpbrk(shim, " :")) {
+	/* The loader splits LD_PRELOAD at spaces and colons, with no escape,
+	 * and expands $ORIGIN, $LIB and $PLATFORM in it. */
+	if (strpbrk(shim, " :$")) {
 		snprintf(reason, len,
-			 "the preload library's path '%s' holds a space or a colon, which split "
-			 "LD_PRELOAD: the loader would not find it. Install it at a path without "
-			 "them (or set DUENDE_MLOCK_PRELOAD to such a copy)", shim);
+			 "the preload library's path '%s' holds a space, a colon or a '$', which "
+			 "LD_PRELOAD splits or expands: the loader would not find it. Install it "
+			 "at a path without them (or set DUENDE_MLOCK_PRELOAD to such a copy)", shim);
 		return EXIT_REFUSED;
 	}
 	fd = open(shim, O_RDONLY | O_CLOEXEC);
@@ -332,38 +321,19 @@ int check_preload(const char *shim, const struct program_check *prog, char *reas
 		return EXIT_INTERNAL;
 	}
 	if (fstatvfs(fd, &vfs) == 0 && (vfs.f_flag & ST_NOEXEC)) {
-		close(fd);
 		snprintf(reason, len,
 			 "the preload library %s is on a file system mounted noexec: the loader "
 			 "cannot map its code and would skip it. Install it on a mount that allows "
 			 "execution (or set DUENDE_MLOCK_PRELOAD to such a copy)", shim);
-		return EXIT_REFUSED;
-	}
-	n = pread(fd, head, sizeof(head), 0);
-	int rc = n > 0 ? read_elf(fd, head, (size_t)n, &lib, &type) : -1;
-	bool pie = rc == 0 && is_pie(fd, &lib);
-	close(fd);
-	if (rc != 0 || type != ET_DYN || pie) {
+		rc = EXIT_REFUSED;
+	} else if (elf_open(fd, &e) != 0) {
 		snprintf(reason, len, "the preload library %s is not an ELF shared object, so the "
 			 "loader cannot load it; point DUENDE_MLOCK_PRELOAD at "
 			 "libduende-mlock-preload.so", shim);
-		return EXIT_REFUSED;
+		rc = EXIT_REFUSED;
+	} else {
+		rc = check_shim_file(&e, shim, prog, reason, len);
 	}
-	if (lib.elf_class != prog->image.elf_class || lib.machine != prog->image.machine) {
-		snprintf(reason, len,
-			 "%s is built for another architecture or word size than the preload "
-			 "library %s, so the loader would skip it; use a duende-mlock built for "
-			 "that architecture", prog->path, shim);
-		return EXIT_REFUSED;
-	}
-	if (own_image(&own) == 0 && own.interp[0] &&
-	    strcmp(base_name(own.interp), base_name(prog->image.interp)) != 0) {
-		snprintf(reason, len,
-			 "%s runs on another C library's loader (%s) than the preload library was "
-			 "built for (%s): it would fail to load or crash there. Use a duende-mlock "
-			 "built for that C library, or link the daemon with libduende-mlock",
-			 prog->path, prog->image.interp, own.interp);
-		return EXIT_REFUSED;
-	}
-	return 0;
+	close(fd);
+	return rc;
 }

@@ -6,8 +6,8 @@
 #define DM_CLI_PROGRAM_H
 
 #include <limits.h>
+#include <stddef.h>
 #include <stdint.h>
-#include <sys/types.h>
 
 #include "cli.h"
 
@@ -15,8 +15,7 @@
 struct elf_image {
 	unsigned char elf_class; /* ELFCLASS32 / ELFCLASS64 */
 	uint16_t machine;
-	char interp[PATH_MAX]; /* PT_INTERP: the dynamic loader; "" when static */
-	off_t dynamic_at;      /* where its PT_DYNAMIC header is, 0: none */
+	char interp[PATH_MAX]; /* the dynamic loader that will run it */
 };
 
 struct program_check {
@@ -31,10 +30,11 @@ struct program_check {
 int check_program(const char *name, struct program_check *out);
 
 /* 0 when the loader will load the preload library at shim into the image
- * prog found: a path LD_PRELOAD can carry, on a mount that allows
- * executable mappings, an ELF shared object of the image's class and
- * machine, built for the image's C library. Else EXIT_REFUSED (or
- * EXIT_INTERNAL when shim is unreadable) with reason filled. */
+ * prog found: a path LD_PRELOAD carries as it is, on a mount that allows
+ * executable mappings, a whole ELF shared object that is this project's
+ * shim (its note says so), with the settings format this command writes,
+ * of the image's class and machine, built for the image's C library. Else
+ * EXIT_REFUSED (or EXIT_INTERNAL when shim is unreadable) with reason. */
 int check_preload(const char *shim, const struct program_check *prog, char *reason, size_t len);
 
 #endif

@@ -162,6 +162,24 @@ int dm_exec_settings_format(const struct dm_exec_settings *s, char *buf, size_t 
 	return used > INT32_MAX ? INT32_MAX : (int)used;
 }
 
+bool dm_is_launcher(const char *file_name)
+{
+	static const char *const launchers[] = {
+		/* shells */
+		"sh", "dash", "bash", "ash", "ksh", "ksh93", "mksh", "zsh", "busybox",
+		/* wrappers that fork the command and wait for it */
+		"timeout", "setsid", "su", "runuser", "sudo", "flock", "time", "unshare",
+		"nsenter", "start-stop-daemon",
+		/* the inits of containers */
+		"tini", "tini-static", "dumb-init", "catatonit",
+	};
+
+	for (size_t i = 0; i < sizeof(launchers) / sizeof(launchers[0]); i++)
+		if (strcmp(file_name, launchers[i]) == 0)
+			return true;
+	return false;
+}
+
 bool dm_exec_must_stop(const struct dm_exec_settings *s,
 		       const struct duende_mlock_harden_result *res)
 {

@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "duende-mlock.h"
@@ -19,6 +20,29 @@
 /* The exit status of a program whose lock, or another requested step,
  * failed in required mode: its main() never ran. */
 #define DM_EXIT_LOCK_FAILED 120
+
+/* The words this shim reads; bumped when a word changes meaning, so that a
+ * command and a shim from different builds refuse each other. */
+#define DM_EXEC_SETTINGS_VERSION 1u
+
+/* The shim carries an ELF note that names it and its settings format and C
+ * library, so that exec can tell it from any other shared object. */
+#define DM_SHIM_NOTE_NAME "duende-mlock"
+#define DM_SHIM_NOTE_TYPE 1
+enum { DM_LIBC_UNKNOWN = 0, DM_LIBC_GLIBC = 1, DM_LIBC_MUSL = 2, DM_LIBC_UCLIBC = 3 };
+#if defined(__UCLIBC__)
+#define DM_LIBC_BUILT DM_LIBC_UCLIBC
+#elif defined(__GLIBC__)
+#define DM_LIBC_BUILT DM_LIBC_GLIBC
+#elif defined(__linux__)
+#define DM_LIBC_BUILT DM_LIBC_MUSL /* musl defines no macro of its own */
+#else
+#define DM_LIBC_BUILT DM_LIBC_UNKNOWN
+#endif
+struct dm_shim_note {
+	uint32_t settings_version;
+	uint32_t libc;
+};
 
 struct dm_exec_settings {
 	/* The steps the shim runs in PROGRAM before main(), through
@@ -41,6 +65,11 @@ int dm_exec_settings_parse(const char *text, struct dm_exec_settings *s, const c
 /* The words for s (the empty string for the defaults); snprintf
  * semantics. */
 int dm_exec_settings_format(const struct dm_exec_settings *s, char *buf, size_t len);
+/* Is this program (its executable's file name) a launcher: a shell or a
+ * wrapper that forks for the command it runs (timeout, setsid, su, a
+ * container's init)? What a locked launcher runs is the program, not a
+ * helper: dash forks even for the last command of sh -c. */
+bool dm_is_launcher(const char *file_name);
 /* In required mode, every requested step must have succeeded. */
 bool dm_exec_must_stop(const struct dm_exec_settings *s,
 		       const struct duende_mlock_harden_result *res);

@@ -25,7 +25,9 @@
  * nothing half-protected runs silently.
  */
 #define _GNU_SOURCE
+#include <dlfcn.h>
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,10 +39,26 @@
 
 #define SHIM_NAME "libduende-mlock-preload.so"
 
+/* The note by which exec knows this file for the shim (exec-settings.h). */
+struct dm_elf_note {
+	uint32_t namesz, descsz, type;
+	char name[16]; /* "duende-mlock" and its NUL, padded to 4 */
+	struct dm_shim_note desc;
+};
+__attribute__((section(".note.duende-mlock"), used, aligned(4))) static const struct dm_elf_note
+	shim_note = { sizeof(DM_SHIM_NOTE_NAME), sizeof(struct dm_shim_note), DM_SHIM_NOTE_TYPE,
+		      DM_SHIM_NOTE_NAME, { DM_EXEC_SETTINGS_VERSION, DM_LIBC_BUILT } };
+
+/* An LD_PRELOAD entry that names this shim: the path it was loaded by
+ * (a copy or a link may carry another name), or its installed name. */
 static bool is_this_shim(const char *entry, size_t len)
 {
 	size_t n = strlen(SHIM_NAME);
+	Dl_info info;
 
+	if (dladdr((const void *)&shim_note, &info) && info.dli_fname &&
+	    strlen(info.dli_fname) == len && memcmp(entry, info.dli_fname, len) == 0)
+		return true;
 	return len >= n && memcmp(entry + len - n, SHIM_NAME, n) == 0 &&
 	       (len == n || entry[len - n - 1] == '/');
 }
@@ -81,7 +99,6 @@ static void remove_from_ld_preload(void)
 
 /* What the fork handler needs, fixed before it can run. */
 static struct duende_mlock_config child_lock;
-static bool child_verbose;
 
 /* A message on stderr built without stdio or malloc: the fork handler
  * runs in the child of a possibly multi-threaded process. */
@@ -127,16 +144,15 @@ static void lock_forked_child(void)
 	int rc = duende_mlock_lock_after_fork(&child_lock, &st);
 	bool failed = rc || duende_mlock_status_is_failed(&st);
 
-	if (!failed && !child_verbose)
+	if (!failed)
 		return;
 	duende_mlock_explain(&st, why, sizeof(why));
 	put(&l, "duende-mlock: ");
 	put(&l, program_invocation_short_name);
 	put(&l, " (pid ");
 	put_pid(&l);
-	put(&l, failed ? (rc ? "): forked child cannot lock memory, stopping it: "
-			     : "): warning: forked child runs without a memory lock: ")
-		       : "): forked child locked: ");
+	put(&l, rc ? "): forked child cannot lock memory, stopping it: "
+		   : "): warning: forked child runs without a memory lock: ");
 	put(&l, why);
 	say(&l);
 	if (rc)
@@ -173,6 +189,25 @@ static void record_leader(struct dm_exec_settings *s)
 	s->leader = getpid();
 	if (dm_exec_settings_format(s, text, sizeof(text)) < (int)sizeof(text))
 		setenv(DM_EXEC_SETTINGS_ENV, text, 1);
+}
+
+/* The parent is a locked shell or wrapper (dm_is_launcher) waiting for
+ * this command: the command is the program it launches, not a helper. */
+static bool parent_is_locked_launcher(void)
+{
+	struct duende_mlock_report parent;
+	char link[64], exe[PATH_MAX];
+	pid_t ppid = getppid();
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/%d/exe", (int)ppid);
+	n = readlink(link, exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return false;
+	exe[n] = '\0';
+	const char *slash = strrchr(exe, '/');
+	return dm_is_launcher(slash ? slash + 1 : exe) &&
+	       duende_mlock_report_pid(ppid, &parent) == 0 && parent.vm_lck > 0;
 }
 
 /* Runs the requested steps; in required mode, a failure ends PROGRAM. */
@@ -225,7 +260,7 @@ __attribute__((constructor)) static void duende_mlock_preload(void)
 	}
 	if (!s.leader)
 		record_leader(&s);
-	if (!s.inherit && s.leader != getpid()) {
+	if (!s.inherit && s.leader != getpid() && !parent_is_locked_launcher()) {
 		/* A helper exec'd by a forked child: not locked, and what it
 		 * runs in turn is not touched either. */
 		remove_from_ld_preload();
@@ -236,7 +271,6 @@ __attribute__((constructor)) static void duende_mlock_preload(void)
 	if (!s.follow_forks)
 		return;
 	child_lock = s.harden.lock_config;
-	child_verbose = s.verbose;
 	if (pthread_atfork(NULL, NULL, lock_forked_child) != 0) {
 		dprintf(STDERR_FILENO, "duende-mlock: %s: cannot register the fork handler, so "
 			"its forked children would run unlocked%s\n", program_invocation_short_name,

@@ -13,8 +13,19 @@
 #include <sys/mman.h>
 #endif
 #if DM_HAVE_PROCFS
+#include <fcntl.h>
+#include <stdint.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "procfs.h"
+#include "reader.h"
+
+/* Linux 5.14; older kernels answer EINVAL, and the pages then come in as
+ * they are touched. */
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22
+#endif
 #endif
 
 static bool config_is_valid(const struct duende_mlock_config *cfg)
@@ -147,6 +158,32 @@ static int apply_plan(const struct lock_plan *p, uint32_t *applied)
 	return rc;
 }
 
+#if DM_HAVE_PROCFS
+static int populate_line(void *ctx, const char *line, size_t len)
+{
+	struct dm_map_entry m;
+
+	(void)ctx;
+	if (dm_maps_parse_line(line, len, &m) == 0 && m.inode && m.perms[0] == 'r')
+		(void)madvise((void *)(uintptr_t)m.start, (size_t)(m.end - m.start), MADV_POPULATE_READ);
+	return 0;
+}
+#endif
+
+/* After fork the child's page tables hold its anonymous pages but not
+ * its file-backed ones (program text, libraries, mapped files), which the
+ * kernel maps again on touch. Once a daemonizing parent exits, nothing
+ * keeps those locked: map them in now, with read faults, which copy
+ * nothing. Async-signal-safe: open/read/close and madvise. */
+static void populate_file_mappings(void)
+{
+#if DM_HAVE_PROCFS
+	char buf[512];
+
+	(void)dm_read_lines(AT_FDCWD, "/proc/self/maps", buf, sizeof(buf), populate_line, NULL);
+#endif
+}
+
 /* Headroom left once the lock is taken: MCL_CURRENT counts everything
  * mapped (VmSize), MCL_FUTURE alone only what is locked already. */
 static int check_headroom(const struct duende_mlock_config *cfg, struct duende_mlock_status *st)
@@ -191,6 +228,8 @@ static int lock_configured(const struct duende_mlock_config *cfg, bool after_for
 		st->flags |= DUENDE_MLOCK_F_LEAN;
 	struct lock_plan plan = plan_of(cfg, after_fork);
 	rc = apply_plan(&plan, &st->flags);
+	if (!rc && after_fork && cfg->current)
+		populate_file_mappings();
 	dm_gather_lock_facts(&f);
 	fill_facts(st, &f);
 	if (rc) {

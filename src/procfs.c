@@ -15,6 +15,17 @@ static void skip_blanks(const char *s, size_t len, size_t *pos)
 		(*pos)++;
 }
 
+static bool skip_token(const char *s, size_t len, size_t *pos)
+{
+	size_t start;
+
+	skip_blanks(s, len, pos);
+	start = *pos;
+	while (*pos < len && !is_blank(s[*pos]) && s[*pos] != '\n')
+		(*pos)++;
+	return *pos > start;
+}
+
 int dm_for_each_line(const char *buf, size_t len, dm_line_fn fn, void *ctx)
 {
 	size_t start = 0;
@@ -306,19 +317,42 @@ static void account_mapping(struct dm_smaps *sm)
 	sm->in_mapping = false;
 }
 
-/* "start-end perms ..." with lowercase hex addresses. */
-static bool parse_mapping_header(struct dm_smaps *sm, const char *line, size_t len)
+static bool is_perm(char c, char set)
+{
+	return c == '-' || c == set;
+}
+
+int dm_maps_parse_line(const char *line, size_t len, struct dm_map_entry *out)
 {
 	size_t pos = 0;
-	uint64_t start, end;
 
-	if (!parse_hex64(line, len, &pos, &start) || pos >= len || line[pos] != '-')
-		return false;
+	if (!parse_hex64(line, len, &pos, &out->start) || pos >= len || line[pos] != '-')
+		return -EINVAL;
 	pos++;
-	if (!parse_hex64(line, len, &pos, &end) || pos >= len || line[pos] != ' ')
-		return false;
+	if (!parse_hex64(line, len, &pos, &out->end) || pos >= len || line[pos] != ' ' ||
+	    out->end < out->start)
+		return -EINVAL;
 	pos++;
-	if (end < start || len - pos < 4)
+	if (len - pos < 4 || !is_perm(line[pos], 'r') || !is_perm(line[pos + 1], 'w') ||
+	    !is_perm(line[pos + 2], 'x') || (line[pos + 3] != 'p' && line[pos + 3] != 's'))
+		return -EINVAL;
+	memcpy(out->perms, line + pos, 4);
+	out->perms[4] = '\0';
+	pos += 4;
+	if (pos < len && !is_blank(line[pos]))
+		return -EINVAL;
+	/* offset, then major:minor, then inode */
+	if (!parse_hex64(line, len, &pos, &out->offset) || !skip_token(line, len, &pos) ||
+	    !dm_parse_u64(line, len, &pos, &out->inode) || (pos < len && !is_blank(line[pos])))
+		return -EINVAL;
+	return 0;
+}
+
+static bool parse_mapping_header(struct dm_smaps *sm, const char *line, size_t len)
+{
+	struct dm_map_entry m;
+
+	if (dm_maps_parse_line(line, len, &m) != 0)
 		return false;
 	account_mapping(sm);
 	sm->in_mapping = true;
@@ -326,8 +360,8 @@ static bool parse_mapping_header(struct dm_smaps *sm, const char *line, size_t l
 	sm->flag_lo = sm->flag_lf = false;
 	/* The vsyscall page is the "gate" area mlock never touches. */
 	sm->flag_special = len >= 10 && memcmp(line + len - 10, "[vsyscall]", 10) == 0;
-	sm->inaccessible = line[pos] == '-' && line[pos + 1] == '-' && line[pos + 2] == '-';
-	sm->cur_size = end - start;
+	sm->inaccessible = m.perms[0] == '-' && m.perms[1] == '-' && m.perms[2] == '-';
+	sm->cur_size = m.end - m.start;
 	sm->cur_rss = sm->cur_swap = 0;
 	return true;
 }
@@ -508,16 +542,6 @@ int dm_parse_cgroup_limit(const char *buf, size_t len, uint64_t *out)
 
 /* ---------------- stat ---------------- */
 
-static bool skip_token(const char *s, size_t len, size_t *pos)
-{
-	size_t start;
-
-	skip_blanks(s, len, pos);
-	start = *pos;
-	while (*pos < len && !is_blank(s[*pos]) && s[*pos] != '\n')
-		(*pos)++;
-	return *pos > start;
-}
 
 int dm_stat_parse(const char *buf, size_t len, struct dm_proc_stat *out)
 {

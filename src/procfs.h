@@ -60,6 +60,17 @@ void dm_limits_init(struct dm_limits *lim);
 int dm_limits_parse_line(void *lim, const char *line, size_t len);
 void dm_limits_parse(struct dm_limits *lim, const char *buf, size_t len);
 
+/* ---- /proc/PID/maps (and smaps' header lines): one mapping ---- */
+struct dm_map_entry {
+	uint64_t start, end, offset;
+	char perms[5]; /* "r-xp" */
+	uint64_t inode; /* 0: not backed by a file */
+};
+
+/* "start-end perms offset major:minor inode [path]": 0 and *out filled,
+ * -EINVAL otherwise. */
+int dm_maps_parse_line(const char *line, size_t len, struct dm_map_entry *out);
+
 /* ---- /proc/PID/smaps: every mapping, classified by its lock state ---- */
 struct dm_smaps {
 	/* totals */

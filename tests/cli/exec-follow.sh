@@ -6,30 +6,42 @@
 # 'exec ...'), and root daemons that drop to a user. Each serving process
 # is found by what it holds open (/dev/fuse, its sockets), never by the
 # PID that was started, and proved locked through its /proc.
-# Usage: exec-follow.sh DUENDE-MLOCK PRELOAD-LIBRARY NBD-HANDSHAKE
+# Usage: exec-follow.sh DUENDE-MLOCK PRELOAD-LIBRARY NBD-HANDSHAKE FORKER
 set -u
 # shellcheck source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 DM=$1
 export DUENDE_MLOCK_PRELOAD=$2
 NBD_HANDSHAKE=$3
+FORKER=$4
 need_root "FUSE mounts, daemons that run as root and drop privileges"
 need_cmd bash bash
 
-# The VmLck of the shell that runs this, read without running a program.
-own_vmlck='while read -r k v _; do [ "$k" = VmLck: ] && echo "$v"; done </proc/$BASHPID/status'
-
 # --- forks: the child runs the same image, locked before fork() returns
-out=$(timeout 30 "$DM" exec -- bash -c "( $own_vmlck ); grep VmLck /proc/self/status | awk '{print \$2}'; $own_vmlck" 2>/dev/null)
-check "a forked child of PROGRAM is locked" test "$(sed -n 1p <<<"$out")" -gt 0
-check "a program that a child execs (a helper) is not" equals "$(sed -n 2p <<<"$out")" 0
-check "PROGRAM itself is locked" test "$(sed -n 3p <<<"$out")" -gt 0
-out=$(timeout 30 "$DM" exec -- bash -c "( ( $own_vmlck ) )" 2>/dev/null)
+# (forker is a plain program that forks, like a daemon: no launcher)
+vmlck() { grep VmLck /proc/self/status | awk '{print $2}'; }
+out=$(timeout 30 "$DM" exec -- "$FORKER" child 2>/dev/null)
+check "a forked child of PROGRAM is locked" test "${out:-0}" -gt 0
+out=$(timeout 30 "$DM" exec -- "$FORKER" grandchild 2>/dev/null)
 check "a grandchild (a fork of a fork) is locked" test "${out:-0}" -gt 0
-out=$(timeout 30 "$DM" exec --inherit -- bash -c "grep VmLck /proc/self/status | awk '{print \$2}'" 2>/dev/null)
+out=$(timeout 30 "$DM" exec -- "$FORKER" exec grep VmLck /proc/self/status 2>/dev/null | awk '{print $2}')
+check "a program that a forked child execs (a helper) is not locked" equals "$out" 0
+out=$(timeout 30 "$DM" exec -- "$FORKER" exec "$FORKER" child 2>/dev/null)
+check "... nor what that helper forks" equals "$out" 0
+out=$(timeout 30 "$DM" exec --inherit -- "$FORKER" exec grep VmLck /proc/self/status 2>/dev/null | awk '{print $2}')
 check "--inherit: the helper is locked too" test "${out:-0}" -gt 0
-out=$(timeout 30 "$DM" exec -- bash -c "( exec bash -c '$own_vmlck' )" 2>/dev/null)
-check "a child that execs another program (even the same one) leaves it unlocked" equals "$out" 0
+out=$(timeout 30 "$DM" exec --no-follow-forks -- "$FORKER" child 2>/dev/null)
+check "--no-follow-forks: a forked child is left unlocked" equals "$out" 0
+
+# --- launchers: what a locked shell or wrapper runs is the program
+out=$(timeout 30 "$DM" exec -- sh -c 'grep VmLck /proc/self/status; true' 2>/dev/null | awk '{print $2}')
+check "sh -c 'DAEMON; ...': the command sh forks for is locked" test "${out:-0}" -gt 0
+out=$(timeout 30 "$DM" exec -- /bin/sh -c 'grep VmLck /proc/self/status' 2>/dev/null | awk '{print $2}')
+check "sh -c 'DAEMON' (dash forks even for the last command): locked" test "${out:-0}" -gt 0
+out=$(timeout 30 "$DM" exec -- timeout 20 grep VmLck /proc/self/status 2>/dev/null | awk '{print $2}')
+check "timeout DAEMON: locked" test "${out:-0}" -gt 0
+out=$(timeout 30 "$DM" exec -- sh -c "$FORKER exec grep VmLck /proc/self/status" 2>/dev/null | awk '{print $2}')
+check "... but a helper below the daemon the shell runs is not" equals "$out" 0
 
 # --- exec chains in one process
 cat >"$TMP/env-script" <<'SCRIPT'

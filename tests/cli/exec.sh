@@ -24,14 +24,15 @@ run_out() {
 }
 
 # --- locks a plain program; not the programs its children exec unless --inherit
-run_out out rc "$DM" exec -- sh -c 'grep VmLck /proc/$$/status; sh -c "grep VmLck /proc/\$\$/status; echo \"[\$LD_PRELOAD] [\$DUENDE_MLOCK_EXEC]\""'
-check "exec locks PROGRAM" test "$(sed -n 1p <<<"$out" | awk '{print $2}')" -gt 0
-check "exec leaves a program PROGRAM's child execs unlocked" equals "$(sed -n 2p <<<"$out" | awk '{print $2}')" 0
-check "... and takes the preload out of that program's environment" equals "$(sed -n 3p <<<"$out")" "[] []"
+# (find is no launcher: what it runs with -exec is a helper)
+run_out out rc "$DM" exec -- find /proc/self/status -exec sh -c 'grep VmLck /proc/$$/status; echo "[$LD_PRELOAD] [$DUENDE_MLOCK_EXEC]"' \;
+check "a program PROGRAM's child execs (a helper) is not locked" equals "$(sed -n 1p <<<"$out" | awk '{print $2}')" 0
+check "... and the preload leaves that program's environment" equals "$(sed -n 2p <<<"$out")" "[] []"
 check "exec exits with PROGRAM's status" equals "$rc" 0
-run_out out rc "$DM" exec -- sh -c 'echo "[$LD_PRELOAD] [$DUENDE_MLOCK_EXEC]"'
-check "PROGRAM keeps the preload and its leader for its exec chain" matches "$out" "^\[$DUENDE_MLOCK_PRELOAD\] \[leader=[0-9]+\]$"
-run_out out rc "$DM" exec --inherit -- sh -c 'sh -c "grep VmLck /proc/\$\$/status"'
+run_out out rc "$DM" exec -- sh -c 'grep VmLck /proc/$$/status; echo "[$LD_PRELOAD] [$DUENDE_MLOCK_EXEC]"'
+check "exec locks PROGRAM" test "$(sed -n 1p <<<"$out" | awk '{print $2}')" -gt 0
+check "PROGRAM keeps the preload and its leader for its exec chain" matches "$(sed -n 2p <<<"$out")" "^\[$DUENDE_MLOCK_PRELOAD\] \[leader=[0-9]+\]$"
+run_out out rc "$DM" exec --inherit -- find /proc/self/status -exec grep VmLck {} \;
 check "--inherit locks the programs children exec too" test "$(awk '{print $2}' <<<"$out")" -gt 0
 run_out out rc env LD_PRELOAD=libc.so.6 "$DM" exec -- sh -c 'echo "[${LD_PRELOAD#*:}]"; exit 7'
 check "other preloads are kept, in order" contains "$out" "[libc.so.6]"
@@ -167,17 +168,23 @@ if cc -static -o "$TMP/static" "$TMP/s.c" 2>/dev/null; then
 else
 	echo "SKIP [static]: cannot link a static program (libc6-dev)" >&2
 fi
-cp /bin/true "$TMP/suid" && chmod u+s "$TMP/suid"
-run_cmd out rc "$DM" exec -- "$TMP/suid"
-check "set-user-ID program refused with 121" equals "$rc" 121
+# Secure mode: set-ID bits that change the caller's IDs, file capabilities
+# for a caller without them. The loader then ignores LD_PRELOAD.
+cp /bin/grep "$TMP/suid" && chown 65534 "$TMP/suid" && chmod u+s "$TMP/suid"
+run_cmd out rc "$DM" exec -- "$TMP/suid" -q x /dev/null
+check "set-user-ID program (another owner) refused with 121" equals "$rc" 121
 check "... naming secure mode" contains "$out" "is set-user-ID: the loader runs it in secure mode"
-cp /bin/true "$TMP/sgid" && chmod g+s "$TMP/sgid"
-run_cmd out rc "$DM" exec -- "$TMP/sgid"
-check "set-group-ID program refused" contains "$out" "is set-group-ID"
+cp /bin/grep "$TMP/sgid" && chgrp 65534 "$TMP/sgid" && chmod g+s "$TMP/sgid"
+run_cmd out rc "$DM" exec -- "$TMP/sgid" -q x /dev/null
+check "set-group-ID program (another group) refused" contains "$out" "is set-group-ID"
+cp /bin/grep "$TMP/suid-root" && chmod u+s "$TMP/suid-root"
+run_out out rc "$DM" exec -- "$TMP/suid-root" VmLck /proc/self/status
+check "set-user-ID-root program run by root (no secure mode): runs, locked" test "$(awk '{print $2}' <<<"$out")" -gt 0
 if command -v setcap >/dev/null && cp /bin/true "$TMP/fcap" && setcap cap_ipc_lock=+ep "$TMP/fcap" 2>/dev/null; then
-	run_cmd out rc "$DM" exec -- "$TMP/fcap"
-	check "file-capability program refused with 121" equals "$rc" 121
-	check "... with the alternative" contains "$out" "has file capabilities"
+	chmod 755 "$TMP/fcap"
+	run_cmd out rc "${NOBODY[@]}" "$DM" exec -- "$TMP/fcap"
+	check "file-capability program (caller without it) refused with 121" equals "$rc" 121
+	check "... with the alternative" contains "$out" "is given file capabilities: the loader runs it in secure mode"
 else
 	echo "SKIP [file capabilities]: setcap missing or not supported here (libcap2-bin)" >&2
 fi
@@ -206,8 +213,14 @@ refused_with() { # WHAT LIBRARY TEXT
 }
 mkdir -p "$TMP/with space" "$TMP/with:colon"
 cp "$DUENDE_MLOCK_PRELOAD" "$TMP/with space/" && cp "$DUENDE_MLOCK_PRELOAD" "$TMP/with:colon/"
-refused_with "path with a space" "$TMP/with space/libduende-mlock-preload.so" "holds a space or a colon"
-refused_with "path with a colon" "$TMP/with:colon/libduende-mlock-preload.so" "holds a space or a colon"
+mkdir -p "$TMP/"'$LIB'
+cp "$DUENDE_MLOCK_PRELOAD" "$TMP/"'$LIB'/
+refused_with "path with a space" "$TMP/with space/libduende-mlock-preload.so" "holds a space, a colon or a '\$'"
+refused_with "path with a colon" "$TMP/with:colon/libduende-mlock-preload.so" "holds a space, a colon or a '\$'"
+refused_with "path with \$LIB, which the loader expands" "$TMP/"'$LIB/libduende-mlock-preload.so' "which LD_PRELOAD splits or expands"
+refused_with "another shared object (the library itself)" "$(dirname "$DUENDE_MLOCK_PRELOAD")/../src/libduende-mlock.so" "is not duende-mlock's preload library"
+head -c 30000 "$DUENDE_MLOCK_PRELOAD" >"$TMP/cut.so"
+refused_with "a shim cut short" "$TMP/cut.so" "is cut short"
 refused_with "an executable as the library" /bin/true "is not an ELF shared object"
 printf 'not a library\n' >"$TMP/text.so"
 refused_with "a text file as the library" "$TMP/text.so" "is not an ELF shared object"
@@ -225,7 +238,7 @@ fi
 if command -v musl-gcc >/dev/null && musl-gcc -o "$TMP/musl-prog" "$TMP/s.c" 2>/dev/null; then
 	run_cmd out rc "$DM" exec -- "$TMP/musl-prog"
 	check "a program on another C library (musl): exit 121" equals "$rc" 121
-	check "... naming both loaders" contains "$out" "runs on another C library's loader (/lib/ld-musl"
+	check "... naming both C libraries" contains "$out" "runs on the loader /lib/ld-musl-x86_64.so.1 (musl), but the preload library is built for glibc"
 else
 	echo "SKIP [another libc]: musl-gcc missing (package musl-tools)" >&2
 fi

@@ -97,6 +97,8 @@ static bool apply_word(struct dm_exec_settings *s, const char *w, size_t n)
 		h->prefault_stack = (size_t)v;
 	} else if (word_value(w, n, "lean-stack", false, 1, (long long)(SIZE_MAX >> 1), &v)) {
 		h->lock_config.lean_stack_size = (size_t)v;
+	} else if (word_value(w, n, "probe", false, 3, INT_MAX, &v)) {
+		s->probe_fd = (int)v;
 	} else {
 		return false;
 	}
@@ -153,6 +155,8 @@ int dm_exec_settings_format(const struct dm_exec_settings *s, char *buf, size_t 
 		put_word(buf, len, &used, "prefault", (long long)h->prefault_stack, true);
 	if (h->lock_config.lean_stack_size)
 		put_word(buf, len, &used, "lean-stack", (long long)h->lock_config.lean_stack_size, true);
+	if (s->probe_fd)
+		put_word(buf, len, &used, "probe", s->probe_fd, true);
 	return used > INT32_MAX ? INT32_MAX : (int)used;
 }
 

@@ -25,6 +25,10 @@ struct dm_exec_settings {
 	struct duende_mlock_harden_config harden;
 	bool inherit; /* lock every program started below PROGRAM, too */
 	bool verbose; /* report each step on stderr */
+	/* "probe=FD" (duende-mlock doctor -- PROGRAM): before anything else,
+	 * write the size of struct duende_mlock_survey (a uint32_t) and the
+	 * survey of PROGRAM to FD, and _exit before main(). 0: no probe. */
+	int probe_fd;
 };
 
 /* exec's defaults: raise the soft RLIMIT_MEMLOCK, lock current and future

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT OR Apache-2.0 */
+#define _GNU_SOURCE /* dladdr */
 #include "lock-rules.h"
 
 #include <errno.h>
@@ -10,6 +11,7 @@
 #include "reader.h"
 
 #if DM_HAVE_PROCFS
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -79,6 +81,24 @@ static uint64_t rlim_bytes(rlim_t v)
 }
 #endif
 
+/* The library's code was loaded as part of duende-mlock exec's preload
+ * shim (which links the library in), not as libduende-mlock.so or inside a
+ * program: the program was started by exec. */
+static bool in_preload_shim(void)
+{
+#if DM_HAVE_PROCFS
+	Dl_info info;
+	const char *base;
+
+	if (!dladdr((const void *)(uintptr_t)in_preload_shim, &info) || !info.dli_fname)
+		return false;
+	base = strrchr(info.dli_fname, '/');
+	return strcmp(base ? base + 1 : info.dli_fname, "libduende-mlock-preload.so") == 0;
+#else
+	return false;
+#endif
+}
+
 void dm_gather_lock_facts(struct dm_lock_facts *f)
 {
 	uint64_t caps = own_effective_caps();
@@ -95,6 +115,7 @@ void dm_gather_lock_facts(struct dm_lock_facts *f)
 #endif
 	f->cap_ipc_lock = dm_cap_in(caps, DM_CAP_IPC_LOCK);
 	f->cap_sys_resource = dm_cap_in(caps, DM_CAP_SYS_RESOURCE);
+	f->preloaded = in_preload_shim();
 	f->usage_known = dm_read_self_usage(&f->vm_size, &f->vm_lck) == 0;
 }
 

@@ -24,6 +24,7 @@ struct dm_lock_facts {
 	uint64_t memlock_soft, memlock_hard; /* DUENDE_MLOCK_UNLIMITED = infinity */
 	bool cap_ipc_lock;
 	bool cap_sys_resource;
+	bool preloaded;   /* running inside duende-mlock exec's preload shim */
 	bool usage_known; /* vm_size and vm_lck were read */
 	uint64_t vm_size, vm_lck;
 };

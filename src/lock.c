@@ -25,7 +25,8 @@ static bool config_is_valid(const struct duende_mlock_config *cfg)
 	/* MCL_ONFAULT alone is meaningless: there is nothing to lock on fault. */
 	if (cfg->onfault && !cfg->current && !cfg->future)
 		return false;
-	if (cfg->lean && cfg->lean_stack_size && cfg->lean_stack_size < DM_LEAN_STACK_MIN)
+	if (cfg->lean && cfg->lean_stack_size &&
+	    (cfg->lean_stack_size < DM_LEAN_STACK_MIN || cfg->lean_stack_size > DUENDE_MLOCK_LEAN_STACK_MAX))
 		return false;
 	return true;
 }
@@ -47,6 +48,8 @@ static void fill_facts(struct duende_mlock_status *st, const struct dm_lock_fact
 		st->flags |= DUENDE_MLOCK_F_CAP_IPC_LOCK;
 	if (f->cap_sys_resource)
 		st->flags |= DUENDE_MLOCK_F_CAP_SYS_RESOURCE;
+	if (f->preloaded)
+		st->flags |= DUENDE_MLOCK_F_PRELOADED;
 	if (f->usage_known) {
 		st->mapped_bytes = f->vm_size;
 		st->locked_vm_bytes = f->vm_lck;

@@ -46,10 +46,13 @@ struct spec {
 	bool all_locked;   /* each of them locked (and with IO_FLUSHER if asked) */
 };
 
+#define MAX_SPECS 64
+
 struct entry {
 	pid_t pid;
 	int rc;
-	int spec; /* the first spec that names it, or -1 */
+	int spec;       /* the spec it is shown under, or -1 */
+	uint64_t specs; /* every spec that names it, a bit each */
 	struct duende_mlock_report r;
 };
 
@@ -63,13 +66,16 @@ struct scan {
 
 /* ---- which processes ---- */
 
-/* Adds pid once; a PID named twice is reported once. */
+/* Adds pid once; a PID named twice is reported once, under the spec that
+ * asks the most of it. */
 static int add_pid(struct scan *s, pid_t pid, int spec)
 {
 	for (size_t i = 0; i < s->n; i++)
 		if (s->e[i].pid == pid) {
-			if (s->e[i].spec < 0)
+			if (s->e[i].spec < 0 || (spec >= 0 && s->specs[spec].io_flusher))
 				s->e[i].spec = spec;
+			if (spec >= 0)
+				s->e[i].specs |= UINT64_C(1) << spec;
 			return 0;
 		}
 	if (s->n == s->cap) {
@@ -83,6 +89,7 @@ static int add_pid(struct scan *s, pid_t pid, int spec)
 	memset(&s->e[s->n], 0, sizeof(s->e[s->n]));
 	s->e[s->n].pid = pid;
 	s->e[s->n].spec = spec;
+	s->e[s->n].specs = spec >= 0 ? UINT64_C(1) << spec : 0;
 	s->n++;
 	return 0;
 }
@@ -121,26 +128,22 @@ static void read_reports(struct scan *s)
 		s->swaps.count = 0;
 }
 
-static bool entry_ok(const struct entry *e, const struct spec *specs)
+/* Is the process what spec asks for? */
+static bool entry_ok(const struct entry *e, const struct spec *spec)
 {
-	uint32_t want = DUENDE_MLOCK_V_LOCKED;
+	uint32_t want = DUENDE_MLOCK_V_LOCKED | (spec->io_flusher ? DUENDE_MLOCK_V_IO_FLUSHER : 0);
 
-	if (e->rc)
-		return false;
-	if (e->spec >= 0 && specs[e->spec].io_flusher)
-		want |= DUENDE_MLOCK_V_IO_FLUSHER;
-	return (e->r.verdicts & want) == want;
+	return !e->rc && (e->r.verdicts & want) == want;
 }
 
 /* Each expected daemon: does it run, and is every process of it locked? */
 static void judge_specs(struct scan *s)
 {
-	for (size_t k = 0; k < s->nspecs; k++)
+	for (size_t k = 0; k < s->nspecs; k++) {
 		s->specs[k].all_locked = s->specs[k].running > 0;
-	for (size_t i = 0; i < s->n; i++) {
-		const struct entry *e = &s->e[i];
-		if (e->spec >= 0 && !entry_ok(e, s->specs))
-			s->specs[e->spec].all_locked = false;
+		for (size_t i = 0; i < s->n; i++)
+			if ((s->e[i].specs >> k & 1) && !entry_ok(&s->e[i], &s->specs[k]))
+				s->specs[k].all_locked = false;
 	}
 }
 
@@ -530,8 +533,11 @@ static void report_errors(const struct scan *s)
 				cli_name, (int)e->pid, duende_mlock_strerror(e->r.smaps_error));
 	}
 	for (size_t k = 0; k < s->nspecs; k++)
-		if (!s->specs[k].running)
-			fprintf(stderr, "%s: status: expected %s: not running\n", cli_name, s->specs[k].text);
+		if (!s->specs[k].running) {
+			fprintf(stderr, "%s: status: expected ", cli_name);
+			put_text(stderr, s->specs[k].text, 0);
+			fprintf(stderr, ": not running\n");
+		}
 }
 
 static bool all_fine(const struct scan *s)
@@ -578,9 +584,8 @@ static int parse_options(int argc, char **argv, struct options *o, struct scan *
 		case 'o': o->output = optarg; break;
 		case 'e':
 		case 'i':
-			if (duende_mlock_find_pids(optarg, NULL, 0) == -EINVAL)
-				return usage_error("status", usage, "--expect: '%s' is not name:COMM, "
-						   "pidfile:/PATH, unit:UNIT.service or cgroup:/PATH", optarg);
+			if (s->nspecs == MAX_SPECS)
+				return usage_error("status", usage, "more than %d --expect", MAX_SPECS);
 			s->specs[s->nspecs++] = (struct spec){ .text = optarg, .io_flusher = c == 'i' };
 			break;
 		case 'h': help(); exit(0);
@@ -597,7 +602,10 @@ static int parse_options(int argc, char **argv, struct options *o, struct scan *
 	return 0;
 }
 
-static int gather(struct scan *s, int argc, char **argv)
+/* The processes to report: the PIDs given (else every locked process),
+ * and those of each spec. A spec the library cannot read is returned in
+ * *bad with -EINVAL. */
+static int gather(struct scan *s, int argc, char **argv, const char **bad)
 {
 	int rc = 0;
 
@@ -608,8 +616,10 @@ static int gather(struct scan *s, int argc, char **argv)
 	}
 	if (optind == argc && rc == 0)
 		rc = add_found(s, NULL, -1, NULL);
-	for (size_t k = 0; k < s->nspecs && rc == 0; k++)
+	for (size_t k = 0; k < s->nspecs && rc == 0; k++) {
 		rc = add_found(s, s->specs[k].text, (int)k, &s->specs[k].running);
+		*bad = s->specs[k].text;
+	}
 	return rc;
 }
 
@@ -618,15 +628,19 @@ int cmd_status(int argc, char **argv)
 	struct options o = { TABLE, NULL };
 	struct scan *s = calloc(1, sizeof(*s));
 	struct output out;
+	const char *bad = NULL;
 	int rc;
 
-	if (!s || !(s->specs = calloc((size_t)argc, sizeof(*s->specs)))) {
+	if (!s || !(s->specs = calloc(MAX_SPECS, sizeof(*s->specs)))) {
 		free(s);
 		fprintf(stderr, "%s: status: out of memory\n", cli_name);
 		return EXIT_INTERNAL;
 	}
 	rc = parse_options(argc, argv, &o, s);
-	if (rc == 0 && (rc = gather(s, argc, argv)) < 0) {
+	if (rc == 0 && (rc = gather(s, argc, argv, &bad)) == -EINVAL) {
+		rc = usage_error("status", usage, "--expect: '%s' is not name:COMM, pidfile:/PATH, "
+				 "unit:UNIT.service or cgroup:/PATH", bad);
+	} else if (rc < 0) {
 		fprintf(stderr, "%s: status: cannot list processes: %s\n", cli_name, duende_mlock_strerror(rc));
 		rc = EXIT_INTERNAL;
 	}

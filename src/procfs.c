@@ -386,6 +386,10 @@ int dm_smaps_parse_line(void *ctx, const char *line, size_t len)
 			sm->malformed_lines++;
 		return 0;
 	}
+	/* Of the twenty-odd fields a mapping has, three are read: one byte
+	 * tells the rest apart (a host scan parses millions of lines). */
+	if (!len || (line[0] != 'R' && line[0] != 'S' && line[0] != 'V'))
+		return 0;
 	if (has_key(line, len, "Rss", &pos)) {
 		if (parse_kb(line, len, pos, &v))
 			sm->cur_rss = v;

@@ -60,12 +60,26 @@ static int feed_lines(char *buf, size_t *fill, bool *skipping, dm_line_fn fn, vo
 	return 0;
 }
 
-/* Writes a byte to progress_fd (when >= 0) after each read that brought
- * data, so that a watcher can tell a slow reader from a stuck one. */
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* How often a reader in a child says it moves on: a byte a read would
+ * wake the watcher for each of thousands of page-sized reads. */
+#define DM_PROGRESS_MS 200
+
+/* Writes a byte to progress_fd (when >= 0) every DM_PROGRESS_MS while
+ * reads bring data, so that a watcher can tell a slow reader from a stuck
+ * one. */
 static int read_lines_fd(int fd, char *buf, size_t cap, dm_line_fn fn, void *ctx, int progress_fd)
 {
 	size_t fill = 0;
 	bool skipping = false;
+	int64_t said = progress_fd >= 0 ? now_ms() : 0;
 	int rc = 0;
 
 	for (;;) {
@@ -79,8 +93,11 @@ static int read_lines_fd(int fd, char *buf, size_t cap, dm_line_fn fn, void *ctx
 				(void)fn(ctx, buf, fill);
 			break;
 		}
-		if (progress_fd >= 0 && write(progress_fd, ".", 1) < 0 && errno == EPIPE)
-			return -EPIPE;
+		if (progress_fd >= 0 && now_ms() - said >= DM_PROGRESS_MS) {
+			if (write(progress_fd, ".", 1) < 0 && errno == EPIPE)
+				return -EPIPE;
+			said = now_ms();
+		}
 		fill += (size_t)n;
 		rc = feed_lines(buf, &fill, &skipping, fn, ctx);
 		if (rc) {
@@ -367,14 +384,6 @@ _Noreturn static void child_read(int dirfd, const char *path, dm_line_fn fn, voi
 	else
 		(void)(write_all(out, "R", 1) == 0 && write_all(out, ctx, ctx_size) == 0);
 	_exit(0);
-}
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 struct reply {

@@ -45,11 +45,12 @@ median() { sort -n | awk '{v[NR] = $1} END {print NR % 2 ? v[(NR + 1) / 2] : (v[
 raw_files() {
 	local p t
 	for p in /proc/[0-9]*; do echo "$p/status"; done
-	for p in $(awk '$1 == "VmLck:" && $2 > 0 {split(FILENAME, f, "/"); print f[3]}' /proc/[0-9]*/status 2>/dev/null); do
-		echo "/proc/$p/status /proc/$p/comm /proc/$p/limits /proc/$p/stat /proc/$p/oom_score_adj"
-		for t in /proc/"$p"/task/*; do echo "$t/stat"; done
-		echo "/proc/$p/smaps /proc/$p/status"
-	done
+	awk '$1 == "VmLck:" && $2 > 0 {split(FILENAME, f, "/"); print f[3]}' /proc/[0-9]*/status 2>/dev/null |
+		while read -r p; do
+			echo "/proc/$p/status /proc/$p/comm /proc/$p/limits /proc/$p/stat /proc/$p/oom_score_adj"
+			for t in /proc/"$p"/task/*; do echo "$t/stat"; done
+			echo "/proc/$p/smaps /proc/$p/status"
+		done
 	echo /proc/swaps
 }
 

@@ -73,7 +73,7 @@ static int read_full(int fd, void *buf, size_t len, int *seconds_left)
 static int receive_survey(int fd, struct duende_mlock_survey *s)
 {
 	int seconds = PROBE_SECONDS;
-	uint32_t size;
+	uint32_t size = 0;
 	int rc = read_full(fd, &size, sizeof(size), &seconds);
 
 	if (rc == 0 && size != sizeof(*s))

@@ -441,7 +441,7 @@ static int receive(int fd, void *ctx, size_t ctx_size, int stall_ms)
  * (a task stuck beyond SIGKILL is left to the caller's exit). */
 static void reap(pid_t pid, bool killed)
 {
-	const struct timespec tick = { 0, 10 * 1000 * 1000 };
+	const struct timespec tick = { 0, 10L * 1000 * 1000 };
 
 	for (int i = 0; i < 100; i++) {
 		pid_t r = waitpid(pid, NULL, killed ? WNOHANG : 0);

@@ -83,17 +83,20 @@ check "root without CAP_SYS_RESOURCE: no ulimit above the hard limit" lacks "$ou
 if [[ $shell == ulimit* ]]; then
 	check "the shell fix runs: $shell" bash -c "${shell%%   *}"
 fi
-run=${run%% -- *}
-run_cmd out rc ${run/duende-mlock/$DM} -- true
-check "the run fix runs: ${run#"$DM"} -- true (not 120)" equals "$rc" 0
+read -ra cmd <<<"${run%% -- *}"
+cmd[0]=$DM
+run_cmd out rc "${cmd[@]}" -- true
+check "the run fix runs: ${run%% -- *} -- true (not 120)" equals "$rc" 0
 run_cmd out rc prlimit --memlock=65536:8388608 -- "${NOBODY[@]}" "$DM" doctor
 shell=$(fix_line "$out" shell:)
 run=$(fix_line "$out" run:)
 check "unprivileged: the shell fix is the hard limit" equals "${shell%%   *}" "ulimit -l 8192"
+sout=''
 run_cmd sout rc prlimit --memlock=65536:8388608 -- "${NOBODY[@]}" bash -c "${shell%%   *} && ulimit -l"
 check "... and it runs there" equals "$sout" 8192
-run=${run%% -- *}
-run_cmd sout rc prlimit --memlock=65536:8388608 -- "${NOBODY[@]}" ${run/duende-mlock/$DM} -- true
+read -ra cmd <<<"${run%% -- *}"
+cmd[0]=$DM
+run_cmd sout rc prlimit --memlock=65536:8388608 -- "${NOBODY[@]}" "${cmd[@]}" -- true
 check "unprivileged: the run fix runs there (not 120)" equals "$rc" 0
 
 # --- the program the user means to lock, not the doctor
@@ -105,6 +108,7 @@ check "... judged as exec would lock it" contains "$out" "as duende-mlock exec w
 check "... with its own mapped size" matches "$out" "below the 1[6-9](\.[0-9])? MiB mapped"
 check "... and its main() never ran" lacks "$out" "main() ran"
 check "... no setcap for a program exec will run" lacks "$out" "setcap"
+xout='' xrc=''
 run_cmd xout xrc prlimit --memlock=8388608:8388608 -- "${NOBODY[@]}" "$DM" exec -- "$BIGMAP"
 check "exec agrees: the lock fails (120)" equals "$xrc" 120
 check "exec's diagnosis offers no setcap, which exec refuses" lacks "$xout" "setcap"

@@ -89,6 +89,7 @@ check "no PID: lists the locked process" matches "$out" "^$locked +sleep "
 check "no PID: leaves out unlocked ones" lacks_row "$out" "$plain"
 
 # --- names any user can choose (PR_SET_NAME) reach root's scan
+esc='' tab='' utf='' bad='' raw='' bsl='' lead='' multi='' plainnamed=''
 named esc --lock '\x1b[2J\x1b[31mPWNED'
 named tab --lock 'a\x09b'
 named utf --lock '\xe2\x9c\x93ok'
@@ -148,7 +149,7 @@ if [ "$(id -u)" = 0 ] && mkdir -p "$TMP/small" && mount -t tmpfs -o size=64k tmp
 	run_cmd out rc "$DM" status --prometheus --output "$TMP/small/duende.prom" $locked
 	check "--output on a full disk: exit 74" equals "$rc" 74
 	check "... the old file stays whole" equals "$(cat "$TMP/small/duende.prom")" old
-	check "... and no temporary file is left" equals "$(ls -A "$TMP/small" | sort | tr '\n' ' ')" "duende.prom filler "
+	check "... and no temporary file is left" equals "$(find "$TMP/small" -mindepth 1 -printf '%f\n' | sort | tr '\n' ' ')" "duende.prom filler "
 else
 	echo "SKIP [--output on a full disk]: cannot mount a small tmpfs (needs root)" >&2
 fi

@@ -139,9 +139,9 @@ enum duende_mlock_state {
 /* The process held CAP_SYS_RESOURCE, so it could raise its own hard
  * RLIMIT_MEMLOCK (since 1.1). */
 #define DUENDE_MLOCK_F_CAP_SYS_RESOURCE (1u << 9)
-/* The library ran inside duende-mlock exec's preload shim, so the program
- * was started by exec, which refuses file capabilities: setcap is no
- * remedy for it (since 1.1). */
+/* Set on failures: the library ran inside duende-mlock exec's preload
+ * shim, so the program was started by exec, which refuses file
+ * capabilities: setcap is no remedy for it (since 1.1). */
 #define DUENDE_MLOCK_F_PRELOADED (1u << 10)
 
 struct duende_mlock_status {

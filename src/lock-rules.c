@@ -103,13 +103,10 @@ static int shim_holds_this_code(struct dl_phdr_info *info, size_t size, void *ct
 }
 #endif
 
-/* The library's code was loaded as part of duende-mlock exec's preload
- * shim (which links the library in), not as libduende-mlock.so or inside a
- * program: the program was started by exec. */
-static bool in_preload_shim(void)
+bool dm_in_preload_shim(void)
 {
 #if DM_HAVE_PROCFS
-	return dl_iterate_phdr(shim_holds_this_code, (void *)(uintptr_t)in_preload_shim) == 1;
+	return dl_iterate_phdr(shim_holds_this_code, (void *)(uintptr_t)dm_in_preload_shim) == 1;
 #else
 	return false;
 #endif
@@ -131,7 +128,6 @@ void dm_gather_lock_facts(struct dm_lock_facts *f)
 #endif
 	f->cap_ipc_lock = dm_cap_in(caps, DM_CAP_IPC_LOCK);
 	f->cap_sys_resource = dm_cap_in(caps, DM_CAP_SYS_RESOURCE);
-	f->preloaded = in_preload_shim();
 	f->usage_known = dm_read_self_usage(&f->vm_size, &f->vm_lck) == 0;
 }
 

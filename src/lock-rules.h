@@ -24,12 +24,17 @@ struct dm_lock_facts {
 	uint64_t memlock_soft, memlock_hard; /* DUENDE_MLOCK_UNLIMITED = infinity */
 	bool cap_ipc_lock;
 	bool cap_sys_resource;
-	bool preloaded;   /* running inside duende-mlock exec's preload shim */
 	bool usage_known; /* vm_size and vm_lck were read */
 	uint64_t vm_size, vm_lck;
 };
 
 void dm_gather_lock_facts(struct dm_lock_facts *f);
+
+/* The library's code was loaded as part of duende-mlock exec's preload
+ * shim (which links the library in), not as libduende-mlock.so or inside a
+ * program: the program was started by exec, which refuses file
+ * capabilities. Asks the loader, so only where a remedy depends on it. */
+bool dm_in_preload_shim(void);
 
 /* Headroom: how many more bytes may be locked. Unlimited with
  * CAP_IPC_LOCK or an infinite soft limit, else the soft limit less what

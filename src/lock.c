@@ -48,8 +48,6 @@ static void fill_facts(struct duende_mlock_status *st, const struct dm_lock_fact
 		st->flags |= DUENDE_MLOCK_F_CAP_IPC_LOCK;
 	if (f->cap_sys_resource)
 		st->flags |= DUENDE_MLOCK_F_CAP_SYS_RESOURCE;
-	if (f->preloaded)
-		st->flags |= DUENDE_MLOCK_F_PRELOADED;
 	if (f->usage_known) {
 		st->mapped_bytes = f->vm_size;
 		st->locked_vm_bytes = f->vm_lck;
@@ -60,12 +58,16 @@ static void fill_facts(struct duende_mlock_status *st, const struct dm_lock_fact
 }
 #endif
 
+/* A failure's diagnosis offers remedies, and which depends on how the
+ * program was started. */
 static int fail(struct duende_mlock_status *st, int err, uint32_t why)
 {
 	st->state = DUENDE_MLOCK_STATE_FAILED;
 	st->failure_errno = -err;
 	st->bytes_locked = 0;
 	st->flags |= why;
+	if (dm_in_preload_shim())
+		st->flags |= DUENDE_MLOCK_F_PRELOADED;
 	return err;
 }
 

@@ -378,7 +378,7 @@ DM_EXPORT int duende_mlock_survey_pid(pid_t pid, struct duende_mlock_survey *s)
 	s->caller_memlock_hard = own.memlock_hard;
 	s->caller_cap_sys_resource = own.cap_sys_resource;
 	/* Only the process that the shim runs in is run by exec. */
-	s->preloaded = own.preloaded && s->process.pid == getpid();
+	s->preloaded = s->process.pid == getpid() && dm_in_preload_shim();
 	s->headroom_after_lock = dm_survey_headroom_after(s);
 	s->kernel_onfault = dm_probe_onfault();
 	s->kernel_io_flusher = dm_probe_io_flusher();

@@ -15,6 +15,7 @@
 
 #include "duende-mlock.h"
 #include "harness.h"
+#include "proc-util.h"
 
 static atomic_int vfork_child;
 
@@ -99,36 +100,10 @@ static void name_as_the_kernel_holds_it(void)
 	prctl(PR_SET_NAME, "test-report");
 }
 
-/* A child that locks (or not) and waits; its PID. */
-static pid_t child(bool lock)
-{
-	int p[2];
-	char c = 0;
-	pid_t pid;
-
-	if (pipe(p) != 0)
-		return -1;
-	pid = fork();
-	if (pid == 0) {
-		c = lock && mlockall(MCL_CURRENT | MCL_FUTURE) != 0 ? 'f' : 'r';
-		(void)!write(p[1], &c, 1);
-		for (;;)
-			pause();
-	}
-	close(p[1]);
-	if (pid > 0 && (read(p[0], &c, 1) != 1 || c != 'r')) {
-		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
-		pid = c == 'f' ? 0 : -1;
-	}
-	close(p[0]);
-	return pid;
-}
-
 static void lock_verdict(void)
 {
 	struct duende_mlock_report r;
-	pid_t locked = T_SANITIZER ? 0 : child(true), plain = child(false);
+	pid_t locked = T_SANITIZER ? 0 : t_waiting_child(NULL, true), plain = t_waiting_child(NULL, false);
 
 	CHECK(plain > 0);
 	CHECK_EQ_INT(duende_mlock_report_pid(plain, &r), 0);

@@ -11,34 +11,7 @@
 
 #include "duende-mlock.h"
 #include "harness.h"
-
-/* A child that names itself, locks if asked, and waits; 0 when it could
- * not lock. */
-static pid_t child(const char *name, bool lock)
-{
-	int p[2];
-	char c = 0;
-	pid_t pid;
-
-	if (pipe(p) != 0)
-		return -1;
-	pid = fork();
-	if (pid == 0) {
-		prctl(PR_SET_NAME, name);
-		c = lock && mlockall(MCL_CURRENT | MCL_FUTURE) != 0 ? 'f' : 'r';
-		(void)!write(p[1], &c, 1);
-		for (;;)
-			pause();
-	}
-	close(p[1]);
-	if (pid > 0 && (read(p[0], &c, 1) != 1 || c != 'r')) {
-		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
-		pid = 0;
-	}
-	close(p[0]);
-	return pid;
-}
+#include "proc-util.h"
 
 static bool has(const pid_t *pids, int n, pid_t pid)
 {
@@ -102,8 +75,8 @@ int main(void)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		CHECK_EQ_INT(duende_mlock_find_pids(bad[i], NULL, 0), -EINVAL);
 	CHECK_EQ_INT(duende_mlock_find_pids(NULL, NULL, 0), -EINVAL);
-	locked = T_SANITIZER ? 0 : child("scan-locked", true);
-	plain = child("scan-plain", false);
+	locked = T_SANITIZER ? 0 : t_waiting_child("scan-locked", true);
+	plain = t_waiting_child("scan-plain", false);
 	CHECK(plain > 0);
 	if (locked <= 0)
 		fprintf(stderr, "SKIP [locked child]: mlockall is a no-op or not permitted here\n");

@@ -6,14 +6,15 @@
 # doctor, kernel threads and zombies, one headroom with status, the
 # systemd drop-in checked by systemd, the DT-007 cgroup hazard, and a swap
 # device served from user space (a loop device over a file in a FUSE mount).
-# Usage: doctor.sh DUENDE-MLOCK PRELOAD-LIBRARY NAMED BIGMAP
+# Usage: DM_TEST_NAMED=tests/cli/named DM_TEST_BIGMAP=tests/cli/bigmap \
+#        doctor.sh DUENDE-MLOCK PRELOAD-LIBRARY
 set -u
 # shellcheck source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 DM=$1
 export DUENDE_MLOCK_PRELOAD=$2
-NAMED=$3
-BIGMAP=$4
+NAMED=${DM_TEST_NAMED:?the path of tests/cli/named (meson test sets it)}
+BIGMAP=${DM_TEST_BIGMAP:?the path of tests/cli/bigmap (meson test sets it)}
 need_root "privilege drops, cgroups, swap"
 need_cmd jq jq
 NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all --)

@@ -6,13 +6,13 @@
 # there, expected daemons are reported even when not locked or not
 # running, and bad or vanishing PIDs are reported per PID while the
 # others still are.
-# Usage: status.sh DUENDE-MLOCK PRELOAD-LIBRARY NAMED BIGMAP
+# Usage: DM_TEST_NAMED=tests/cli/named status.sh DUENDE-MLOCK PRELOAD-LIBRARY
 set -u
 # shellcheck source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 DM=$1
 export DUENDE_MLOCK_PRELOAD=$2
-NAMED=$3
+NAMED=${DM_TEST_NAMED:?the path of tests/cli/named (meson test sets it)}
 need_cmd jq jq
 need_cmd iconv libc-bin
 

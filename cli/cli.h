@@ -14,7 +14,8 @@
 #define EXIT_INTERNAL 125    /* duende-mlock itself could not go on */
 #define EXIT_NOT_EXECUTABLE 126
 #define EXIT_NOT_FOUND 127
-#define EXIT_USAGE 64        /* EX_USAGE: 0-2 mean results for doctor */
+#define EXIT_USAGE 64        /* EX_USAGE: 0-3 mean results for doctor */
+#define EXIT_IO 74           /* EX_IOERR: the output could not be written */
 
 extern const char *cli_name; /* "duende-mlock" */
 
@@ -37,8 +38,36 @@ bool parse_pid(const char *s, pid_t *out);
 /* The library's unit ("8 MiB", "unlimited") into buf; returns buf. */
 const char *fmt_bytes(uint64_t bytes, char *buf, size_t len);
 
-/* JSON string and Prometheus label value, escaped. */
+/* Names from the system are any bytes but NUL. Each output keeps them
+ * valid: */
+/* a JSON string: valid UTF-8 passes, control characters are \u escapes,
+ * bytes that are not UTF-8 become the text "\xNN"; */
 void put_json_string(FILE *f, const char *s);
+/* a Prometheus label value: valid UTF-8 passes, \\, \" and \n as the
+ * format escapes them, other control characters and bytes that are not
+ * UTF-8 become the text "\xNN"; */
 void put_prom_label(FILE *f, const char *s);
+/* text for a terminal: escaped as duende_mlock_escape() does, padded with
+ * blanks to width columns (0: no padding). */
+void put_text(FILE *f, const char *s, int width);
+/* The columns put_text takes for s. */
+int text_width(const char *s);
+/* Library text (already escaped) on lines, each after indent. */
+void put_lines(FILE *f, const char *indent, const char *text);
+
+/* Where a command writes: stdout, or FILE replaced atomically (a
+ * temporary file in the same directory, fsync, rename), as textfile
+ * collectors need: they must never read a half-written file. */
+struct output {
+	FILE *f;
+	const char *path;  /* NULL: stdout */
+	char *tmp;         /* the temporary file, until renamed */
+};
+
+/* 0, or prints why on stderr and returns EXIT_IO. */
+int output_open(struct output *o, const char *sub, const char *path);
+/* Flushes and syncs; every write error, the full disk's too, shows here.
+ * 0, or prints why and returns EXIT_IO (the old FILE stays as it was). */
+int output_close(struct output *o, const char *sub);
 
 #endif

@@ -1,176 +1,326 @@
 /* SPDX-License-Identifier: MIT OR Apache-2.0 */
-/* duende-mlock doctor: prints the library's survey of this process (or
- * PID) and the host: every finding, the verdict and the fix. */
+/* duende-mlock doctor: prints the library's survey of this process, of
+ * PID, or of a program about to be run under exec (and the host): every
+ * finding, the verdict and the fix. With --systemd-unit, the drop-in for
+ * a unit. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "doctor.h"
 #include "duende-mlock.h"
 
-static const char usage[] = "doctor [--pid PID] [--json]";
+static const char usage[] =
+	"doctor [--pid PID | --systemd-unit UNIT | -- PROGRAM [ARGS...]] [--json]";
 
 static void help(void)
 {
 	printf("usage: %s %s\n"
-	       "Check whether this process (or PID) can lock its memory and what on this host\n"
-	       "endangers a daemon that serves swap, then print the fix for this environment.\n\n"
-	       "  --pid PID   examine PID instead of the doctor itself\n"
-	       "  --json      one JSON document\n"
-	       "  -h, --help  this help\n\n"
-	       "Exit status: 0 ready, 1 warnings, 2 cannot lock, 64 usage error.\n",
-	       cli_name, usage);
+	       "Check whether this process, PID, or PROGRAM as `duende-mlock exec` would run it\n"
+	       "can lock its memory and what on this host endangers a daemon that serves swap,\n"
+	       "then print the fix for this environment, each step checked against what was\n"
+	       "found here.\n\n"
+	       "  --pid PID            examine PID instead of the doctor itself\n"
+	       "  --systemd-unit UNIT  print the drop-in that makes UNIT safe, checked with\n"
+	       "                       systemd-analyze verify\n"
+	       "  -- PROGRAM [ARGS]    start PROGRAM under the preload library, which examines\n"
+	       "                       it where exec would lock it and stops it before main()\n"
+	       "  --json               one JSON document\n"
+	       "  -h, --help           this help\n\n"
+	       "Exit status: 0 ready, 1 warnings, 2 cannot lock, 3 not applicable (kernel\n"
+	       "thread, zombie); with --systemd-unit 0 drop-in accepted, 1 not checked,\n"
+	       "2 rejected; %d output not written, %d usage error; for PROGRAM also exec's\n"
+	       "%d, %d, %d.\n",
+	       cli_name, usage, EXIT_IO, EXIT_USAGE, EXIT_INTERNAL, EXIT_NOT_EXECUTABLE,
+	       EXIT_NOT_FOUND);
 }
 
 static const char *verdict_text(enum duende_mlock_severity v)
 {
-	return v == DUENDE_MLOCK_SEVERITY_OK ? "ready" : v == DUENDE_MLOCK_SEVERITY_WARNING ? "warnings" : "cannot lock";
+	switch (v) {
+	case DUENDE_MLOCK_SEVERITY_OK: return "ready";
+	case DUENDE_MLOCK_SEVERITY_WARNING: return "warning";
+	case DUENDE_MLOCK_SEVERITY_CANNOT_LOCK: return "cannot lock";
+	default: return "not applicable";
+	}
+}
+
+static const char *verdict_json(enum duende_mlock_severity v)
+{
+	switch (v) {
+	case DUENDE_MLOCK_SEVERITY_OK: return "ready";
+	case DUENDE_MLOCK_SEVERITY_WARNING: return "warnings";
+	case DUENDE_MLOCK_SEVERITY_CANNOT_LOCK: return "cannot-lock";
+	default: return "not-applicable";
+	}
 }
 
 static const char *severity_tag(enum duende_mlock_severity v)
 {
-	return v == DUENDE_MLOCK_SEVERITY_OK ? " ok " : v == DUENDE_MLOCK_SEVERITY_WARNING ? "warn" : "FAIL";
+	switch (v) {
+	case DUENDE_MLOCK_SEVERITY_OK: return " ok ";
+	case DUENDE_MLOCK_SEVERITY_WARNING: return "warn";
+	case DUENDE_MLOCK_SEVERITY_CANNOT_LOCK: return "FAIL";
+	default: return "n/a ";
+	}
 }
 
 static const char *severity_json(enum duende_mlock_severity v)
 {
-	return v == DUENDE_MLOCK_SEVERITY_OK ? "ok" : v == DUENDE_MLOCK_SEVERITY_WARNING ? "warning" : "cannot lock";
+	switch (v) {
+	case DUENDE_MLOCK_SEVERITY_OK: return "ok";
+	case DUENDE_MLOCK_SEVERITY_WARNING: return "warning";
+	case DUENDE_MLOCK_SEVERITY_CANNOT_LOCK: return "cannot lock";
+	default: return "not applicable";
+	}
 }
 
-static void print_text(const struct duende_mlock_survey *s)
+static bool wants_fix(const struct duende_mlock_survey *s)
+{
+	return s->verdict == DUENDE_MLOCK_SEVERITY_WARNING || s->verdict == DUENDE_MLOCK_SEVERITY_CANNOT_LOCK;
+}
+
+static void print_text(FILE *f, const struct duende_mlock_survey *s, const char *program)
 {
 	char line[1024], fix[4096];
 
-	printf("duende-mlock doctor: PID %d (%s)%s%s\n", (int)s->process.pid, s->process.name,
-	       s->container[0] ? ", container: " : "", s->container);
-	if (s->systemd_unit[0])
-		printf("  systemd unit: %s\n", s->systemd_unit);
+	fprintf(f, "duende-mlock doctor: ");
+	if (program) {
+		fprintf(f, "program ");
+		put_text(f, program, 0);
+		fprintf(f, " as duende-mlock exec would lock it (stopped before main()), ");
+	}
+	fprintf(f, "PID %d (", (int)s->process.pid);
+	put_text(f, s->process.name, 0);
+	fprintf(f, ")");
+	if (s->container[0]) {
+		fprintf(f, ", container: ");
+		put_text(f, s->container, 0);
+	}
+	fprintf(f, "\n");
+	if (s->systemd_unit[0]) {
+		fprintf(f, "  systemd unit: ");
+		put_text(f, s->systemd_unit, 0);
+		fprintf(f, "\n");
+	}
 	for (uint32_t i = 0; i < s->nfindings; i++) {
 		duende_mlock_finding_explain(s, i, line, sizeof(line));
-		printf("  [%s] %s\n", severity_tag(s->findings[i].severity), line);
+		fprintf(f, "  [%s] %s\n", severity_tag(s->findings[i].severity), line);
 	}
-	printf("Verdict: %s\n", s->verdict == DUENDE_MLOCK_SEVERITY_WARNING ? "warning" : verdict_text(s->verdict));
-	if (s->verdict == DUENDE_MLOCK_SEVERITY_OK)
+	fprintf(f, "Verdict: %s\n", verdict_text(s->verdict));
+	if (!wants_fix(s))
 		return;
 	duende_mlock_survey_fix(s, fix, sizeof(fix));
-	printf("\nFix for this environment:\n");
-	for (const char *p = fix; *p;) {
-		size_t n = strcspn(p, "\n");
-		printf("  %.*s\n", (int)n, p);
-		p += n + (p[n] ? 1 : 0);
-	}
+	fprintf(f, "\nFix for this environment:\n");
+	put_lines(f, "  ", fix);
 }
 
-static void json_limit(const char *key, uint64_t v)
+static void json_limit(FILE *f, const char *key, uint64_t v)
 {
 	if (v == DUENDE_MLOCK_UNLIMITED)
-		printf(", \"%s\": null", key);
+		fprintf(f, ", \"%s\": null", key);
 	else
-		printf(", \"%s\": %llu", key, (unsigned long long)v);
+		fprintf(f, ", \"%s\": %llu", key, (unsigned long long)v);
 }
 
-static void print_json(const struct duende_mlock_survey *s)
+static void json_process(FILE *f, const struct duende_mlock_report *r)
 {
-	const struct duende_mlock_report *r = &s->process;
+	json_limit(f, "memlock_soft", r->memlock_soft);
+	json_limit(f, "memlock_hard", r->memlock_hard);
+	fprintf(f, ", \"mapped_bytes\": %llu, \"locked_bytes\": %llu", (unsigned long long)r->vm_size,
+		(unsigned long long)r->vm_lck);
+	json_limit(f, "headroom_bytes", r->headroom);
+	fprintf(f, ", \"cap_effective\": \"%016llx\", \"cap_bounding\": \"%016llx\"",
+		(unsigned long long)r->cap_effective, (unsigned long long)r->cap_bounding);
+	fprintf(f, ", \"locked\": %s, \"user_memory\": %s",
+		(r->verdicts & DUENDE_MLOCK_V_LOCKED) ? "true" : "false",
+		(r->verdicts & DUENDE_MLOCK_V_NO_USER_MEMORY) ? "false" : "true");
+	if (r->known & DUENDE_MLOCK_R_TASKS)
+		fprintf(f, ", \"threads\": %u, \"io_flusher_threads\": %u, \"blocked_threads\": %u, "
+			   "\"io_flusher\": %s",
+			r->threads, r->threads_io_flusher, r->threads_blocked,
+			(r->verdicts & DUENDE_MLOCK_V_IO_FLUSHER) ? "true" : "false");
+	if (r->known & DUENDE_MLOCK_R_OOM)
+		fprintf(f, ", \"oom_score_adj\": %d", (int)r->oom_score_adj);
+	if (r->known & DUENDE_MLOCK_R_STAT)
+		fprintf(f, ", \"major_faults\": %llu", (unsigned long long)r->major_faults);
+}
+
+static void json_cgroup(FILE *f, const struct duende_mlock_survey *s)
+{
+	const struct duende_mlock_cgroup *cg = &s->cgroup;
+
+	fprintf(f, ", \"cgroup\": {\"version\": %d, \"path\": ", s->cgroup_error ? 0 : cg->version);
+	put_json_string(f, s->cgroup_error ? "" : cg->path);
+	fprintf(f, ", \"limit\": ");
+	if (s->cgroup_error || cg->limit == UINT64_MAX)
+		fprintf(f, "null");
+	else
+		fprintf(f, "%llu", (unsigned long long)cg->limit);
+	fprintf(f, ", \"processes\": %u", s->cgroup_error ? 0 : cg->processes);
+	if (!s->cgroup_error && cg->protection_known) {
+		fprintf(f, ", \"memory_min\": %llu, \"memory_low\": %llu", (unsigned long long)cg->min,
+			(unsigned long long)cg->low);
+		json_limit(f, "memory_swap_max", cg->swap_max);
+	}
+	fprintf(f, "}");
+}
+
+static void json_swaps(FILE *f, const struct duende_mlock_survey *s)
+{
+	fprintf(f, ", \"swaps\": [");
+	for (uint32_t i = 0; i < s->swaps.count; i++) {
+		const struct duende_mlock_swap *sw = &s->swaps.area[i];
+		fprintf(f, "%s{\"path\": ", i ? ", " : "");
+		put_json_string(f, sw->path);
+		fprintf(f, ", \"kind\": ");
+		put_json_string(f, sw->kind);
+		fprintf(f, ", \"size\": %llu, \"used\": %llu, \"user_space\": %s, \"backing\": ",
+			(unsigned long long)sw->size, (unsigned long long)sw->used,
+			sw->user_space ? "true" : "false");
+		put_json_string(f, sw->backing);
+		fprintf(f, ", \"servers\": [");
+		for (uint32_t j = 0; j < sw->nservers && j < DUENDE_MLOCK_SWAP_SERVERS; j++)
+			fprintf(f, "%s%d", j ? ", " : "", (int)sw->servers[j]);
+		fprintf(f, "]}");
+	}
+	fprintf(f, "]");
+}
+
+static void print_json(FILE *f, const struct duende_mlock_survey *s, const char *program)
+{
 	char line[1024], fix[4096];
 
-	printf("{\"pid\": %d, \"name\": ", (int)r->pid);
-	put_json_string(stdout, r->name);
-	printf(", \"verdict\": \"%s\", \"exit\": %d",
-	       s->verdict == DUENDE_MLOCK_SEVERITY_CANNOT_LOCK ? "cannot-lock" : verdict_text(s->verdict),
-	       (int)s->verdict);
-	json_limit("memlock_soft", r->memlock_soft);
-	json_limit("memlock_hard", r->memlock_hard);
-	printf(", \"mapped_bytes\": %llu, \"locked_bytes\": %llu", (unsigned long long)r->vm_size,
-	       (unsigned long long)r->vm_lck);
-	json_limit("headroom_bytes", r->headroom);
-	printf(", \"cap_effective\": \"%016llx\", \"cap_bounding\": \"%016llx\"",
-	       (unsigned long long)r->cap_effective, (unsigned long long)r->cap_bounding);
-	printf(", \"kernel\": {\"mcl_onfault\": %d, \"io_flusher\": %d}", s->kernel_onfault,
-	       s->kernel_io_flusher);
-	printf(", \"cgroup\": {\"version\": %d, \"path\": ", s->cgroup_error ? 0 : s->cgroup.version);
-	put_json_string(stdout, s->cgroup_error ? "" : s->cgroup.path);
-	printf(", \"limit\": ");
-	(s->cgroup_error || s->cgroup.limit == UINT64_MAX) ? printf("null")
-							  : printf("%llu", (unsigned long long)s->cgroup.limit);
-	printf(", \"processes\": %u}", s->cgroup_error ? 0 : s->cgroup.processes);
-	printf(", \"swaps\": [");
-	for (uint32_t i = 0; i < s->nswaps; i++) {
-		const struct duende_mlock_swap *sw = &s->swaps[i];
-		printf("%s{\"path\": ", i ? ", " : "");
-		put_json_string(stdout, sw->path);
-		printf(", \"kind\": ");
-		put_json_string(stdout, sw->kind);
-		printf(", \"size\": %llu, \"used\": %llu, \"user_space\": %s, \"backing\": ",
-		       (unsigned long long)sw->size, (unsigned long long)sw->used,
-		       sw->user_space ? "true" : "false");
-		put_json_string(stdout, sw->backing);
-		printf("}");
-	}
-	printf("], \"container\": ");
-	put_json_string(stdout, s->container);
-	printf(", \"systemd_unit\": ");
-	put_json_string(stdout, s->systemd_unit);
-	printf(", \"findings\": [");
+	fprintf(f, "{\"pid\": %d, \"name\": ", (int)s->process.pid);
+	put_json_string(f, s->process.name);
+	fprintf(f, ", \"program\": ");
+	if (program)
+		put_json_string(f, program);
+	else
+		fprintf(f, "null");
+	fprintf(f, ", \"verdict\": \"%s\", \"exit\": %d", verdict_json(s->verdict), (int)s->verdict);
+	json_process(f, &s->process);
+	json_limit(f, "headroom_after_lock_bytes", s->headroom_after_lock);
+	fprintf(f, ", \"kernel\": {\"mcl_onfault\": %d, \"io_flusher\": %d}", s->kernel_onfault,
+		s->kernel_io_flusher);
+	json_cgroup(f, s);
+	json_swaps(f, s);
+	fprintf(f, ", \"container\": ");
+	put_json_string(f, s->container);
+	fprintf(f, ", \"systemd_unit\": ");
+	put_json_string(f, s->systemd_unit);
+	fprintf(f, ", \"findings\": [");
 	for (uint32_t i = 0; i < s->nfindings; i++) {
 		duende_mlock_finding_explain(s, i, line, sizeof(line));
-		printf("%s{\"level\": \"%s\", \"text\": ", i ? ", " : "", severity_json(s->findings[i].severity));
-		put_json_string(stdout, line);
-		printf("}");
+		fprintf(f, "%s{\"level\": \"%s\", \"text\": ", i ? ", " : "",
+			severity_json(s->findings[i].severity));
+		put_json_string(f, line);
+		fprintf(f, "}");
 	}
-	printf("], \"fix\": ");
-	duende_mlock_survey_fix(s, fix, sizeof(fix));
-	put_json_string(stdout, s->verdict == DUENDE_MLOCK_SEVERITY_OK ? "" : fix);
-	printf("}\n");
+	fprintf(f, "], \"fix\": ");
+	if (wants_fix(s))
+		duende_mlock_survey_fix(s, fix, sizeof(fix));
+	else
+		fix[0] = '\0';
+	put_json_string(f, fix);
+	fprintf(f, "}\n");
 }
 
-int cmd_doctor(int argc, char **argv)
+struct options {
+	pid_t pid;
+	const char *unit;
+	char **program; /* after "--" */
+	bool json;
+};
+
+static int parse_options(int argc, char **argv, struct options *o)
 {
 	static const struct option opts[] = {
 		{ "pid", required_argument, NULL, 'p' },
+		{ "systemd-unit", required_argument, NULL, 'u' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0, 0, 0, 0 },
 	};
-	struct duende_mlock_survey *s;
-	pid_t pid = 0;
-	bool json = false;
-	int c, rc;
+	int c;
 
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
-			if (!parse_pid(optarg, &pid))
+			if (!parse_pid(optarg, &o->pid))
 				return usage_error("doctor", usage, "--pid: '%s' is not a process ID", optarg);
 			break;
-		case 'j': json = true; break;
-		case 'h': help(); return 0;
+		case 'u': o->unit = optarg; break;
+		case 'j': o->json = true; break;
+		case 'h': help(); exit(0);
 		default:
-			return usage_error("doctor", usage, "unknown option '%s', or missing value", argv[optind - 1]);
+			return usage_error("doctor", usage, "unknown option '%s', or missing value",
+					   argv[optind - 1]);
 		}
 	}
-	if (optind < argc)
-		return usage_error("doctor", usage, "unexpected argument '%s'", argv[optind]);
+	if (optind < argc && strcmp(argv[optind - 1], "--") == 0)
+		o->program = argv + optind;
+	else if (optind < argc)
+		return usage_error("doctor", usage, "unexpected argument '%s' (a program to examine "
+				   "follows --)", argv[optind]);
+	if ((o->pid != 0) + (o->unit != NULL) + (o->program != NULL) > 1)
+		return usage_error("doctor", usage, "--pid, --systemd-unit and -- PROGRAM exclude each other");
+	return 0;
+}
+
+static int survey(const struct options *o, struct duende_mlock_survey *s)
+{
+	int rc;
+
+	if (o->program)
+		return doctor_probe_program(o->program, s);
+	rc = duende_mlock_survey_pid(o->pid, s);
+	if (rc) {
+		fprintf(stderr, "%s: doctor: PID %d: %s\n", cli_name, (int)o->pid,
+			rc == -ESRCH ? "no such process" : duende_mlock_strerror(rc));
+		return (int)DUENDE_MLOCK_SEVERITY_CANNOT_LOCK;
+	}
+	return 0;
+}
+
+int cmd_doctor(int argc, char **argv)
+{
+	struct options o = { 0, NULL, NULL, false };
+	struct duende_mlock_survey *s;
+	struct output out;
+	int rc = parse_options(argc, argv, &o), wrote;
+
+	if (rc)
+		return rc;
+	if (o.unit) {
+		rc = output_open(&out, "doctor", NULL);
+		if (rc == 0)
+			rc = doctor_systemd_unit(out.f, o.unit, o.json);
+		wrote = output_close(&out, "doctor");
+		if (rc == -EINVAL)
+			return usage_error("doctor", usage, "--systemd-unit: '%s' is not a unit name "
+					   "(NAME.service)", o.unit);
+		return wrote ? wrote : rc;
+	}
 	s = calloc(1, sizeof(*s));
 	if (!s) {
 		fprintf(stderr, "%s: doctor: out of memory\n", cli_name);
-		return 2;
+		return EXIT_INTERNAL;
 	}
-	rc = duende_mlock_survey_pid(pid, s);
-	if (rc) {
-		fprintf(stderr, "%s: doctor: PID %d: %s\n", cli_name, (int)pid,
-			rc == -ESRCH ? "no such process" : duende_mlock_strerror(rc));
-		free(s);
-		return 2;
+	rc = survey(&o, s);
+	if (rc == 0 && (rc = output_open(&out, "doctor", NULL)) == 0) {
+		if (o.json)
+			print_json(out.f, s, o.program ? o.program[0] : NULL);
+		else
+			print_text(out.f, s, o.program ? o.program[0] : NULL);
+		rc = output_close(&out, "doctor");
+		if (rc == 0)
+			rc = (int)s->verdict;
 	}
-	if (json)
-		print_json(s);
-	else
-		print_text(s);
-	rc = (int)s->verdict;
 	free(s);
 	return rc;
 }

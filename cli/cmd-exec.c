@@ -200,34 +200,11 @@ static int set_memlock(const struct exec_opts *o)
 	return 0;
 }
 
-static int set_environment(struct exec_opts *o, const char *shim)
-{
-	char settings[256];
-
-	/* execve keeps this PID: PROGRAM is the leader of its exec chain. The
-	 * shim cannot record it itself, since many programs (bash among them)
-	 * pass on the environment they were started with, not the one a
-	 * constructor changed. */
-	o->shim.leader = getpid();
-	const char *old = getenv("LD_PRELOAD");
-	char *preload;
-
-	if (dm_exec_settings_format(&o->shim, settings, sizeof(settings)) >= (int)sizeof(settings))
-		return -ENAMETOOLONG;
-	if (setenv(DM_EXEC_SETTINGS_ENV, settings, 1) != 0)
-		return -errno;
-	if (asprintf(&preload, "%s%s%s", shim, old && *old ? ":" : "", old ? old : "") < 0)
-		return -ENOMEM;
-	int rc = setenv("LD_PRELOAD", preload, 1);
-	free(preload);
-	return rc ? -errno : 0;
-}
-
 int cmd_exec(int argc, char **argv)
 {
 	struct exec_opts o;
 	struct program_check prog;
-	const char *shim = getenv("DUENDE_MLOCK_PRELOAD");
+	const char *shim = preload_library();
 	int rc;
 
 	memset(&o, 0, sizeof(o));
@@ -241,14 +218,6 @@ int cmd_exec(int argc, char **argv)
 		fprintf(stderr, "%s: exec: %s\n", cli_name, prog.reason);
 		return rc;
 	}
-	if (!shim || !*shim)
-		shim = DUENDE_MLOCK_PRELOAD_PATH;
-	if (shim[0] != '/') {
-		fprintf(stderr,
-			"%s: exec: preload library %s: not an absolute path; set DUENDE_MLOCK_PRELOAD "
-			"to the absolute path of libduende-mlock-preload.so\n", cli_name, shim);
-		return EXIT_INTERNAL;
-	}
 	rc = check_preload(shim, &prog, prog.reason, sizeof(prog.reason));
 	if (rc) {
 		fprintf(stderr, "%s: exec: %s\n", cli_name, prog.reason);
@@ -257,7 +226,12 @@ int cmd_exec(int argc, char **argv)
 	rc = set_memlock(&o);
 	if (rc)
 		return rc;
-	rc = set_environment(&o, shim);
+	/* execve keeps this PID: PROGRAM is the leader of its exec chain. The
+	 * shim cannot record it itself, since many programs (bash among them)
+	 * pass on the environment they were started with, not the one a
+	 * constructor changed. */
+	o.shim.leader = getpid();
+	rc = export_preload(shim, &o.shim);
 	if (rc) {
 		fprintf(stderr, "%s: exec: cannot set the environment: %s\n", cli_name, strerror(-rc));
 		return EXIT_INTERNAL;

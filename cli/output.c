@@ -1,5 +1,15 @@
 /* SPDX-License-Identifier: MIT OR Apache-2.0 */
-/* Output helpers: the library's byte unit, JSON strings, Prometheus labels. */
+/* Output: the library's byte unit, names escaped for each format, and
+ * output files replaced atomically. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "cli.h"
 #include "duende-mlock.h"
 
@@ -9,31 +19,210 @@ const char *fmt_bytes(uint64_t bytes, char *buf, size_t len)
 	return buf;
 }
 
+static bool continuation(unsigned char c)
+{
+	return (c & 0xc0) == 0x80;
+}
+
+/* The length of the valid UTF-8 sequence at s (1 to 4), or 0 when s does
+ * not start one: overlong forms, surrogates and code points beyond
+ * U+10FFFF are not valid. s is NUL-terminated, and NUL is never a
+ * continuation byte, so no byte past it is read. */
+static size_t utf8_length(const unsigned char *s)
+{
+	unsigned char c = s[0];
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		return continuation(s[1]) ? 2 : 0;
+	if (c >= 0xe0 && c <= 0xef) {
+		unsigned char lo = c == 0xe0 ? 0xa0 : 0x80, hi = c == 0xed ? 0x9f : 0xbf;
+		return s[1] >= lo && s[1] <= hi && continuation(s[2]) ? 3 : 0;
+	}
+	if (c >= 0xf0 && c <= 0xf4) {
+		unsigned char lo = c == 0xf0 ? 0x90 : 0x80, hi = c == 0xf4 ? 0x8f : 0xbf;
+		return s[1] >= lo && s[1] <= hi && continuation(s[2]) && continuation(s[3]) ? 4 : 0;
+	}
+	return 0;
+}
+
+/* Each character of s: valid UTF-8 beyond ASCII goes out as it is, ASCII
+ * through ascii(), any other byte as the text "\xNN" (its backslash
+ * written as escaped_backslash). */
+static void put_utf8(FILE *f, const char *s, void (*ascii)(FILE *, unsigned char),
+		     const char *escaped_backslash)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	while (*p) {
+		size_t n = utf8_length(p);
+
+		if (n == 1)
+			ascii(f, *p);
+		else if (n)
+			fwrite(p, 1, n, f);
+		else
+			fprintf(f, "%sx%02x", escaped_backslash, *p);
+		p += n ? n : 1;
+	}
+}
+
+static void json_ascii(FILE *f, unsigned char c)
+{
+	if (c == '"' || c == '\\')
+		fprintf(f, "\\%c", c);
+	else if (c < 0x20 || c == 0x7f)
+		fprintf(f, "\\u%04x", c);
+	else
+		fputc(c, f);
+}
+
 void put_json_string(FILE *f, const char *s)
 {
 	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20 || c == 0x7f)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
+	put_utf8(f, s, json_ascii, "\\\\");
 	fputc('"', f);
+}
+
+static void prom_ascii(FILE *f, unsigned char c)
+{
+	if (c == '"' || c == '\\')
+		fprintf(f, "\\%c", c);
+	else if (c == '\n')
+		fputs("\\n", f);
+	else if (c < 0x20 || c == 0x7f)
+		fprintf(f, "\\\\x%02x", c);
+	else
+		fputc(c, f);
 }
 
 void put_prom_label(FILE *f, const char *s)
 {
 	fputc('"', f);
-	for (; *s; s++) {
-		if (*s == '\\' || *s == '"')
-			fprintf(f, "\\%c", *s);
-		else if (*s == '\n')
-			fputs("\\n", f);
-		else
-			fputc(*s, f);
-	}
+	put_utf8(f, s, prom_ascii, "\\\\");
 	fputc('"', f);
+}
+
+int text_width(const char *s)
+{
+	return duende_mlock_escape(s, strlen(s), NULL, 0);
+}
+
+void put_text(FILE *f, const char *s, int width)
+{
+	char buf[512];
+	int n = duende_mlock_escape(s, strlen(s), buf, sizeof(buf));
+
+	fputs(buf, f);
+	if (n < width)
+		fprintf(f, "%*s", width - n, "");
+}
+
+void put_lines(FILE *f, const char *indent, const char *text)
+{
+	for (const char *p = text; *p;) {
+		size_t n = strcspn(p, "\n");
+		fprintf(f, "%s%.*s\n", indent, (int)n, p);
+		p += n + (p[n] ? 1 : 0);
+	}
+}
+
+static int io_error(const char *sub, const char *what, int err)
+{
+	char shown[512];
+
+	duende_mlock_escape(what, strlen(what), shown, sizeof(shown));
+	fprintf(stderr, "%s: %s: cannot write %s: %s\n", cli_name, sub, shown, strerror(err));
+	return EXIT_IO;
+}
+
+int output_open(struct output *o, const char *sub, const char *path)
+{
+	char *copy, *dir;
+	int fd;
+
+	memset(o, 0, sizeof(*o));
+	if (!path) {
+		o->f = stdout;
+		return 0;
+	}
+	o->path = path;
+	copy = strdup(path);
+	if (!copy)
+		return io_error(sub, path, ENOMEM);
+	/* A dot name: textfile collectors read only *.prom, and ls hides it. */
+	dir = dirname(copy);
+	if (asprintf(&o->tmp, "%s/.%s.XXXXXX", dir, strrchr(path, '/') ? strrchr(path, '/') + 1 : path) < 0) {
+		free(copy);
+		return io_error(sub, path, ENOMEM);
+	}
+	free(copy);
+	fd = mkostemp(o->tmp, O_CLOEXEC);
+	if (fd < 0 || !(o->f = fdopen(fd, "w"))) {
+		int err = errno;
+		if (fd >= 0) {
+			close(fd);
+			unlink(o->tmp);
+		}
+		free(o->tmp);
+		o->tmp = NULL;
+		return io_error(sub, path, err);
+	}
+	return 0;
+}
+
+/* The rename is durable once the directory is synced. */
+static int sync_dir_of(const char *path)
+{
+	char *copy = strdup(path);
+	int fd, rc = 0;
+
+	if (!copy)
+		return ENOMEM;
+	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	free(copy);
+	if (fd < 0)
+		return errno;
+	if (fsync(fd) != 0 && errno != EINVAL)
+		rc = errno;
+	close(fd);
+	return rc;
+}
+
+static int close_file(struct output *o)
+{
+	int fd = fileno(o->f), err = 0;
+
+	if (fflush(o->f) != 0 || ferror(o->f))
+		err = errno ? errno : EIO;
+	else if (fchmod(fd, 0644) != 0 || fsync(fd) != 0)
+		err = errno;
+	if (fclose(o->f) != 0 && !err)
+		err = errno;
+	if (!err && rename(o->tmp, o->path) != 0)
+		err = errno;
+	if (err)
+		unlink(o->tmp);
+	else
+		err = sync_dir_of(o->path);
+	return err;
+}
+
+int output_close(struct output *o, const char *sub)
+{
+	int err = 0;
+
+	errno = 0;
+	if (o->path) {
+		err = close_file(o);
+		free(o->tmp);
+		o->tmp = NULL;
+		return err ? io_error(sub, o->path, err) : 0;
+	}
+	if (fflush(stdout) != 0 || ferror(stdout))
+		err = errno ? errno : EIO;
+	if (fclose(stdout) != 0 && !err)
+		err = errno;
+	return err ? io_error(sub, "standard output", err) : 0;
 }

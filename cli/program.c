@@ -14,6 +14,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "cli-config.h"
 #include "elf-file.h"
 #include "exec-settings.h"
 
@@ -304,6 +305,12 @@ int check_preload(const char *shim, const struct program_check *prog, char *reas
 	struct elf_file e;
 	int fd, rc;
 
+	if (shim[0] != '/') {
+		snprintf(reason, len, "preload library %s: not an absolute path; set "
+			 "DUENDE_MLOCK_PRELOAD to the absolute path of libduende-mlock-preload.so",
+			 shim);
+		return EXIT_INTERNAL;
+	}
 	/* The loader splits LD_PRELOAD at spaces and colons, with no escape,
 	 * and expands $ORIGIN, $LIB and $PLATFORM in it. */
 	if (strpbrk(shim, " :$")) {
@@ -335,5 +342,29 @@ int check_preload(const char *shim, const struct program_check *prog, char *reas
 		rc = check_shim_file(&e, shim, prog, reason, len);
 	}
 	close(fd);
+	return rc;
+}
+
+const char *preload_library(void)
+{
+	const char *shim = getenv("DUENDE_MLOCK_PRELOAD");
+
+	return shim && *shim ? shim : DUENDE_MLOCK_PRELOAD_PATH;
+}
+
+int export_preload(const char *shim, const struct dm_exec_settings *settings)
+{
+	char words[512];
+	const char *old = getenv("LD_PRELOAD");
+	char *preload;
+
+	if (dm_exec_settings_format(settings, words, sizeof(words)) >= (int)sizeof(words))
+		return -ENAMETOOLONG;
+	if (setenv(DM_EXEC_SETTINGS_ENV, words, 1) != 0)
+		return -errno;
+	if (asprintf(&preload, "%s%s%s", shim, old && *old ? ":" : "", old ? old : "") < 0)
+		return -ENOMEM;
+	int rc = setenv("LD_PRELOAD", preload, 1) ? -errno : 0;
+	free(preload);
 	return rc;
 }

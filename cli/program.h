@@ -37,4 +37,13 @@ int check_program(const char *name, struct program_check *out);
  * EXIT_REFUSED (or EXIT_INTERNAL when shim is unreadable) with reason. */
 int check_preload(const char *shim, const struct program_check *prog, char *reason, size_t len);
 
+/* The preload library exec and doctor use: $DUENDE_MLOCK_PRELOAD when set,
+ * else where it is installed. */
+const char *preload_library(void);
+
+struct dm_exec_settings;
+/* The environment PROGRAM starts with: the shim in front of LD_PRELOAD,
+ * and the settings in DUENDE_MLOCK_EXEC. 0 or a negative errno. */
+int export_preload(const char *shim, const struct dm_exec_settings *settings);
+
 #endif

@@ -1,9 +1,26 @@
 /* SPDX-License-Identifier: MIT OR Apache-2.0 */
-/* The one-line parsers: the first byte picks which. */
+/* The one-line parsers, and the escaping of names: the first byte picks
+ * which. */
 #include <string.h>
 #include <stdint.h>
 
+#include "duende-mlock.h"
 #include "src/procfs.h"
+
+/* Escaped text is printable ASCII alone, and as long as it says. */
+static void check_escape(const char *s, size_t n)
+{
+	char out[4096];
+	int len = duende_mlock_escape(s, n, out, sizeof(out));
+
+	if (len < 0 || (size_t)len < n || (size_t)len > 4 * n)
+		__builtin_trap();
+	if ((size_t)len < sizeof(out) && strlen(out) != (size_t)len)
+		__builtin_trap();
+	for (const char *p = out; *p; p++)
+		if (*p < 0x20 || *p > 0x7e)
+			__builtin_trap();
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -14,7 +31,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *s = (const char *)data + 1;
 	size_t n = size - 1;
 
-	switch (data[0] % 5) {
+	switch (data[0] % 8) {
 	case 0: {
 		struct dm_swap_entry e;
 		if (dm_swaps_parse_line(s, n, &e) == 0 && !memchr(e.path, '\0', sizeof(e.path)))
@@ -39,6 +56,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			__builtin_trap();
 		break;
 	}
+	case 4: {
+		uint64_t conn;
+		(void)dm_fdinfo_fuse_connection(s, n, &conn);
+		break;
+	}
+	case 5: {
+		int64_t v;
+		(void)dm_parse_i64_file(s, n, &v);
+		break;
+	}
+	case 6:
+		check_escape(s, n);
+		break;
 	default: {
 		uint64_t v;
 		(void)dm_parse_cgroup_limit(s, n, &v);

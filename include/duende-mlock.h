@@ -52,6 +52,11 @@ extern "C" {
 /* A byte count that has no limit (RLIMIT_MEMLOCK infinity, CAP_IPC_LOCK). */
 #define DUENDE_MLOCK_UNLIMITED UINT64_MAX
 
+/* Headroom below which a locked daemon's later allocations are at risk
+ * (MCL_FUTURE: mappings beyond the limit fail); the survey warns below it
+ * and status exports it for alerting (since 1.1). */
+#define DUENDE_MLOCK_LOW_HEADROOM ((uint64_t)64 << 20)
+
 /* Version of the library actually loaded, e.g. "1.0.0". */
 const char *duende_mlock_version(void);
 
@@ -83,13 +88,19 @@ struct duende_mlock_config {
 	 * locked under RLIMIT_MEMLOCK. 0 disables the check. */
 	uint64_t min_headroom;
 	/* Lean mode: default stack size of threads created afterwards,
-	 * 0 for DUENDE_MLOCK_LEAN_STACK_DEFAULT. */
+	 * 0 for DUENDE_MLOCK_LEAN_STACK_DEFAULT; at least 16 KiB and at most
+	 * DUENDE_MLOCK_LEAN_STACK_MAX (since 1.1), else the configuration is
+	 * refused (DUENDE_MLOCK_F_BAD_CONFIG). */
 	size_t lean_stack_size;
 	/* Room to grow without breaking the ABI; must be zero. */
 	uint64_t reserved[4];
 };
 
 #define DUENDE_MLOCK_LEAN_STACK_DEFAULT ((size_t)256 * 1024)
+/* The largest lean stack (since 1.1): eight times glibc's default. Under
+ * MCL_FUTURE every byte of a thread's stack counts against RLIMIT_MEMLOCK,
+ * and a huge default makes every pthread_create fail. */
+#define DUENDE_MLOCK_LEAN_STACK_MAX ((size_t)64 << 20)
 
 /* The defaults of the original crate: current, future, required. */
 #define DUENDE_MLOCK_CONFIG_INIT                                          \
@@ -128,6 +139,10 @@ enum duende_mlock_state {
 /* The process held CAP_SYS_RESOURCE, so it could raise its own hard
  * RLIMIT_MEMLOCK (since 1.1). */
 #define DUENDE_MLOCK_F_CAP_SYS_RESOURCE (1u << 9)
+/* Set on failures: the library ran inside duende-mlock exec's preload
+ * shim, so the program was started by exec, which refuses file
+ * capabilities: setcap is no remedy for it (since 1.1). */
+#define DUENDE_MLOCK_F_PRELOADED (1u << 10)
 
 struct duende_mlock_status {
 	enum duende_mlock_state state;
@@ -353,6 +368,27 @@ int duende_mlock_step_explain(enum duende_mlock_step step,
 #define DUENDE_MLOCK_R_SMAPS (1u << 1)  /* /proc/PID/smaps (ptrace access) */
 #define DUENDE_MLOCK_R_LIMITS (1u << 2) /* /proc/PID/limits */
 #define DUENDE_MLOCK_R_STAT (1u << 3)   /* /proc/PID/stat (since 1.1) */
+#define DUENDE_MLOCK_R_TASKS (1u << 4)  /* /proc/PID/task/TID/stat (since 1.1) */
+#define DUENDE_MLOCK_R_OOM (1u << 5)    /* /proc/PID/oom_score_adj (since 1.1) */
+
+/* The library's verdicts on a process (duende_mlock_report.verdicts,
+ * since 1.1). */
+/* Locked as mlockall locks: VmLck above 0 and, where smaps could be read,
+ * no accessible mapping left unlocked. */
+#define DUENDE_MLOCK_V_LOCKED (1u << 0)
+/* Every thread has PR_SET_IO_FLUSHER (the flag is per thread). */
+#define DUENDE_MLOCK_V_IO_FLUSHER (1u << 1)
+/* No user memory: a kernel thread, or a zombie whose memory is gone.
+ * Locking does not apply to it. */
+#define DUENDE_MLOCK_V_NO_USER_MEMORY (1u << 2)
+/* Its smaps made no progress for DUENDE_MLOCK_REPORT_STALL_MS: something
+ * holds its memory map lock, typically a thread stuck on I/O (on its own
+ * swap: DT-007). smaps_error is -ETIMEDOUT; the other figures stand. */
+#define DUENDE_MLOCK_V_NOT_RESPONDING (1u << 3)
+
+/* How long a read of smaps may make no progress before the process is
+ * reported as not responding (since 1.1). */
+#define DUENDE_MLOCK_REPORT_STALL_MS 2000
 
 /* Task flags of /proc/PID/stat that PR_SET_IO_FLUSHER sets (both). */
 #define DUENDE_MLOCK_PF_MEMALLOC_NOIO 0x00080000u
@@ -364,6 +400,10 @@ struct duende_mlock_report {
 	pid_t pid;
 	uint32_t known;  /* DUENDE_MLOCK_R_* read; other fields are 0 */
 	int smaps_error; /* negative errno when smaps could not be read */
+	/* The command name as the kernel holds it (/proc/PID/comm since 1.1):
+	 * raw bytes, NUL-terminated, possibly not UTF-8 and possibly holding
+	 * control characters; escape it before printing
+	 * (duende_mlock_escape()). */
 	char name[64];
 	char state;      /* R, S, D, ... */
 	uint32_t uid;
@@ -393,15 +433,45 @@ struct duende_mlock_report {
 	 * flags (DUENDE_MLOCK_PF_*) and the process's major page faults. */
 	uint64_t task_flags;
 	uint64_t major_faults;
-	uint64_t reserved[4];
+	/* Since 1.1, from /proc/PID/task (DUENDE_MLOCK_R_TASKS): its threads,
+	 * how many have PR_SET_IO_FLUSHER, how many are in uninterruptible
+	 * sleep (state D). */
+	uint32_t threads, threads_io_flusher, threads_blocked;
+	/* Since 1.1 (DUENDE_MLOCK_R_OOM): /proc/PID/oom_score_adj. */
+	int32_t oom_score_adj;
+	/* Since 1.1: DUENDE_MLOCK_V_* */
+	uint32_t verdicts;
+	uint32_t reserved32; /* must be zero */
+	uint64_t reserved[1];
 };
 
 /* Reads /proc/PID (0: this process) into *report: -ESRCH when there is no
  * such process or it exited during the read, -EACCES when even its
  * status is not readable. A readable status with an unreadable smaps
  * (another user's process) returns 0 with DUENDE_MLOCK_R_SMAPS unset and
- * smaps_error set. No malloc. */
+ * smaps_error set. Nothing that needs the process's memory is read
+ * (no cmdline, no environ); smaps, which takes its memory map lock, is
+ * read in a short-lived child process that is given up after
+ * DUENDE_MLOCK_REPORT_STALL_MS without progress (-ETIMEDOUT,
+ * DUENDE_MLOCK_V_NOT_RESPONDING). No malloc. */
 DUENDE_MLOCK_WUR int duende_mlock_report_pid(pid_t pid, struct duende_mlock_report *report);
+
+/* Since 1.1. The PIDs of every process that holds locked memory (VmLck
+ * above 0), into pids[0..cap). Returns how many there are, which may be
+ * more than cap (call again with room for that many), or a negative
+ * errno. One read of each process's status; no malloc. */
+DUENDE_MLOCK_WUR int duende_mlock_locked_pids(pid_t *pids, size_t cap);
+
+/* Since 1.1. The PIDs of the processes that spec names, into
+ * pids[0..cap); returns how many there are (0: none runs), or -EINVAL for
+ * a spec that is not one of:
+ *   name:COMM      every process whose command name is COMM
+ *   pidfile:PATH   the process whose PID the file holds, if it runs
+ *   unit:UNIT      every process of systemd unit UNIT (by its cgroup)
+ *   cgroup:PATH    every process of cgroup PATH (as /proc/PID/cgroup
+ *                  names it, in any hierarchy)
+ * Kernel threads are never named. No malloc. */
+DUENDE_MLOCK_WUR int duende_mlock_find_pids(const char *spec, pid_t *pids, size_t cap);
 
 /* ------------------------------------------------------------------ */
 /* Units (since 1.1)                                                   */
@@ -413,6 +483,53 @@ DUENDE_MLOCK_WUR int duende_mlock_report_pid(pid_t pid, struct duende_mlock_repo
  * (duende_mlock_status_format() keeps the original crate's "10 MB".) */
 int duende_mlock_format_bytes(uint64_t bytes, char *buf, size_t len);
 
+/* Since 1.1. n bytes as printable ASCII, the way ps(1) and systemctl(1)
+ * show names: C escapes for backslash and control characters ("\\",
+ * "\t", "\n", "\e"...), "\xNN" for every other byte outside printable
+ * ASCII, so that no byte of a name reaches a terminal as is and every
+ * character is one column wide. Every text of this library escapes the
+ * names it quotes this way. snprintf semantics. */
+int duende_mlock_escape(const char *bytes, size_t n, char *buf, size_t len);
+
+/* ------------------------------------------------------------------ */
+/* Swap areas and the processes that serve them (since 1.1)           */
+/* ------------------------------------------------------------------ */
+
+#define DUENDE_MLOCK_SWAPS_MAX 32
+#define DUENDE_MLOCK_SWAP_SERVERS 8
+
+struct duende_mlock_swap {
+	char path[256];     /* as /proc/swaps names it, octal escapes decoded */
+	char kind[16];      /* "loop", "nbd", "ublk", "zram", "file", "partition" */
+	char backing[256];  /* loop: the backing file */
+	char backing_fstype[32];
+	bool user_space;    /* served by a user-space process */
+	uint64_t size, used; /* bytes */
+	int64_t priority;
+	/* The processes that serve it: for a loop device over a file on a
+	 * FUSE mount, those holding that mount's /dev/fuse connection; for
+	 * NBD, /sys/block/nbdN/pid; for ublk, those holding /dev/ublkcN. */
+	uint32_t nservers;
+	pid_t servers[DUENDE_MLOCK_SWAP_SERVERS];
+};
+
+struct duende_mlock_swaps {
+	int error;          /* negative errno when /proc/swaps was unreadable */
+	uint32_t count;
+	struct duende_mlock_swap area[DUENDE_MLOCK_SWAPS_MAX];
+};
+
+/* Reads the active swap areas, what backs each and, for those served
+ * from user space, which processes serve them. Never touches a path a
+ * FUSE daemon serves (a hung daemon would hang the reader). Returns 0 or
+ * the negative errno also left in swaps->error. No malloc. */
+DUENDE_MLOCK_WUR int duende_mlock_read_swaps(struct duende_mlock_swaps *swaps);
+
+/* The index of the first swap area at or after from that pid serves, or
+ * -ENOENT. */
+int duende_mlock_swap_served_by(const struct duende_mlock_swaps *swaps, pid_t pid,
+				uint32_t from);
+
 /* ------------------------------------------------------------------ */
 /* Survey: can a process lock, and what on this host endangers a      */
 /* daemon that serves swap (since 1.1)                                 */
@@ -422,6 +539,8 @@ enum duende_mlock_severity {
 	DUENDE_MLOCK_SEVERITY_OK = 0,
 	DUENDE_MLOCK_SEVERITY_WARNING = 1,
 	DUENDE_MLOCK_SEVERITY_CANNOT_LOCK = 2,
+	/* No user memory (kernel thread, zombie): locking does not apply. */
+	DUENDE_MLOCK_SEVERITY_NOT_APPLICABLE = 3,
 };
 
 /* What a survey found; duende_mlock_finding_explain() words each. */
@@ -445,23 +564,18 @@ enum duende_mlock_finding_code {
 	DUENDE_MLOCK_FOUND_NO_SWAP,
 	DUENDE_MLOCK_FOUND_SWAP,                 /* finding.swap names it */
 	DUENDE_MLOCK_FOUND_SWAP_USER_SPACE,      /* served by a daemon */
+	DUENDE_MLOCK_FOUND_NO_USER_MEMORY,       /* kernel thread or zombie */
+	DUENDE_MLOCK_FOUND_SERVES_SWAP,          /* the process serves finding.swap */
+	DUENDE_MLOCK_FOUND_CGROUP_V2_SWAP,       /* memory.swap.max lets it swap */
+	DUENDE_MLOCK_FOUND_CGROUP_V2_UNPROTECTED, /* memory.min and memory.low 0 */
+	DUENDE_MLOCK_FOUND_CGROUP_V2_PROTECTED,  /* no swap, a protected minimum */
 };
 
 struct duende_mlock_finding {
 	enum duende_mlock_finding_code code;
 	enum duende_mlock_severity severity;
-	uint32_t swap; /* index into swaps[] for the SWAP findings */
+	uint32_t swap; /* index into swaps.area[] for the SWAP findings */
 	uint32_t reserved;
-};
-
-struct duende_mlock_swap {
-	char path[256];     /* as /proc/swaps prints it (octal escapes kept) */
-	char kind[16];      /* "loop", "nbd", "ublk", "zram", "file", "partition" */
-	char backing[256];  /* loop: the backing file */
-	char backing_fstype[32];
-	bool user_space;    /* served by a user-space process */
-	uint64_t size, used; /* bytes */
-	int64_t priority;
 };
 
 struct duende_mlock_cgroup {
@@ -470,18 +584,30 @@ struct duende_mlock_cgroup {
 	uint64_t limit;     /* in force, ancestors' included; UINT64_MAX: none */
 	uint64_t usage;     /* bytes charged now */
 	uint32_t processes; /* in this very cgroup */
+	/* v2, below the root: what protects the daemon besides its lock.
+	 * memory.min and memory.low (bytes), memory.swap.max (UINT64_MAX for
+	 * "max"); protection_known says they were read. */
+	bool protection_known;
+	uint64_t min, low, swap_max;
 	uint64_t reserved[4];
 };
 
-#define DUENDE_MLOCK_SURVEY_SWAPS 32
 #define DUENDE_MLOCK_SURVEY_FINDINGS 32
 
 struct duende_mlock_survey {
 	/* The process surveyed. */
 	struct duende_mlock_report process;
+	/* What the default lock (current and future pages) leaves: the same
+	 * headroom as process.headroom, with VmSize counted as MCL_CURRENT
+	 * counts it. */
+	uint64_t headroom_after_lock;
 	/* The caller's own standing, for the remedies it can apply. */
 	uint64_t caller_memlock_hard;
 	bool caller_cap_sys_resource;
+	/* Surveyed from inside duende-mlock exec's preload shim (doctor --
+	 * PROGRAM): the program will be run by exec, so file capabilities are
+	 * no remedy for it. */
+	bool preloaded;
 	/* The kernel: 1 supported, 0 not, negative errno unknown. */
 	int kernel_onfault;    /* MCL_ONFAULT (4.4) */
 	int kernel_io_flusher; /* PR_SET_IO_FLUSHER (5.6) */
@@ -489,15 +615,13 @@ struct duende_mlock_survey {
 	 * when none was found. */
 	int cgroup_error;
 	struct duende_mlock_cgroup cgroup;
-	/* Active swap areas. */
-	int swaps_error;
-	uint32_t nswaps;
-	struct duende_mlock_swap swaps[DUENDE_MLOCK_SURVEY_SWAPS];
+	/* Active swap areas and who serves them. */
+	struct duende_mlock_swaps swaps;
 	/* Where it runs. */
 	char container[32];     /* "docker", "podman", "kubernetes", ... or "" */
 	char systemd_unit[128]; /* from its cgroup, or "" */
 	bool systemd;           /* PID 1 is systemd */
-	/* The verdict: the worst severity found. */
+	/* The verdict: the worst severity found (NOT_APPLICABLE alone). */
 	enum duende_mlock_severity verdict;
 	uint32_t nfindings;
 	struct duende_mlock_finding findings[DUENDE_MLOCK_SURVEY_FINDINGS];
@@ -507,20 +631,33 @@ struct duende_mlock_survey {
 /* Surveys process pid (0: the caller) and the host it runs on: its lock
  * report, whether it can lock and how much, its capabilities, the
  * kernel's support, its memory cgroup and the swap areas and who serves
- * them, and judges each as a finding. Never waits on a FUSE mount. Forks
- * once, briefly, to ask the kernel about MCL_ONFAULT. -ESRCH for no such
- * process, -EACCES when even its status is unreadable. No malloc. */
+ * them, and judges each as a finding. A kernel thread or zombie gets one
+ * finding and the verdict NOT_APPLICABLE. Never waits on a FUSE mount.
+ * Forks once, briefly, to ask the kernel about MCL_ONFAULT. -ESRCH for no
+ * such process, -EACCES when even its status is unreadable. No malloc. */
 DUENDE_MLOCK_WUR int duende_mlock_survey_pid(pid_t pid, struct duende_mlock_survey *survey);
 
 /* Finding i of survey, in one sentence with its numbers and, where one
- * applies, its fix. snprintf semantics; -EINVAL when i is out of range. */
+ * applies, its fix; names and paths in it are escaped as
+ * duende_mlock_escape() does. snprintf semantics; -EINVAL when i is out of
+ * range. */
 int duende_mlock_finding_explain(const struct duende_mlock_survey *survey, uint32_t i,
 				 char *buf, size_t len);
 
 /* The fix for this environment (service manager, container runtime,
- * shell), as lines of text, checked against what the survey found.
- * snprintf semantics. */
+ * shell), as lines of text, each checked against what the survey found:
+ * nothing that the caller's hard limit, capabilities or the way the
+ * program is run would refuse. snprintf semantics. */
 int duende_mlock_survey_fix(const struct duende_mlock_survey *survey, char *buf, size_t len);
+
+/* The systemd drop-in ("[Service]" and its settings, one a line) that
+ * makes a unit safe: LimitMEMLOCK=infinity, AmbientCapabilities= with
+ * CAP_IPC_LOCK and the CAP_SYS_RESOURCE that PR_SET_IO_FLUSHER needs,
+ * OOMScoreAdjust=, MemorySwapMax=0 and MemoryMin= sized for what survey's
+ * process locks (left out when survey is NULL: no process of the unit
+ * runs). Comments say what the host ignores (memory settings under
+ * cgroup v1). snprintf semantics. */
+int duende_mlock_systemd_dropin(const struct duende_mlock_survey *survey, char *buf, size_t len);
 
 #ifdef __cplusplus
 }

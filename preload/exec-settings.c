@@ -101,6 +101,8 @@ static bool apply_word(struct dm_exec_settings *s, const char *w, size_t n)
 		h->lock_config.lean_stack_size = (size_t)v;
 	} else if (word_value(w, n, "leader", false, 1, INT32_MAX, &v)) {
 		s->leader = (pid_t)v;
+	} else if (word_value(w, n, "probe", false, 3, INT_MAX, &v)) {
+		s->probe_fd = (int)v;
 	} else {
 		return false;
 	}
@@ -159,6 +161,8 @@ int dm_exec_settings_format(const struct dm_exec_settings *s, char *buf, size_t 
 		put_word(buf, len, &used, "lean-stack", (long long)h->lock_config.lean_stack_size, true);
 	if (s->leader > 0)
 		put_word(buf, len, &used, "leader", s->leader, true);
+	if (s->probe_fd)
+		put_word(buf, len, &used, "probe", s->probe_fd, true);
 	return used > INT32_MAX ? INT32_MAX : (int)used;
 }
 
@@ -176,6 +180,19 @@ bool dm_is_launcher(const char *file_name)
 
 	for (size_t i = 0; i < sizeof(launchers) / sizeof(launchers[0]); i++)
 		if (strcmp(file_name, launchers[i]) == 0)
+			return true;
+	return false;
+}
+
+bool dm_is_exec_wrapper(const char *file_name)
+{
+	static const char *const wrappers[] = {
+		"env", "nice", "ionice", "nohup", "taskset", "chrt", "stdbuf", "setpriv",
+		"chroot", "prlimit", "numactl", "chpst", "capsh", "setarch",
+	};
+
+	for (size_t i = 0; i < sizeof(wrappers) / sizeof(wrappers[0]); i++)
+		if (strcmp(file_name, wrappers[i]) == 0)
 			return true;
 	return false;
 }

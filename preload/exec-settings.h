@@ -54,6 +54,10 @@ struct dm_exec_settings {
 	/* The process exec started, written by the shim where it first
 	 * loads; an image in another process is a helper. 0: not yet. */
 	pid_t leader;
+	/* "probe=FD" (duende-mlock doctor -- PROGRAM): before anything else,
+	 * write the size of struct duende_mlock_survey (a uint32_t) and the
+	 * survey of PROGRAM to FD, and _exit before main(). 0: no probe. */
+	int probe_fd;
 };
 
 /* exec's defaults: raise the soft RLIMIT_MEMLOCK, lock current and future
@@ -70,6 +74,9 @@ int dm_exec_settings_format(const struct dm_exec_settings *s, char *buf, size_t 
  * container's init)? What a locked launcher runs is the program, not a
  * helper: dash forks even for the last command of sh -c. */
 bool dm_is_launcher(const char *file_name);
+/* Does this program exec its command in its own process (env, nice,
+ * setpriv, chroot, ...)? doctor's probe then waits for that command. */
+bool dm_is_exec_wrapper(const char *file_name);
 /* In required mode, every requested step must have succeeded. */
 bool dm_exec_must_stop(const struct dm_exec_settings *s,
 		       const struct duende_mlock_harden_result *res);

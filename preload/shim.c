@@ -210,6 +210,47 @@ static bool parent_is_locked_launcher(void)
 	       duende_mlock_report_pid(ppid, &parent) == 0 && parent.vm_lck > 0;
 }
 
+/* The file name of this image's executable ("" when unknown). */
+static const char *own_file_name(char *buf, size_t cap)
+{
+	ssize_t n = readlink("/proc/self/exe", buf, cap - 1);
+	const char *slash;
+
+	if (n <= 0)
+		return "";
+	buf[n] = '\0';
+	slash = strrchr(buf, '/');
+	return slash ? slash + 1 : buf;
+}
+
+/* duende-mlock doctor -- PROGRAM: the survey of PROGRAM as the lock would
+ * find it, handed to the doctor on s->probe_fd; PROGRAM stops before its
+ * main(). A program that execs its command in place (env of a
+ * #!/usr/bin/env line, nice) passes the probe on to that command. */
+static void probe(const struct dm_exec_settings *s)
+{
+	struct duende_mlock_survey survey;
+	uint32_t size = sizeof(survey);
+	const char *p = (const char *)&survey;
+	size_t left = sizeof(survey);
+	char exe[PATH_MAX];
+
+	if (dm_is_exec_wrapper(own_file_name(exe, sizeof(exe))))
+		return;
+	if (duende_mlock_survey_pid(0, &survey) != 0 || write(s->probe_fd, &size, sizeof(size)) != sizeof(size))
+		_exit(DM_EXIT_LOCK_FAILED);
+	while (left) {
+		ssize_t n = write(s->probe_fd, p, left);
+		if (n <= 0 && errno != EINTR)
+			_exit(DM_EXIT_LOCK_FAILED);
+		if (n > 0) {
+			p += n;
+			left -= (size_t)n;
+		}
+	}
+	_exit(0);
+}
+
 /* Runs the requested steps; in required mode, a failure ends PROGRAM. */
 static void harden_or_stop(const struct dm_exec_settings *s)
 {
@@ -257,6 +298,10 @@ __attribute__((constructor)) static void duende_mlock_preload(void)
 			"through `duende-mlock exec`, which sets it\n",
 			program_invocation_short_name, DM_EXEC_SETTINGS_ENV, text, bad);
 		_exit(DM_EXIT_LOCK_FAILED);
+	}
+	if (s.probe_fd) {
+		probe(&s);
+		return; /* an exec wrapper: the probe waits for its command */
 	}
 	if (!s.leader)
 		record_leader(&s);

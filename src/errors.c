@@ -8,6 +8,63 @@
 #include "platform.h"
 #include "remedy.h"
 
+#define DM_STR2(x) #x
+#define DM_STR(x) DM_STR2(x)
+
+/* Any other error names its errno, as the crate's Unknown(errno) does:
+ * "unexpected error EIO (errno 5)". Static strings, so the result needs
+ * no buffer and stays thread-safe. */
+static const char *unexpected(int err)
+{
+#if DM_HAVE_PROCFS
+#define DM_ERRNO(e) { e, "unexpected error " #e " (errno " DM_STR(e) ")" }
+	static const struct {
+		int code;
+		const char *text;
+	} known[] = {
+		DM_ERRNO(EPERM), DM_ERRNO(ENOENT), DM_ERRNO(ESRCH), DM_ERRNO(EINTR), DM_ERRNO(EIO),
+		DM_ERRNO(ENXIO), DM_ERRNO(E2BIG), DM_ERRNO(ENOEXEC), DM_ERRNO(EBADF), DM_ERRNO(ECHILD),
+		DM_ERRNO(EAGAIN), DM_ERRNO(ENOMEM), DM_ERRNO(EACCES), DM_ERRNO(EFAULT),
+		DM_ERRNO(ENOTBLK), DM_ERRNO(EBUSY), DM_ERRNO(EEXIST), DM_ERRNO(EXDEV), DM_ERRNO(ENODEV),
+		DM_ERRNO(ENOTDIR), DM_ERRNO(EISDIR), DM_ERRNO(EINVAL), DM_ERRNO(ENFILE),
+		DM_ERRNO(EMFILE), DM_ERRNO(ENOTTY), DM_ERRNO(ETXTBSY), DM_ERRNO(EFBIG), DM_ERRNO(ENOSPC),
+		DM_ERRNO(ESPIPE), DM_ERRNO(EROFS), DM_ERRNO(EMLINK), DM_ERRNO(EPIPE), DM_ERRNO(EDOM),
+		DM_ERRNO(ERANGE), DM_ERRNO(EDEADLK), DM_ERRNO(ENAMETOOLONG), DM_ERRNO(ENOLCK),
+		DM_ERRNO(ENOSYS), DM_ERRNO(ENOTEMPTY), DM_ERRNO(ELOOP), DM_ERRNO(ENOMSG),
+		DM_ERRNO(EIDRM), DM_ERRNO(ECHRNG), DM_ERRNO(EL2NSYNC), DM_ERRNO(EL3HLT),
+		DM_ERRNO(EL3RST), DM_ERRNO(ELNRNG), DM_ERRNO(EUNATCH), DM_ERRNO(ENOCSI),
+		DM_ERRNO(EL2HLT), DM_ERRNO(EBADE), DM_ERRNO(EBADR), DM_ERRNO(EXFULL), DM_ERRNO(ENOANO),
+		DM_ERRNO(EBADRQC), DM_ERRNO(EBADSLT), DM_ERRNO(EBFONT), DM_ERRNO(ENOSTR),
+		DM_ERRNO(ENODATA), DM_ERRNO(ETIME), DM_ERRNO(ENOSR), DM_ERRNO(ENONET), DM_ERRNO(ENOPKG),
+		DM_ERRNO(EREMOTE), DM_ERRNO(ENOLINK), DM_ERRNO(EADV), DM_ERRNO(ESRMNT), DM_ERRNO(ECOMM),
+		DM_ERRNO(EPROTO), DM_ERRNO(EMULTIHOP), DM_ERRNO(EDOTDOT), DM_ERRNO(EBADMSG),
+		DM_ERRNO(EOVERFLOW), DM_ERRNO(ENOTUNIQ), DM_ERRNO(EBADFD), DM_ERRNO(EREMCHG),
+		DM_ERRNO(ELIBACC), DM_ERRNO(ELIBBAD), DM_ERRNO(ELIBSCN), DM_ERRNO(ELIBMAX),
+		DM_ERRNO(ELIBEXEC), DM_ERRNO(EILSEQ), DM_ERRNO(ERESTART), DM_ERRNO(ESTRPIPE),
+		DM_ERRNO(EUSERS), DM_ERRNO(ENOTSOCK), DM_ERRNO(EDESTADDRREQ), DM_ERRNO(EMSGSIZE),
+		DM_ERRNO(EPROTOTYPE), DM_ERRNO(ENOPROTOOPT), DM_ERRNO(EPROTONOSUPPORT),
+		DM_ERRNO(ESOCKTNOSUPPORT), DM_ERRNO(EOPNOTSUPP), DM_ERRNO(EPFNOSUPPORT),
+		DM_ERRNO(EAFNOSUPPORT), DM_ERRNO(EADDRINUSE), DM_ERRNO(EADDRNOTAVAIL),
+		DM_ERRNO(ENETDOWN), DM_ERRNO(ENETUNREACH), DM_ERRNO(ENETRESET), DM_ERRNO(ECONNABORTED),
+		DM_ERRNO(ECONNRESET), DM_ERRNO(ENOBUFS), DM_ERRNO(EISCONN), DM_ERRNO(ENOTCONN),
+		DM_ERRNO(ESHUTDOWN), DM_ERRNO(ETOOMANYREFS), DM_ERRNO(ETIMEDOUT), DM_ERRNO(ECONNREFUSED),
+		DM_ERRNO(EHOSTDOWN), DM_ERRNO(EHOSTUNREACH), DM_ERRNO(EALREADY), DM_ERRNO(EINPROGRESS),
+		DM_ERRNO(ESTALE), DM_ERRNO(EUCLEAN), DM_ERRNO(ENOTNAM), DM_ERRNO(ENAVAIL),
+		DM_ERRNO(EISNAM), DM_ERRNO(EREMOTEIO), DM_ERRNO(EDQUOT), DM_ERRNO(ENOMEDIUM),
+		DM_ERRNO(EMEDIUMTYPE), DM_ERRNO(ECANCELED), DM_ERRNO(ENOKEY), DM_ERRNO(EKEYEXPIRED),
+		DM_ERRNO(EKEYREVOKED), DM_ERRNO(EKEYREJECTED), DM_ERRNO(EOWNERDEAD),
+		DM_ERRNO(ENOTRECOVERABLE), DM_ERRNO(ERFKILL), DM_ERRNO(EHWPOISON),
+	};
+#undef DM_ERRNO
+
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (err == -known[i].code)
+			return known[i].text;
+#endif
+	return err > 0 ? "unexpected positive value: this library returns 0 or a negative errno"
+		       : "unexpected error (an errno value unknown to this library)";
+}
+
 DM_EXPORT const char *duende_mlock_strerror(int err)
 {
 	switch (err) {
@@ -36,8 +93,11 @@ DM_EXPORT const char *duende_mlock_strerror(int err)
 		return "unexpected /proc contents: the field was missing or malformed";
 	case -ESRCH:
 		return "no such process";
+	case -ETIMEDOUT:
+		return "not responding: the process held its memory map locked past the time "
+		       "allowed (stuck on I/O, possibly on its own swap: DT-007)";
 	default:
-		return "mlock failed with an unexpected errno (the negative value returned)";
+		return unexpected(err);
 	}
 }
 

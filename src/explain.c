@@ -11,6 +11,7 @@
 #include <errno.h>
 
 #include "duende-mlock.h"
+#include "lean.h"
 #include "platform.h"
 #include "remedy.h"
 #include "text.h"
@@ -20,6 +21,7 @@ static struct dm_remedy_ctx remedy_ctx(const struct duende_mlock_status *s)
 	struct dm_remedy_ctx c = {
 		.memlock_hard = s->memlock_hard,
 		.can_raise_hard = (s->flags & DUENDE_MLOCK_F_CAP_SYS_RESOURCE) != 0,
+		.program_is_preloaded = (s->flags & DUENDE_MLOCK_F_PRELOADED) != 0,
 	};
 
 	return c;
@@ -107,8 +109,11 @@ static void explain_failure(struct dm_text *t, const struct duende_mlock_status 
 {
 	if (s->flags & DUENDE_MLOCK_F_BAD_CONFIG) {
 		dm_text_put(t, "invalid configuration: onfault needs current or future, the lean "
-			       "stack size must be at least 16 KiB and reserved fields must be zero; "
-			       "no system call was made.");
+			       "stack size must be from ");
+		dm_text_put_bytes(t, DM_LEAN_STACK_MIN);
+		dm_text_put(t, " to ");
+		dm_text_put_bytes(t, DUENDE_MLOCK_LEAN_STACK_MAX);
+		dm_text_put(t, " and reserved fields must be zero; no system call was made.");
 		return;
 	}
 	if (s->flags & DUENDE_MLOCK_F_HEADROOM_SHORT) {
@@ -180,9 +185,9 @@ DM_EXPORT int duende_mlock_explain(const struct duende_mlock_status *s, char *bu
 {
 	struct dm_text t;
 
+	dm_text_init(&t, buf, len); /* an empty text on every error, too */
 	if (!s)
 		return -EINVAL;
-	dm_text_init(&t, buf, len);
 	switch (s->state) {
 	case DUENDE_MLOCK_STATE_LOCKED:
 		explain_locked(&t, s);

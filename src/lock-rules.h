@@ -30,6 +30,12 @@ struct dm_lock_facts {
 
 void dm_gather_lock_facts(struct dm_lock_facts *f);
 
+/* The library's code was loaded as part of duende-mlock exec's preload
+ * shim (which links the library in), not as libduende-mlock.so or inside a
+ * program: the program was started by exec, which refuses file
+ * capabilities. Asks the loader, so only where a remedy depends on it. */
+bool dm_in_preload_shim(void);
+
 /* Headroom: how many more bytes may be locked. Unlimited with
  * CAP_IPC_LOCK or an infinite soft limit, else the soft limit less what
  * the kernel already counts (locked_vm, which /proc shows as VmLck). */

@@ -36,7 +36,8 @@ static bool config_is_valid(const struct duende_mlock_config *cfg)
 	/* MCL_ONFAULT alone is meaningless: there is nothing to lock on fault. */
 	if (cfg->onfault && !cfg->current && !cfg->future)
 		return false;
-	if (cfg->lean && cfg->lean_stack_size && cfg->lean_stack_size < DM_LEAN_STACK_MIN)
+	if (cfg->lean && cfg->lean_stack_size &&
+	    (cfg->lean_stack_size < DM_LEAN_STACK_MIN || cfg->lean_stack_size > DUENDE_MLOCK_LEAN_STACK_MAX))
 		return false;
 	return true;
 }
@@ -68,12 +69,16 @@ static void fill_facts(struct duende_mlock_status *st, const struct dm_lock_fact
 }
 #endif
 
+/* A failure's diagnosis offers remedies, and which depends on how the
+ * program was started. */
 static int fail(struct duende_mlock_status *st, int err, uint32_t why)
 {
 	st->state = DUENDE_MLOCK_STATE_FAILED;
 	st->failure_errno = -err;
 	st->bytes_locked = 0;
 	st->flags |= why;
+	if (dm_in_preload_shim())
+		st->flags |= DUENDE_MLOCK_F_PRELOADED;
 	return err;
 }
 

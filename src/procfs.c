@@ -63,6 +63,25 @@ bool dm_parse_u64(const char *s, size_t len, size_t *pos, uint64_t *out)
 	return true;
 }
 
+int dm_parse_i64_file(const char *buf, size_t len, int64_t *out)
+{
+	size_t pos = 0;
+	bool neg = false;
+	uint64_t v;
+
+	while (len && (buf[len - 1] == '\n' || is_blank(buf[len - 1])))
+		len--;
+	skip_blanks(buf, len, &pos);
+	if (pos < len && buf[pos] == '-') {
+		neg = true;
+		pos++;
+	}
+	if (!dm_parse_u64(buf, len, &pos, &v) || pos != len || v > (uint64_t)INT64_MAX)
+		return -EINVAL;
+	*out = neg ? -(int64_t)v : (int64_t)v;
+	return 0;
+}
+
 static bool parse_hex64(const char *s, size_t len, size_t *pos, uint64_t *out)
 {
 	uint64_t v = 0;
@@ -401,6 +420,10 @@ int dm_smaps_parse_line(void *ctx, const char *line, size_t len)
 			sm->malformed_lines++;
 		return 0;
 	}
+	/* Of the twenty-odd fields a mapping has, three are read: one byte
+	 * tells the rest apart (a host scan parses millions of lines). */
+	if (!len || (line[0] != 'R' && line[0] != 'S' && line[0] != 'V'))
+		return 0;
 	if (has_key(line, len, "Rss", &pos)) {
 		if (parse_kb(line, len, pos, &v))
 			sm->cur_rss = v;
@@ -445,6 +468,37 @@ static bool take_token(const char *s, size_t len, size_t *pos, char *out, size_t
 	return true;
 }
 
+static bool is_octal(char c)
+{
+	return c >= '0' && c <= '7';
+}
+
+/* The kernel prints paths in /proc/swaps and mountinfo with space, tab,
+ * newline and backslash as "\ooo" (seq_escape); decodes them in place. */
+static void decode_octal(char *s)
+{
+	char *out = s;
+
+	while (*s) {
+		if (s[0] == '\\' && is_octal(s[1]) && is_octal(s[2]) && is_octal(s[3]) && s[1] <= '3') {
+			*out++ = (char)((s[1] - '0') << 6 | (s[2] - '0') << 3 | (s[3] - '0'));
+			s += 4;
+		} else {
+			*out++ = *s++;
+		}
+	}
+	*out = '\0';
+}
+
+/* A path token, its octal escapes decoded; an encoded NUL ends it. */
+static bool take_path(const char *s, size_t len, size_t *pos, char *out, size_t cap)
+{
+	if (!take_token(s, len, pos, out, cap))
+		return false;
+	decode_octal(out);
+	return out[0] != '\0';
+}
+
 static bool parse_i64(const char *s, size_t len, size_t *pos, int64_t *out)
 {
 	bool neg = false;
@@ -469,7 +523,7 @@ int dm_swaps_parse_line(const char *line, size_t len, struct dm_swap_entry *out)
 
 	if (len >= sizeof(header) - 1 && memcmp(line, header, sizeof(header) - 1) == 0)
 		return 1;
-	if (!take_token(line, len, &pos, out->path, sizeof(out->path)) ||
+	if (!take_path(line, len, &pos, out->path, sizeof(out->path)) ||
 	    !take_token(line, len, &pos, out->type, sizeof(out->type)) ||
 	    !dm_parse_u64(line, len, &pos, &size_kb) ||
 	    !dm_parse_u64(line, len, &pos, &used_kb) ||
@@ -578,15 +632,32 @@ int dm_stat_parse(const char *buf, size_t len, struct dm_proc_stat *out)
 
 /* ---------------- mountinfo ---------------- */
 
+/* "major:minor" */
+static bool parse_dev(const char *s, size_t len, size_t *pos, uint32_t *major, uint32_t *minor)
+{
+	uint64_t ma, mi;
+
+	if (!dm_parse_u64(s, len, pos, &ma) || *pos >= len || s[*pos] != ':')
+		return false;
+	(*pos)++;
+	if (!dm_parse_u64(s, len, pos, &mi) || ma > UINT32_MAX || mi > UINT32_MAX)
+		return false;
+	*major = (uint32_t)ma;
+	*minor = (uint32_t)mi;
+	return true;
+}
+
 int dm_mountinfo_parse_line(const char *line, size_t len, struct dm_mount_entry *out)
 {
 	size_t pos = 0;
 
 	/* id parent major:minor root */
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < 2; i++)
 		if (!skip_token(line, len, &pos))
 			return -EINVAL;
-	if (!take_token(line, len, &pos, out->mount_point, sizeof(out->mount_point)))
+	if (!parse_dev(line, len, &pos, &out->dev_major, &out->dev_minor) || !skip_token(line, len, &pos))
+		return -EINVAL;
+	if (!take_path(line, len, &pos, out->mount_point, sizeof(out->mount_point)))
 		return -EINVAL;
 	/* options, then optional fields up to a lone "-" */
 	for (;;) {
@@ -601,6 +672,18 @@ int dm_mountinfo_parse_line(const char *line, size_t len, struct dm_mount_entry 
 	}
 	if (!take_token(line, len, &pos, out->fstype, sizeof(out->fstype)) ||
 	    !take_token(line, len, &pos, out->source, sizeof(out->source)))
+		return -EINVAL;
+	return 0;
+}
+
+/* ---------------- fdinfo ---------------- */
+
+int dm_fdinfo_fuse_connection(const char *line, size_t len, uint64_t *conn)
+{
+	size_t pos;
+
+	if (!has_key(line, len, "fuse_connection", &pos) || !dm_parse_u64(line, len, &pos, conn) ||
+	    !rest_is_blank(line, len, pos))
 		return -EINVAL;
 	return 0;
 }

@@ -21,6 +21,10 @@ int dm_for_each_line(const char *buf, size_t len, dm_line_fn fn, void *ctx);
 /* Parses an unsigned decimal at *pos, skipping blanks before it. */
 bool dm_parse_u64(const char *s, size_t len, size_t *pos, uint64_t *out);
 
+/* A file that holds one signed decimal ("-900\n", as oom_score_adj or a
+ * pidfile): 0 and *out, -EINVAL for anything else. */
+int dm_parse_i64_file(const char *buf, size_t len, int64_t *out);
+
 /* ---- /proc/PID/status ---- */
 enum {
 	DM_ST_NAME = 1u << 0,
@@ -101,7 +105,7 @@ void dm_smaps_parse(struct dm_smaps *sm, const char *buf, size_t len);
 
 /* ---- /proc/swaps ---- */
 struct dm_swap_entry {
-	char path[256]; /* as the kernel prints it (octal escapes kept) */
+	char path[256]; /* the kernel's octal escapes ("\040") decoded */
 	char type[16];
 	uint64_t size, used; /* bytes */
 	int64_t priority;
@@ -138,12 +142,17 @@ int dm_stat_parse(const char *buf, size_t len, struct dm_proc_stat *out);
 
 /* ---- /proc/self/mountinfo: the mount that holds a path ---- */
 struct dm_mount_entry {
-	char mount_point[256]; /* octal escapes kept */
+	uint32_t dev_major, dev_minor; /* st_dev of its files; FUSE: minor = connection */
+	char mount_point[256]; /* octal escapes decoded */
 	char fstype[32];
 	char source[128];
 };
 
 /* 0 and *out filled, -EINVAL for a malformed line. */
 int dm_mountinfo_parse_line(const char *line, size_t len, struct dm_mount_entry *out);
+
+/* ---- /proc/PID/fdinfo/FD of /dev/fuse: "fuse_connection:\tN" (Linux 6.x) ---- */
+/* 0 and *conn for that line, -EINVAL for any other line. */
+int dm_fdinfo_fuse_connection(const char *line, size_t len, uint64_t *conn);
 
 #endif

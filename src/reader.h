@@ -36,4 +36,19 @@ int dm_read_small(int dirfd, const char *path, char *buf, size_t cap, size_t *le
 /* /proc/<pid>/<file> (pid 0 = self) into out, which has room for 64. */
 void dm_proc_path(char *out, size_t cap, int pid, const char *file);
 
+/* Calls fn for each entry of directory dirfd/path whose name is a
+ * positive decimal (the PIDs of /proc, the TIDs of /proc/PID/task, the
+ * FDs of /proc/PID/fd), through getdents64 into a stack buffer (opendir
+ * would allocate). Stops when fn returns non-zero. 0 or a negative errno. */
+typedef int (*dm_number_fn)(void *ctx, int dirfd, const char *name, uint64_t number);
+int dm_for_each_number(int dirfd, const char *path, dm_number_fn fn, void *ctx);
+
+/* dm_read_lines for a file whose read can block for good (smaps takes the
+ * memory map lock of a process that may be stuck on I/O): read in a
+ * child process, which hands back the parser's state, ctx of ctx_size
+ * plain bytes, through a pipe. The child is killed and -ETIMEDOUT
+ * returned when it makes no progress for stall_ms. */
+int dm_read_lines_bounded(int dirfd, const char *path, dm_line_fn fn, void *ctx,
+			  size_t ctx_size, int stall_ms);
+
 #endif

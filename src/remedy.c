@@ -54,6 +54,39 @@ void dm_put_fix_ipc_lock(struct dm_text *t, const struct dm_remedy_ctx *c)
 		       ", the only way there since Kubernetes cannot raise the memlock limit)");
 }
 
+static void put_line(struct dm_text *t, const char *indent, const char *line)
+{
+	dm_text_put(t, indent);
+	dm_text_put(t, line);
+	dm_text_put(t, "\n");
+}
+
+void dm_put_systemd_dropin(struct dm_text *t, const char *indent, const struct dm_dropin *d)
+{
+	put_line(t, indent, "[Service]");
+	put_line(t, indent, "LimitMEMLOCK=infinity");
+	put_line(t, indent, "# CAP_SYS_RESOURCE: for PR_SET_IO_FLUSHER and a negative oom_score_adj");
+	put_line(t, indent, "AmbientCapabilities=CAP_IPC_LOCK CAP_SYS_RESOURCE");
+	dm_text_put(t, indent);
+	dm_text_put(t, "OOMScoreAdjust=");
+	dm_text_put_i64(t, DM_OOM_SCORE_ADJ_ADVISED);
+	dm_text_put(t, "\n");
+	if (d->cgroup_v1)
+		put_line(t, indent, "# memory cgroup v1 here: systemd ignores the two settings below");
+	put_line(t, indent, "MemorySwapMax=0");
+	if (d->memory_min) {
+		dm_text_put(t, indent);
+		dm_text_put(t, "MemoryMin=");
+		dm_text_put_u64(t, round_up_mib(d->memory_min) >> 20);
+		dm_text_put(t, "M\n");
+	}
+	put_line(t, indent, "# a daemon not linked with libduende-mlock: reset ExecStart= and run it as");
+	dm_text_put(t, indent);
+	dm_text_put(t, "# ExecStart=duende-mlock exec --io-flusher --oom-score-adj ");
+	dm_text_put_i64(t, DM_OOM_SCORE_ADJ_ADVISED);
+	dm_text_put(t, " -- DAEMON ARGS...\n");
+}
+
 void dm_put_fix_lock(struct dm_text *t, uint64_t needed, const struct dm_remedy_ctx *c)
 {
 	dm_put_fix_memlock(t, needed, c);

@@ -50,4 +50,14 @@ void dm_put_fix_ipc_lock(struct dm_text *t, const struct dm_remedy_ctx *c);
 /* Both, as alternatives, ending with ".". */
 void dm_put_fix_lock(struct dm_text *t, uint64_t needed, const struct dm_remedy_ctx *c);
 
+/* What a systemd drop-in for a swap-serving daemon is made from. */
+struct dm_dropin {
+	uint64_t memory_min; /* what the daemon locks; 0: unknown, left out */
+	bool cgroup_v1;      /* the host's memory controller is v1 */
+};
+
+/* The drop-in, "[Service]" and one setting a line, each line after
+ * indent. */
+void dm_put_systemd_dropin(struct dm_text *t, const char *indent, const struct dm_dropin *d);
+
 #endif

@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /* The lock report of any process, from its /proc directory, held open so
- * that every file read belongs to the same process. */
+ * that every file read belongs to the same process. Nothing that needs
+ * the process's memory is read (cmdline, environ): a process stuck on its
+ * own swap would hang the reader. smaps, which takes its memory map lock,
+ * is read where a stuck read can be given up. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -11,6 +15,11 @@
 #include "platform.h"
 #include "procfs.h"
 #include "reader.h"
+#include "survey.h"
+#include "text.h"
+
+/* The report may only grow into its reserved words. */
+_Static_assert(sizeof(struct duende_mlock_report) == 280, "struct duende_mlock_report changed size");
 
 static int open_pid_dir(pid_t pid)
 {
@@ -35,7 +44,6 @@ static int read_status(int dirfd, struct duende_mlock_report *r)
 		return rc == -ENOENT ? -ESRCH : rc;
 	if (!(st.present & DM_ST_NAME))
 		return -ESRCH; /* an empty status: the process is gone */
-	memcpy(r->name, st.name, sizeof(r->name));
 	r->state = st.state;
 	r->uid = st.uid;
 	r->vm_size = st.vm_size;
@@ -45,8 +53,22 @@ static int read_status(int dirfd, struct duende_mlock_report *r)
 	r->cap_effective = st.cap_eff;
 	r->cap_bounding = st.cap_bnd;
 	r->cap_ipc_lock = dm_cap_in(st.cap_eff, DM_CAP_IPC_LOCK);
+	/* Kernel threads and zombies whose memory is gone show no Vm* lines. */
+	if (!(st.present & DM_ST_VMSIZE))
+		r->verdicts |= DUENDE_MLOCK_V_NO_USER_MEMORY;
 	r->known |= DUENDE_MLOCK_R_STATUS;
 	return 0;
+}
+
+/* The name as the kernel holds it: status's Name: line is escaped by the
+ * kernel (and loses leading blanks), comm is not. */
+static void read_comm(int dirfd, struct duende_mlock_report *r)
+{
+	size_t len;
+
+	if (dm_read_small(dirfd, "comm", r->name, sizeof(r->name), &len) == 0 && len &&
+	    r->name[len - 1] == '\n')
+		r->name[len - 1] = '\0';
 }
 
 static void read_limits(int dirfd, struct duende_mlock_report *r)
@@ -64,30 +86,95 @@ static void read_limits(int dirfd, struct duende_mlock_report *r)
 	}
 }
 
+static int read_stat_file(int dirfd, const char *path, struct dm_proc_stat *st)
+{
+	char buf[1024];
+	size_t len;
+	int rc = dm_read_small(dirfd, path, buf, sizeof(buf), &len);
+
+	return rc ? rc : dm_stat_parse(buf, len, st);
+}
+
 static void read_stat(int dirfd, struct duende_mlock_report *r)
 {
 	struct dm_proc_stat st;
-	char buf[1024];
-	size_t len;
 
-	if (dm_read_small(dirfd, "stat", buf, sizeof(buf), &len) == 0 &&
-	    dm_stat_parse(buf, len, &st) == 0) {
+	if (read_stat_file(dirfd, "stat", &st) == 0) {
 		r->task_flags = st.flags;
 		r->major_faults = st.majflt;
 		r->known |= DUENDE_MLOCK_R_STAT;
+		if (st.flags & DUENDE_MLOCK_PF_KTHREAD)
+			r->verdicts |= DUENDE_MLOCK_V_NO_USER_MEMORY;
 	}
 }
 
-static void read_smaps(int dirfd, struct duende_mlock_report *r)
+static void read_oom_score_adj(int dirfd, struct duende_mlock_report *r)
+{
+	char buf[32];
+	size_t len;
+	int64_t v;
+
+	if (dm_read_small(dirfd, "oom_score_adj", buf, sizeof(buf), &len) == 0 &&
+	    dm_parse_i64_file(buf, len, &v) == 0 && v >= -1000 && v <= 1000) {
+		r->oom_score_adj = (int32_t)v;
+		r->known |= DUENDE_MLOCK_R_OOM;
+	}
+}
+
+/* One thread: PR_SET_IO_FLUSHER and uninterruptible sleep are per thread. */
+static int thread_line(void *ctx, int taskfd, const char *tid, uint64_t number)
+{
+	struct duende_mlock_report *r = ctx;
+	char path[48];
+	struct dm_text t;
+	struct dm_proc_stat st;
+
+	dm_text_init(&t, path, sizeof(path));
+	dm_text_put_u64(&t, number);
+	dm_text_put(&t, "/stat");
+	(void)tid;
+	if (read_stat_file(taskfd, path, &st) != 0)
+		return 0; /* the thread ended meanwhile */
+	r->threads++;
+	if (dm_io_flusher_in(st.flags))
+		r->threads_io_flusher++;
+	if (st.state == 'D')
+		r->threads_blocked++;
+	return 0;
+}
+
+static void read_tasks(int dirfd, struct duende_mlock_report *r)
+{
+	if (dm_for_each_number(dirfd, "task", thread_line, r) == 0 && r->threads) {
+		r->known |= DUENDE_MLOCK_R_TASKS;
+		if (r->threads_io_flusher == r->threads)
+			r->verdicts |= DUENDE_MLOCK_V_IO_FLUSHER;
+	}
+}
+
+/* This very process cannot be stuck reading its own smaps, and a child
+ * would need ptrace access to it (lost with PR_SET_DUMPABLE 0). */
+static int read_smaps_lines(int dirfd, bool self, struct dm_smaps *sm)
+{
+	char buf[4096];
+
+	if (self)
+		return dm_read_lines(dirfd, "smaps", buf, sizeof(buf), dm_smaps_parse_line, sm);
+	return dm_read_lines_bounded(dirfd, "smaps", dm_smaps_parse_line, sm, sizeof(*sm),
+				     DUENDE_MLOCK_REPORT_STALL_MS);
+}
+
+static void read_smaps(int dirfd, bool self, struct duende_mlock_report *r)
 {
 	struct dm_smaps sm;
-	char buf[4096];
 	int rc;
 
 	dm_smaps_init(&sm);
-	rc = dm_read_lines(dirfd, "smaps", buf, sizeof(buf), dm_smaps_parse_line, &sm);
+	rc = read_smaps_lines(dirfd, self, &sm);
 	if (rc < 0) {
 		r->smaps_error = rc;
+		if (rc == -ETIMEDOUT)
+			r->verdicts |= DUENDE_MLOCK_V_NOT_RESPONDING;
 		return;
 	}
 	dm_smaps_finish(&sm);
@@ -106,6 +193,16 @@ static void read_smaps(int dirfd, struct duende_mlock_report *r)
 	r->inaccessible_size = sm.inaccessible_size;
 }
 
+/* Locked as mlockall locks: what smaps shows when it could be read, else
+ * what VmLck shows. */
+static void judge_locked(struct duende_mlock_report *r)
+{
+	bool all_mapped_locked = !(r->known & DUENDE_MLOCK_R_SMAPS) || r->unlocked_other == 0;
+
+	if (r->vm_lck > 0 && all_mapped_locked)
+		r->verdicts |= DUENDE_MLOCK_V_LOCKED;
+}
+
 /* A process that exited while its files were read has an empty status. */
 static bool still_there(int dirfd)
 {
@@ -116,6 +213,7 @@ static bool still_there(int dirfd)
 
 DM_EXPORT int duende_mlock_report_pid(pid_t pid, struct duende_mlock_report *r)
 {
+	bool self = pid == 0 || pid == getpid();
 	int dirfd, rc;
 
 	if (!r)
@@ -127,9 +225,14 @@ DM_EXPORT int duende_mlock_report_pid(pid_t pid, struct duende_mlock_report *r)
 		return dirfd;
 	rc = read_status(dirfd, r);
 	if (rc == 0) {
+		read_comm(dirfd, r);
 		read_limits(dirfd, r);
 		read_stat(dirfd, r);
-		read_smaps(dirfd, r);
+		read_oom_score_adj(dirfd, r);
+		read_tasks(dirfd, r);
+		if (!(r->verdicts & DUENDE_MLOCK_V_NO_USER_MEMORY))
+			read_smaps(dirfd, self, r);
+		judge_locked(r);
 		if (!still_there(dirfd))
 			rc = -ESRCH;
 	}

@@ -124,9 +124,9 @@ DM_EXPORT int duende_mlock_step_explain(enum duende_mlock_step step,
 {
 	struct dm_text t;
 
+	dm_text_init(&t, buf, len); /* an empty text on every error, too */
 	if (!r || (unsigned)step >= DUENDE_MLOCK_STEP_COUNT)
 		return -EINVAL;
-	dm_text_init(&t, buf, len);
 	dm_text_put(&t, step_names[step]);
 	if (!r->requested) {
 		dm_text_put(&t, ": skipped");

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT OR Apache-2.0 */
-/* The survey's findings and its fix, in words, from its facts alone. */
+/* The survey's findings and its fix, in words, from its facts alone.
+ * Names and paths from the system are escaped: a text may reach a
+ * terminal. */
 #include <errno.h>
 
 #include "duende-mlock.h"
@@ -13,15 +15,15 @@ static void put_cgroup(struct dm_text *t, const struct duende_mlock_cgroup *cg)
 	dm_text_put(t, "memory cgroup v");
 	dm_text_put_u64(t, (uint64_t)cg->version);
 	dm_text_put(t, " ");
-	dm_text_put(t, cg->path);
+	dm_text_put_name(t, cg->path);
 }
 
 static void put_swap(struct dm_text *t, const struct duende_mlock_swap *sw)
 {
 	dm_text_put(t, "swap ");
-	dm_text_put(t, sw->path);
+	dm_text_put_name(t, sw->path);
 	dm_text_put(t, " (");
-	dm_text_put(t, sw->kind);
+	dm_text_put_name(t, sw->kind);
 	dm_text_put(t, ", ");
 	dm_text_put_bytes(t, sw->size);
 	dm_text_put(t, ", priority ");
@@ -70,7 +72,7 @@ static void explain_limits(struct dm_text *t, const struct duende_mlock_survey *
 			       "CAP_IPC_LOCK is missing");
 		break;
 	default: { /* DUENDE_MLOCK_FOUND_MEMLOCK_COVERS */
-		uint64_t room = dm_survey_headroom_after(s);
+		uint64_t room = s->headroom_after_lock;
 
 		dm_text_put(t, "RLIMIT_MEMLOCK soft ");
 		dm_text_put_limit(t, r->memlock_soft);
@@ -122,24 +124,103 @@ static void explain_cgroup(struct dm_text *t, const struct duende_mlock_survey *
 	dm_text_put(t, " process(es)");
 }
 
+static void put_servers(struct dm_text *t, const struct duende_mlock_swap *sw)
+{
+	if (!sw->nservers)
+		return;
+	dm_text_put(t, sw->nservers == 1 ? " (PID " : " (PIDs ");
+	for (uint32_t i = 0; i < sw->nservers && i < DUENDE_MLOCK_SWAP_SERVERS; i++) {
+		if (i)
+			dm_text_put(t, ", ");
+		dm_text_put_i64(t, sw->servers[i]);
+	}
+	dm_text_put(t, ")");
+}
+
 static void explain_swap(struct dm_text *t, const struct duende_mlock_survey *s,
 			 const struct duende_mlock_finding *f)
 {
-	const struct duende_mlock_swap *sw = &s->swaps[f->swap];
+	const struct duende_mlock_swap *sw = &s->swaps.area[f->swap];
 
+	if (f->code == DUENDE_MLOCK_FOUND_SERVES_SWAP) {
+		dm_text_put(t, "PID ");
+		dm_text_put_i64(t, s->process.pid);
+		dm_text_put(t, " serves ");
+		put_swap(t, sw);
+		dm_text_put(t, (s->process.verdicts & DUENDE_MLOCK_V_LOCKED)
+				       ? " and is locked"
+				       : " and is not locked: when its own pages go to that swap it "
+					 "waits for itself (DT-007); lock it before it serves");
+		return;
+	}
 	put_swap(t, sw);
 	if (f->code != DUENDE_MLOCK_FOUND_SWAP_USER_SPACE)
 		return;
 	dm_text_put(t, " is served from user space");
 	if (sw->backing[0]) {
 		dm_text_put(t, " via ");
-		dm_text_put(t, sw->backing);
+		dm_text_put_name(t, sw->backing);
 	}
 	if (sw->backing_fstype[0]) {
 		dm_text_put(t, " on ");
-		dm_text_put(t, sw->backing_fstype);
+		dm_text_put_name(t, sw->backing_fstype);
 	}
+	put_servers(t, sw);
 	dm_text_put(t, ": its daemon must be locked");
+}
+
+static void explain_v2_protection(struct dm_text *t, const struct duende_mlock_survey *s,
+				  enum duende_mlock_finding_code code)
+{
+	const struct duende_mlock_cgroup *cg = &s->cgroup;
+
+	put_cgroup(t, cg);
+	switch (code) {
+	case DUENDE_MLOCK_FOUND_CGROUP_V2_SWAP:
+		dm_text_put(t, ": memory.swap.max is ");
+		dm_text_put_limit(t, cg->swap_max == UINT64_MAX ? DUENDE_MLOCK_UNLIMITED : cg->swap_max);
+		dm_text_put(t, ", so what the lock does not hold may go to swap; memory.swap.max 0 "
+			       "(systemd: MemorySwapMax=0) keeps all of it out");
+		break;
+	case DUENDE_MLOCK_FOUND_CGROUP_V2_UNPROTECTED:
+		dm_text_put(t, ": memory.min and memory.low are 0, so reclaim takes its memory like "
+			       "anyone's; memory.min of what it locks (systemd: MemoryMin=) protects it");
+		break;
+	default: /* DUENDE_MLOCK_FOUND_CGROUP_V2_PROTECTED */
+		dm_text_put(t, ": no swap (memory.swap.max 0) and memory.min ");
+		dm_text_put_bytes(t, cg->min);
+		dm_text_put(t, ", memory.low ");
+		dm_text_put_bytes(t, cg->low);
+	}
+}
+
+static void explain_task(struct dm_text *t, const struct duende_mlock_survey *s)
+{
+	const struct duende_mlock_report *r = &s->process;
+
+	dm_text_put(t, "PID ");
+	dm_text_put_i64(t, r->pid);
+	if (r->known & DUENDE_MLOCK_R_TASKS) {
+		dm_text_put(t, ": IO_FLUSHER on ");
+		dm_text_put_u64(t, r->threads_io_flusher);
+		dm_text_put(t, " of ");
+		dm_text_put_u64(t, r->threads);
+		dm_text_put(t, r->threads == 1 ? " thread" : " threads");
+		if (r->threads_blocked) {
+			dm_text_put(t, ", ");
+			dm_text_put_u64(t, r->threads_blocked);
+			dm_text_put(t, " in uninterruptible sleep (D)");
+		}
+		dm_text_put(t, ", ");
+	} else {
+		dm_text_put(t, dm_survey_io_flusher(s) ? ": IO_FLUSHER set, " : ": IO_FLUSHER not set, ");
+	}
+	dm_text_put_u64(t, r->major_faults);
+	dm_text_put(t, " major page faults so far");
+	if (r->known & DUENDE_MLOCK_R_OOM) {
+		dm_text_put(t, ", oom_score_adj ");
+		dm_text_put_i64(t, r->oom_score_adj);
+	}
 }
 
 static void explain_finding(struct dm_text *t, const struct duende_mlock_survey *s,
@@ -180,11 +261,7 @@ static void explain_finding(struct dm_text *t, const struct duende_mlock_survey 
 		dm_text_put(t, "kernel lacks PR_SET_IO_FLUSHER (Linux 5.6+)");
 		break;
 	case DUENDE_MLOCK_FOUND_TASK:
-		dm_text_put(t, "PID ");
-		dm_text_put_i64(t, s->process.pid);
-		dm_text_put(t, dm_survey_io_flusher(s) ? ": IO_FLUSHER set, " : ": IO_FLUSHER not set, ");
-		dm_text_put_u64(t, s->process.major_faults);
-		dm_text_put(t, " major page faults so far");
+		explain_task(t, s);
 		break;
 	case DUENDE_MLOCK_FOUND_NO_CGROUP:
 	case DUENDE_MLOCK_FOUND_CGROUP:
@@ -193,16 +270,39 @@ static void explain_finding(struct dm_text *t, const struct duende_mlock_survey 
 		break;
 	case DUENDE_MLOCK_FOUND_SWAPS_UNREADABLE:
 		dm_text_put(t, "/proc/swaps unreadable: ");
-		dm_text_put(t, duende_mlock_strerror(s->swaps_error));
+		dm_text_put(t, duende_mlock_strerror(s->swaps.error));
 		break;
 	case DUENDE_MLOCK_FOUND_NO_SWAP:
 		dm_text_put(t, "no swap is active");
 		break;
 	case DUENDE_MLOCK_FOUND_SWAP:
 	case DUENDE_MLOCK_FOUND_SWAP_USER_SPACE:
+	case DUENDE_MLOCK_FOUND_SERVES_SWAP:
 		explain_swap(t, s, f);
 		break;
+	case DUENDE_MLOCK_FOUND_NO_USER_MEMORY:
+		dm_text_put(t, "PID ");
+		dm_text_put_i64(t, s->process.pid);
+		dm_text_put(t, (s->process.task_flags & DUENDE_MLOCK_PF_KTHREAD)
+				       ? " is a kernel thread"
+				       : " is a zombie");
+		dm_text_put(t, ": it has no user memory, so locking does not apply to it");
+		break;
+	case DUENDE_MLOCK_FOUND_CGROUP_V2_SWAP:
+	case DUENDE_MLOCK_FOUND_CGROUP_V2_UNPROTECTED:
+	case DUENDE_MLOCK_FOUND_CGROUP_V2_PROTECTED:
+		explain_v2_protection(t, s, f->code);
+		break;
 	}
+}
+
+/* The findings that name a swap area name one that exists. */
+static bool swap_in_range(const struct duende_mlock_survey *s, const struct duende_mlock_finding *f)
+{
+	bool names_swap = f->code == DUENDE_MLOCK_FOUND_SWAP || f->code == DUENDE_MLOCK_FOUND_SWAP_USER_SPACE ||
+			  f->code == DUENDE_MLOCK_FOUND_SERVES_SWAP;
+
+	return !names_swap || (f->swap < s->swaps.count && f->swap < DUENDE_MLOCK_SWAPS_MAX);
 }
 
 DM_EXPORT int duende_mlock_finding_explain(const struct duende_mlock_survey *s, uint32_t i,
@@ -211,41 +311,42 @@ DM_EXPORT int duende_mlock_finding_explain(const struct duende_mlock_survey *s, 
 	struct dm_text t;
 
 	dm_text_init(&t, buf, len);
-	if (!s || i >= s->nfindings || i >= DUENDE_MLOCK_SURVEY_FINDINGS ||
-	    (s->findings[i].code >= DUENDE_MLOCK_FOUND_SWAP && s->findings[i].swap >= s->nswaps))
+	if (!s || i >= s->nfindings || i >= DUENDE_MLOCK_SURVEY_FINDINGS || !swap_in_range(s, &s->findings[i]))
 		return -EINVAL;
 	explain_finding(&t, s, &s->findings[i]);
 	return dm_text_result(&t);
 }
 
-/* The fix, one line each for the ways the daemon may be started here. */
-static void put_fix(struct dm_text *t, const struct duende_mlock_survey *s)
+/* What the drop-in is made from: the host's cgroup version and what the
+ * surveyed process (a process of the unit) will lock. */
+static struct dm_dropin dropin_of(const struct duende_mlock_survey *s)
 {
-	const char *unit = s->systemd_unit[0] ? s->systemd_unit : "YOUR.service";
-	bool can_raise = s->caller_cap_sys_resource;
-	bool hard_unlimited = s->caller_memlock_hard == DUENDE_MLOCK_UNLIMITED;
+	struct dm_dropin d = { 0, false };
 
-	if (s->container[0] && s->container[0] == 'k') { /* kubernetes */
-		dm_text_put(t, "Kubernetes cannot raise RLIMIT_MEMLOCK for a container, so CAP_IPC_LOCK "
-			       "is required:\n  securityContext:\n    capabilities:\n      add: "
-			       "[\"IPC_LOCK\"]   # and \"SYS_RESOURCE\" for PR_SET_IO_FLUSHER\n");
-	} else if (s->container[0]) {
-		dm_text_put(t, s->container);
-		dm_text_put(t, " run --cap-add=IPC_LOCK --ulimit memlock=-1:-1 "
-			       "[--cap-add=SYS_RESOURCE] IMAGE\n"
-			       "compose:\n  cap_add: [IPC_LOCK]\n  ulimits:\n    memlock: {soft: -1, "
-			       "hard: -1}\n");
-	} else if (s->systemd || s->systemd_unit[0]) {
-		dm_text_put(t, "systemctl edit ");
-		dm_text_put(t, unit);
-		dm_text_put(t, "   # adds a drop-in:\n  [Service]\n  LimitMEMLOCK=infinity\n"
-			       "  AmbientCapabilities=CAP_IPC_LOCK CAP_SYS_RESOURCE\n  OOMScoreAdjust=");
-		dm_text_put_i64(t, DM_OOM_SCORE_ADJ_ADVISED);
-		dm_text_put(t, "\n(Keep CAP_IPC_LOCK in CapabilityBoundingSet= if the unit sets one; "
-			       "setting it to\nCAP_IPC_LOCK alone drops every other capability the "
-			       "daemon has.)\n");
-	}
-	if (hard_unlimited || can_raise) {
+	if (!s)
+		return d;
+	d.cgroup_v1 = !s->cgroup_error && s->cgroup.version == 1;
+	if (!(s->process.verdicts & DUENDE_MLOCK_V_NO_USER_MEMORY))
+		d.memory_min = dm_survey_lock_need(s);
+	return d;
+}
+
+static void put_fix_systemd(struct dm_text *t, const struct duende_mlock_survey *s)
+{
+	struct dm_dropin d = dropin_of(s);
+
+	dm_text_put(t, "systemctl edit ");
+	dm_text_put_name(t, s->systemd_unit[0] ? s->systemd_unit : "YOUR.service");
+	dm_text_put(t, "   # adds a drop-in:\n");
+	dm_put_systemd_dropin(t, "  ", &d);
+	dm_text_put(t, "(Keep CAP_IPC_LOCK in CapabilityBoundingSet= if the unit sets one; "
+		       "setting it to\nCAP_IPC_LOCK alone drops every other capability the "
+		       "daemon has.)\n");
+}
+
+static void put_fix_shell(struct dm_text *t, const struct duende_mlock_survey *s)
+{
+	if (s->caller_memlock_hard == DUENDE_MLOCK_UNLIMITED || s->caller_cap_sys_resource) {
 		dm_text_put(t, "shell:  " DM_FIX_MEMLOCK_SHELL "   (or prlimit "
 			       "--memlock=unlimited:unlimited --pid PID, as root)\n");
 	} else if (s->caller_memlock_hard >= dm_survey_lock_need(s)) {
@@ -260,9 +361,32 @@ static void put_fix(struct dm_text *t, const struct duende_mlock_survey *s)
 		dm_text_put(t, "; as root with CAP_SYS_RESOURCE: prlimit "
 			       "--memlock=unlimited:unlimited --pid PID\n");
 	}
-	dm_text_put(t, "file:   " DM_FIX_IPC_LOCK_SETCAP "   (for daemons linked with "
-		       "libduende-mlock;\n        duende-mlock exec refuses programs with file "
-		       "capabilities)\n");
+}
+
+/* The fix, one line each for the ways the daemon may be started here. */
+static void put_fix(struct dm_text *t, const struct duende_mlock_survey *s)
+{
+	bool can_raise = s->caller_cap_sys_resource;
+
+	if (s->container[0] && s->container[0] == 'k') { /* kubernetes */
+		dm_text_put(t, "Kubernetes cannot raise RLIMIT_MEMLOCK for a container, so CAP_IPC_LOCK "
+			       "is required:\n  securityContext:\n    capabilities:\n      add: "
+			       "[\"IPC_LOCK\"]   # and \"SYS_RESOURCE\" for PR_SET_IO_FLUSHER\n");
+	} else if (s->container[0]) {
+		dm_text_put_name(t, s->container);
+		dm_text_put(t, " run --cap-add=IPC_LOCK --ulimit memlock=-1:-1 "
+			       "[--cap-add=SYS_RESOURCE] IMAGE\n"
+			       "compose:\n  cap_add: [IPC_LOCK]\n  ulimits:\n    memlock: {soft: -1, "
+			       "hard: -1}\n");
+	} else if (s->systemd || s->systemd_unit[0]) {
+		put_fix_systemd(t, s);
+	}
+	put_fix_shell(t, s);
+	/* exec refuses programs with file capabilities: no setcap for one it runs. */
+	if (!s->preloaded)
+		dm_text_put(t, "file:   " DM_FIX_IPC_LOCK_SETCAP "   (for daemons linked with "
+			       "libduende-mlock;\n        duende-mlock exec refuses programs with file "
+			       "capabilities)\n");
 	dm_text_put(t, "run:    duende-mlock exec ");
 	if (can_raise) {
 		dm_text_put(t, "--io-flusher --oom-score-adj ");
@@ -272,14 +396,25 @@ static void put_fix(struct dm_text *t, const struct duende_mlock_survey *s)
 	dm_text_put(t, "-- DAEMON ARGS...\n");
 	if (!can_raise)
 		dm_text_put(t, "        (--io-flusher and a negative --oom-score-adj need "
-			       "CAP_SYS_RESOURCE, which this process lacks)\n");
+			       "CAP_SYS_RESOURCE, which this process lacks;\n        a service "
+			       "manager grants it: AmbientCapabilities=CAP_SYS_RESOURCE)\n");
+}
+
+DM_EXPORT int duende_mlock_systemd_dropin(const struct duende_mlock_survey *s, char *buf, size_t len)
+{
+	struct dm_text t;
+	struct dm_dropin d = dropin_of(s);
+
+	dm_text_init(&t, buf, len);
+	dm_put_systemd_dropin(&t, "", &d);
+	return dm_text_result(&t);
 }
 
 DM_EXPORT int duende_mlock_survey_fix(const struct duende_mlock_survey *s, char *buf, size_t len)
 {
 	struct dm_text t;
 
-	dm_text_init(&t, buf, len);
+	dm_text_init(&t, buf, len); /* an empty text on every error, too */
 	if (!s)
 		return -EINVAL;
 	put_fix(&t, s);

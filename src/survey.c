@@ -3,9 +3,9 @@
  * The host survey: what a daemon that serves swap needs to know about
  * itself and the host it runs on (its lock standing, its capabilities,
  * the kernel, its memory cgroup, the swap areas and who serves them), and
- * the verdict on each as a finding. Text comes from survey-explain.c.
- * Readers only: they never touch a path that a hung FUSE daemon serves
- * (no stat of swap files; file systems come from mountinfo).
+ * the verdict on each as a finding. Text comes from survey-explain.c, the
+ * swap areas from swaps.c. Readers only: they never touch a path that a
+ * hung FUSE daemon serves.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -22,133 +22,6 @@
 #include "reader.h"
 #include "survey.h"
 #include "text.h"
-
-/* Copies src into dst of cap bytes, cut and always terminated. */
-static void copy_str(char *dst, size_t cap, const char *src)
-{
-	size_t n = strnlen(src, cap - 1);
-
-	memcpy(dst, src, n);
-	dst[n] = '\0';
-}
-
-static bool starts_with(const char *s, const char *prefix)
-{
-	return strncmp(s, prefix, strlen(prefix)) == 0;
-}
-
-/* ---- swaps ---- */
-
-struct swaps_ctx {
-	struct duende_mlock_swap *out;
-	uint32_t max, n;
-};
-
-static int swaps_line(void *ctx, const char *line, size_t len)
-{
-	struct swaps_ctx *c = ctx;
-	struct dm_swap_entry e;
-
-	if (c->n < c->max && dm_swaps_parse_line(line, len, &e) == 0) {
-		struct duende_mlock_swap *s = &c->out[c->n++];
-
-		memset(s, 0, sizeof(*s));
-		copy_str(s->path, sizeof(s->path), e.path);
-		copy_str(s->kind, sizeof(s->kind), e.type); /* refined by classify_swap */
-		s->size = e.size;
-		s->used = e.used;
-		s->priority = e.priority;
-	}
-	return 0;
-}
-
-struct mount_ctx {
-	const char *path;
-	size_t best;
-	struct dm_mount_entry found;
-};
-
-static int mount_line(void *ctx, const char *line, size_t len)
-{
-	struct mount_ctx *c = ctx;
-	struct dm_mount_entry m;
-	size_t mlen;
-
-	if (dm_mountinfo_parse_line(line, len, &m) != 0)
-		return 0;
-	mlen = strlen(m.mount_point);
-	if (strncmp(c->path, m.mount_point, mlen) == 0 &&
-	    (c->path[mlen] == '/' || c->path[mlen] == '\0' || mlen == 1) && mlen >= c->best) {
-		c->best = mlen;
-		c->found = m;
-	}
-	return 0;
-}
-
-/* The file system type under path, from mountinfo, without touching path
- * itself (a hung FUSE daemon would hang a stat). */
-static void fstype_of(const char *path, char *out, size_t cap)
-{
-	struct mount_ctx c = { .path = path };
-	char buf[1024];
-
-	out[0] = '\0';
-	if (dm_read_lines(AT_FDCWD, "/proc/self/mountinfo", buf, sizeof(buf), mount_line, &c) == 0 &&
-	    c.best)
-		copy_str(out, cap, c.found.fstype);
-}
-
-static void classify_swap(struct duende_mlock_swap *s)
-{
-	const char *dev = s->path;
-
-	if (strcmp(s->kind, "file") == 0) {
-		fstype_of(dev, s->backing_fstype, sizeof(s->backing_fstype));
-		s->user_space = starts_with(s->backing_fstype, "fuse");
-		return;
-	}
-	if (starts_with(dev, "/dev/loop")) {
-		char path[320];
-		struct dm_text t;
-		size_t len;
-
-		copy_str(s->kind, sizeof(s->kind), "loop");
-		dm_text_init(&t, path, sizeof(path));
-		dm_text_put(&t, "/sys/block/");
-		dm_text_put(&t, dev + 5);
-		dm_text_put(&t, "/loop/backing_file");
-		if (dm_read_small(AT_FDCWD, path, s->backing, sizeof(s->backing), &len) == 0) {
-			while (len && s->backing[len - 1] == '\n')
-				s->backing[--len] = '\0';
-			fstype_of(s->backing, s->backing_fstype, sizeof(s->backing_fstype));
-			s->user_space = starts_with(s->backing_fstype, "fuse");
-		}
-	} else if (starts_with(dev, "/dev/nbd")) {
-		copy_str(s->kind, sizeof(s->kind), "nbd");
-		s->user_space = true;
-	} else if (starts_with(dev, "/dev/ublkb")) {
-		copy_str(s->kind, sizeof(s->kind), "ublk");
-		s->user_space = true;
-	} else if (starts_with(dev, "/dev/zram")) {
-		copy_str(s->kind, sizeof(s->kind), "zram");
-	} else {
-		copy_str(s->kind, sizeof(s->kind), "partition");
-	}
-}
-
-static int survey_swaps(struct duende_mlock_survey *s)
-{
-	struct swaps_ctx c = { .out = s->swaps, .max = DUENDE_MLOCK_SURVEY_SWAPS };
-	char buf[1024];
-	int rc = dm_read_lines(AT_FDCWD, "/proc/swaps", buf, sizeof(buf), swaps_line, &c);
-
-	if (rc < 0)
-		return rc;
-	for (uint32_t i = 0; i < c.n; i++)
-		classify_swap(&s->swaps[i]);
-	s->nswaps = c.n;
-	return 0;
-}
 
 /* ---- memory cgroup ---- */
 
@@ -235,7 +108,7 @@ static uint64_t v2_limit_in_force(const char *root, const char *dir)
 	size_t rlen = strlen(root);
 	uint64_t limit = UINT64_MAX, v;
 
-	copy_str(walk, sizeof(walk), dir);
+	dm_copy_str(walk, sizeof(walk), dir);
 	while (strlen(walk) > rlen) {
 		if (read_u64_file(walk, "memory.max", &v) == 0 && v < limit)
 			limit = v;
@@ -245,6 +118,19 @@ static uint64_t v2_limit_in_force(const char *root, const char *dir)
 		*slash = '\0';
 	}
 	return limit;
+}
+
+/* What protects a v2 cgroup's memory besides locking (the root cgroup
+ * has none of these files). */
+static void read_v2_protection(const char *dir, struct duende_mlock_cgroup *cg)
+{
+	if (read_u64_file(dir, "memory.min", &cg->min) < 0 ||
+	    read_u64_file(dir, "memory.low", &cg->low) < 0)
+		return;
+	/* Without swap accounting there is no memory.swap.max: it may swap. */
+	if (read_u64_file(dir, "memory.swap.max", &cg->swap_max) < 0)
+		cg->swap_max = UINT64_MAX;
+	cg->protection_known = true;
 }
 
 static void cgroup_dir(char *dir, size_t cap, const char *root, const char *path)
@@ -273,7 +159,7 @@ static int survey_cgroup(pid_t pid, struct duende_mlock_cgroup *out)
 		return rc;
 	if (c.has_v1 && access("/sys/fs/cgroup/memory", F_OK) == 0) {
 		out->version = 1;
-		copy_str(out->path, sizeof(out->path), c.v1.path);
+		dm_copy_str(out->path, sizeof(out->path), c.v1.path);
 		cgroup_dir(dir, sizeof(dir), "/sys/fs/cgroup/memory", c.v1.path);
 		if (read_u64_file(dir, "memory.limit_in_bytes", &out->limit) < 0)
 			return -ENOENT;
@@ -281,10 +167,11 @@ static int survey_cgroup(pid_t pid, struct duende_mlock_cgroup *out)
 		read_u64_file(dir, "memory.usage_in_bytes", &out->usage);
 	} else if (c.has_v2 && access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0) {
 		out->version = 2;
-		copy_str(out->path, sizeof(out->path), c.v2.path);
+		dm_copy_str(out->path, sizeof(out->path), c.v2.path);
 		cgroup_dir(dir, sizeof(dir), "/sys/fs/cgroup", c.v2.path);
 		out->limit = v2_limit_in_force("/sys/fs/cgroup", dir);
 		read_u64_file(dir, "memory.current", &out->usage);
+		read_v2_protection(dir, out);
 	} else {
 		return -ENOENT;
 	}
@@ -307,11 +194,11 @@ static int runtime_line(void *ctx, const char *line, size_t len)
 		return 0;
 	if (!s->container[0]) {
 		if (strstr(e.path, "kubepods"))
-			copy_str(s->container, sizeof(s->container), "kubernetes");
+			dm_copy_str(s->container, sizeof(s->container), "kubernetes");
 		else if (strstr(e.path, "docker"))
-			copy_str(s->container, sizeof(s->container), "docker");
+			dm_copy_str(s->container, sizeof(s->container), "docker");
 		else if (strstr(e.path, "libpod"))
-			copy_str(s->container, sizeof(s->container), "podman");
+			dm_copy_str(s->container, sizeof(s->container), "podman");
 	}
 	p = strstr(e.path, ".service");
 	if (!s->systemd_unit[0] && p) {
@@ -336,11 +223,11 @@ static void survey_runtime(pid_t pid, struct duende_mlock_survey *s)
 	dm_read_lines(AT_FDCWD, path, buf, sizeof(buf), runtime_line, s);
 	if (!s->container[0]) {
 		if (access("/.dockerenv", F_OK) == 0)
-			copy_str(s->container, sizeof(s->container), "docker");
+			dm_copy_str(s->container, sizeof(s->container), "docker");
 		else if (access("/run/.containerenv", F_OK) == 0)
-			copy_str(s->container, sizeof(s->container), "podman");
+			dm_copy_str(s->container, sizeof(s->container), "podman");
 		else if (access("/var/run/secrets/kubernetes.io", F_OK) == 0)
-			copy_str(s->container, sizeof(s->container), "kubernetes");
+			dm_copy_str(s->container, sizeof(s->container), "kubernetes");
 	}
 	if (dm_read_small(AT_FDCWD, "/proc/1/comm", comm, sizeof(comm), &len) == 0)
 		s->systemd = strncmp(comm, "systemd\n", 8) == 0;
@@ -407,6 +294,30 @@ static void judge_kernel(struct duende_mlock_survey *s)
 		found(s, DUENDE_MLOCK_FOUND_TASK, DUENDE_MLOCK_SEVERITY_OK, 0);
 }
 
+static bool process_locked(const struct duende_mlock_survey *s)
+{
+	return s->process.verdicts & DUENDE_MLOCK_V_LOCKED;
+}
+
+/* Besides its lock, a v2 cgroup can keep the daemon out of swap
+ * (memory.swap.max 0) and protect its memory from reclaim (memory.min,
+ * memory.low). Without them an unlocked daemon is exposed; a locked one
+ * is told what more would protect it. */
+static void judge_v2_protection(struct duende_mlock_survey *s)
+{
+	const struct duende_mlock_cgroup *cg = &s->cgroup;
+	enum duende_mlock_severity exposed =
+		process_locked(s) ? DUENDE_MLOCK_SEVERITY_OK : DUENDE_MLOCK_SEVERITY_WARNING;
+	bool swaps = cg->swap_max != 0, unprotected = cg->min == 0 && cg->low == 0;
+
+	if (swaps)
+		found(s, DUENDE_MLOCK_FOUND_CGROUP_V2_SWAP, exposed, 0);
+	if (unprotected)
+		found(s, DUENDE_MLOCK_FOUND_CGROUP_V2_UNPROTECTED, exposed, 0);
+	if (!swaps && !unprotected)
+		found(s, DUENDE_MLOCK_FOUND_CGROUP_V2_PROTECTED, DUENDE_MLOCK_SEVERITY_OK, 0);
+}
+
 static void judge_cgroup(struct duende_mlock_survey *s)
 {
 	const struct duende_mlock_cgroup *cg = &s->cgroup;
@@ -418,22 +329,38 @@ static void judge_cgroup(struct duende_mlock_survey *s)
 		found(s, DUENDE_MLOCK_FOUND_CGROUP_V1_SHARED, DUENDE_MLOCK_SEVERITY_WARNING, 0);
 	else
 		found(s, DUENDE_MLOCK_FOUND_CGROUP, DUENDE_MLOCK_SEVERITY_OK, 0);
+	if (!s->cgroup_error && cg->version == 2 && cg->protection_known)
+		judge_v2_protection(s);
 }
 
 static void judge_swaps(struct duende_mlock_survey *s)
 {
-	if (s->swaps_error) {
+	const struct duende_mlock_swaps *sw = &s->swaps;
+
+	if (sw->error) {
 		found(s, DUENDE_MLOCK_FOUND_SWAPS_UNREADABLE, DUENDE_MLOCK_SEVERITY_WARNING, 0);
 		return;
 	}
-	if (!s->nswaps)
+	if (!sw->count)
 		found(s, DUENDE_MLOCK_FOUND_NO_SWAP, DUENDE_MLOCK_SEVERITY_OK, 0);
-	for (uint32_t i = 0; i < s->nswaps; i++) {
-		if (s->swaps[i].user_space)
+	for (uint32_t i = 0; i < sw->count; i++) {
+		if (sw->area[i].user_space)
 			found(s, DUENDE_MLOCK_FOUND_SWAP_USER_SPACE, DUENDE_MLOCK_SEVERITY_WARNING, i);
 		else
 			found(s, DUENDE_MLOCK_FOUND_SWAP, DUENDE_MLOCK_SEVERITY_OK, i);
 	}
+}
+
+/* The process itself serves a swap area: unlocked, it is the DT-007
+ * deadlock waiting to happen. */
+static void judge_serving(struct duende_mlock_survey *s)
+{
+	int i = -1;
+
+	while ((i = duende_mlock_swap_served_by(&s->swaps, s->process.pid, (uint32_t)(i + 1))) >= 0)
+		found(s, DUENDE_MLOCK_FOUND_SERVES_SWAP,
+		      process_locked(s) ? DUENDE_MLOCK_SEVERITY_OK : DUENDE_MLOCK_SEVERITY_WARNING,
+		      (uint32_t)i);
 }
 
 DM_EXPORT int duende_mlock_survey_pid(pid_t pid, struct duende_mlock_survey *s)
@@ -450,15 +377,24 @@ DM_EXPORT int duende_mlock_survey_pid(pid_t pid, struct duende_mlock_survey *s)
 	dm_gather_lock_facts(&own);
 	s->caller_memlock_hard = own.memlock_hard;
 	s->caller_cap_sys_resource = own.cap_sys_resource;
+	/* Only the process that the shim runs in is run by exec. */
+	s->preloaded = s->process.pid == getpid() && dm_in_preload_shim();
+	s->headroom_after_lock = dm_survey_headroom_after(s);
 	s->kernel_onfault = dm_probe_onfault();
 	s->kernel_io_flusher = dm_probe_io_flusher();
 	s->cgroup_error = survey_cgroup(pid, &s->cgroup);
-	s->swaps_error = survey_swaps(s);
+	if (duende_mlock_read_swaps(&s->swaps) < 0)
+		s->swaps.count = 0; /* swaps.error says why */
 	survey_runtime(pid, s);
+	if (s->process.verdicts & DUENDE_MLOCK_V_NO_USER_MEMORY) {
+		found(s, DUENDE_MLOCK_FOUND_NO_USER_MEMORY, DUENDE_MLOCK_SEVERITY_NOT_APPLICABLE, 0);
+		return 0;
+	}
 	judge_limits(s);
 	judge_caps(s);
 	judge_kernel(s);
 	judge_cgroup(s);
 	judge_swaps(s);
+	judge_serving(s);
 	return 0;
 }

@@ -10,7 +10,7 @@
 
 /* Below this much headroom after locking, later allocations of a daemon
  * under MCL_FUTURE are at risk: a warning. */
-#define DM_SURVEY_LOW_HEADROOM (UINT64_C(64) << 20)
+#define DM_SURVEY_LOW_HEADROOM DUENDE_MLOCK_LOW_HEADROOM
 
 /* What the kernel will count once the process locks its current and
  * future pages. */

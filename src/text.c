@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT OR Apache-2.0 */
 #include "text.h"
 
+#include <errno.h>
 #include <limits.h>
+#include <string.h>
 
 #include "duende-mlock.h"
 #include "platform.h"
@@ -98,5 +100,73 @@ DM_EXPORT int duende_mlock_format_bytes(uint64_t bytes, char *buf, size_t len)
 
 	dm_text_init(&t, buf, len);
 	dm_text_put_limit(&t, bytes);
+	return dm_text_result(&t);
+}
+
+static void put_hex_escape(struct dm_text *t, unsigned char c)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	put_char(t, '\\');
+	put_char(t, 'x');
+	put_char(t, hex[c >> 4]);
+	put_char(t, hex[c & 15]);
+}
+
+/* The short C escapes; 0 for bytes that have none. */
+static char short_escape(unsigned char c)
+{
+	switch (c) {
+	case '\\': return '\\';
+	case '\a': return 'a';
+	case '\b': return 'b';
+	case '\t': return 't';
+	case '\n': return 'n';
+	case '\v': return 'v';
+	case '\f': return 'f';
+	case '\r': return 'r';
+	case 0x1b: return 'e';
+	default: return 0;
+	}
+}
+
+void dm_text_put_escaped(struct dm_text *t, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		char e = short_escape(c);
+
+		if (e) {
+			put_char(t, '\\');
+			put_char(t, e);
+		} else if (c < 0x20 || c >= 0x7f) {
+			put_hex_escape(t, c);
+		} else {
+			put_char(t, (char)c);
+		}
+	}
+}
+
+void dm_text_put_name(struct dm_text *t, const char *s)
+{
+	dm_text_put_escaped(t, s, strlen(s));
+}
+
+void dm_copy_str(char *dst, size_t cap, const char *src)
+{
+	size_t n = strnlen(src, cap - 1);
+
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+DM_EXPORT int duende_mlock_escape(const char *bytes, size_t n, char *buf, size_t len)
+{
+	struct dm_text t;
+
+	dm_text_init(&t, buf, len);
+	if (!bytes && n)
+		return -EINVAL;
+	dm_text_put_escaped(&t, bytes, n);
 	return dm_text_result(&t);
 }

@@ -24,5 +24,12 @@ void dm_text_put_bytes(struct dm_text *t, uint64_t bytes);
 void dm_text_put_limit(struct dm_text *t, uint64_t bytes);
 /* The snprintf-style result, clamped to INT_MAX. */
 int dm_text_result(const struct dm_text *t);
+/* n bytes, escaped as duende_mlock_escape() does. */
+void dm_text_put_escaped(struct dm_text *t, const char *s, size_t n);
+/* A string, escaped. */
+void dm_text_put_name(struct dm_text *t, const char *s);
+
+/* Copies src into dst of cap bytes (cap > 0), cut and always terminated. */
+void dm_copy_str(char *dst, size_t cap, const char *src);
 
 #endif

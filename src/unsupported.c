@@ -3,8 +3,8 @@
  * The Linux-only parts of the API on every other platform: there is no
  * /proc, no prctl and no oom_score_adj, so these report -ENOSYS, and
  * locking itself reports status "unsupported platform" (see lock.c).
- * Built instead of harden.c, report.c, survey.c and reader.c (meson.build
- * decides).
+ * Built instead of harden.c, report.c, scan.c, survey.c, swaps.c and
+ * reader.c (meson.build decides).
  */
 #include <errno.h>
 #include <string.h>
@@ -86,4 +86,34 @@ DM_EXPORT int duende_mlock_survey_pid(pid_t pid, struct duende_mlock_survey *s)
 		return -EINVAL;
 	memset(s, 0, sizeof(*s));
 	return -ENOSYS;
+}
+
+DM_EXPORT int duende_mlock_locked_pids(pid_t *pids, size_t cap)
+{
+	(void)pids;
+	(void)cap;
+	return -ENOSYS;
+}
+
+DM_EXPORT int duende_mlock_find_pids(const char *spec, pid_t *pids, size_t cap)
+{
+	(void)pids;
+	(void)cap;
+	return spec ? -ENOSYS : -EINVAL;
+}
+
+DM_EXPORT int duende_mlock_read_swaps(struct duende_mlock_swaps *swaps)
+{
+	if (!swaps)
+		return -EINVAL;
+	memset(swaps, 0, sizeof(*swaps));
+	swaps->error = -ENOSYS;
+	return -ENOSYS;
+}
+
+DM_EXPORT int duende_mlock_swap_served_by(const struct duende_mlock_swaps *swaps, pid_t pid,
+					  uint32_t from)
+{
+	(void)from;
+	return swaps && pid > 0 ? -ENOENT : -EINVAL;
 }

@@ -1,16 +1,25 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT OR Apache-2.0
 # duende-mlock doctor on the real host: verdicts and exit statuses under
-# real privilege drops, the DT-007 cgroup hazard, and a swap device served
-# from user space (a loop device over a file in a FUSE mount).
-# Usage: doctor.sh DUENDE-MLOCK
+# real privilege drops, every fix it prints run for real under the same
+# privileges, the program the user means to lock judged instead of the
+# doctor, kernel threads and zombies, one headroom with status, the
+# systemd drop-in checked by systemd, the DT-007 cgroup hazard, and a swap
+# device served from user space (a loop device over a file in a FUSE mount).
+# Usage: DM_TEST_NAMED=tests/cli/named DM_TEST_BIGMAP=tests/cli/bigmap \
+#        doctor.sh DUENDE-MLOCK PRELOAD-LIBRARY
 set -u
 # shellcheck source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 DM=$1
+export DUENDE_MLOCK_PRELOAD=$2
+NAMED=${DM_TEST_NAMED:?the path of tests/cli/named (meson test sets it)}
+BIGMAP=${DM_TEST_BIGMAP:?the path of tests/cli/bigmap (meson test sets it)}
 need_root "privilege drops, cgroups, swap"
 need_cmd jq jq
 NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all --)
+# The line of doctor's fix that starts with $2.
+fix_line() { sed -n "s/^  $2 *//p" <<<"$1" | head -1; }
 
 run_cmd out rc "$DM" doctor
 check "root with CAP_IPC_LOCK: not 'cannot lock'" test "$rc" -le 1
@@ -38,11 +47,136 @@ check "--pid examines that process" contains "$out" "PID $spid (sleep)"
 run_cmd out rc "$DM" doctor --pid 2147483646
 check "--pid of no process: exit 2" equals "$rc" 2
 check "... with the reason" contains "$out" "no such process"
-for args in "--pid" "--pid 0" "--pid x" "--bogus" "extra"; do
+for args in "--pid" "--pid 0" "--pid x" "--bogus" "extra" "--pid 1 -- true" "--systemd-unit" \
+	"--systemd-unit noextension" "--systemd-unit a/b.service" "--systemd-unit x.service --pid 1"; do
 	# shellcheck disable=SC2086
 	run_cmd out rc "$DM" doctor $args
 	check "usage error for '$args' exits 64" equals "$rc" 64
 done
+
+# --- kernel threads and zombies have nothing to lock: never "ready"
+run_cmd out rc "$DM" doctor --pid 2
+check "kernel thread: exit 3" equals "$rc" 3
+check "... not applicable" contains "$out" "Verdict: not applicable"
+check "... says why" contains "$out" "is a kernel thread"
+sh -c 'sleep 0 & exec sleep 30' &
+zparent=$!
+on_exit "kill $zparent"
+zombie=
+for _ in $(seq 50); do
+	zombie=$(awk '$4 == "'"$zparent"'" && $3 == "Z" {print $1}' /proc/[0-9]*/stat 2>/dev/null | head -1)
+	[ -n "$zombie" ] && break
+	sleep 0.1
+done
+if [ -n "$zombie" ]; then
+	run_cmd out rc "$DM" doctor --pid "$zombie"
+	check "zombie: exit 3" equals "$rc" 3
+	check "... says why" contains "$out" "is a zombie"
+else
+	echo "SKIP [zombie]: no zombie appeared" >&2
+fi
+
+# --- every fix printed works here, run as printed under the same privileges
+run_cmd out rc "$DM" doctor
+shell=$(fix_line "$out" shell:)
+run=$(fix_line "$out" run:)
+check "root without CAP_SYS_RESOURCE: no ulimit above the hard limit" lacks "$out" "ulimit -l unlimited"
+if [[ $shell == ulimit* ]]; then
+	check "the shell fix runs: $shell" bash -c "${shell%%   *}"
+fi
+read -ra cmd <<<"${run%% -- *}"
+cmd[0]=$DM
+run_cmd out rc "${cmd[@]}" -- true
+check "the run fix runs: ${run%% -- *} -- true (not 120)" equals "$rc" 0
+run_cmd out rc prlimit --memlock=65536:8388608 -- "${NOBODY[@]}" "$DM" doctor
+shell=$(fix_line "$out" shell:)
+run=$(fix_line "$out" run:)
+check "unprivileged: the shell fix is the hard limit" equals "${shell%%   *}" "ulimit -l 8192"
+sout=''
+run_cmd sout rc prlimit --memlock=65536:8388608 -- "${NOBODY[@]}" bash -c "${shell%%   *} && ulimit -l"
+check "... and it runs there" equals "$sout" 8192
+read -ra cmd <<<"${run%% -- *}"
+cmd[0]=$DM
+run_cmd sout rc prlimit --memlock=65536:8388608 -- "${NOBODY[@]}" "${cmd[@]}" -- true
+check "unprivileged: the run fix runs there (not 120)" equals "$rc" 0
+
+# --- the program the user means to lock, not the doctor
+run_cmd out rc prlimit --memlock=8388608:8388608 -- "${NOBODY[@]}" "$DM" doctor
+check "8 MiB, unprivileged: the doctor itself could lock" test "$rc" -lt 2
+run_cmd out rc prlimit --memlock=8388608:8388608 -- "${NOBODY[@]}" "$DM" doctor -- "$BIGMAP"
+check "doctor -- PROGRAM mapping 16 MiB: cannot lock (exit 2)" equals "$rc" 2
+check "... judged as exec would lock it" contains "$out" "as duende-mlock exec would lock it"
+check "... with its own mapped size" matches "$out" "below the 1[6-9](\.[0-9])? MiB mapped"
+check "... and its main() never ran" lacks "$out" "main() ran"
+check "... no setcap for a program exec will run" lacks "$out" "setcap"
+xout='' xrc=''
+run_cmd xout xrc prlimit --memlock=8388608:8388608 -- "${NOBODY[@]}" "$DM" exec -- "$BIGMAP"
+check "exec agrees: the lock fails (120)" equals "$xrc" 120
+check "exec's diagnosis offers no setcap, which exec refuses" lacks "$xout" "setcap"
+run_cmd out rc "$DM" doctor -- "$BIGMAP"
+check "as root with CAP_IPC_LOCK the same program can lock" test "$rc" -lt 2
+run_cmd out rc "$DM" doctor -- /nonexistent/program
+check "doctor -- a missing program: exec's 127" equals "$rc" 127
+out=$(timeout 30 "$DM" doctor --json -- "$BIGMAP" 2>/dev/null)
+check "json: names the program" equals "$(jq -r .program <<<"$out")" "$BIGMAP"
+check "json: the program's own process, not the doctor" equals "$(jq -r .name <<<"$out")" bigmap
+
+# --- one headroom: status and doctor say the same
+locked_named=$TMP/named.out
+prlimit --memlock=6291456:8388608 -- "${NOBODY[@]}" "$NAMED" --lock headroomd >"$locked_named" &
+hpid=$!
+on_exit "kill $hpid"
+wait_for "$locked_named" && sleep 0.3
+s_room=$(timeout 30 "$DM" status --json $hpid 2>/dev/null | jq '.processes[0].headroom_bytes')
+d_room=$(timeout 30 "$DM" doctor --json --pid $hpid 2>/dev/null | jq '.headroom_bytes')
+check "headroom: status and doctor agree" equals "$d_room" "$s_room"
+check "headroom: the soft limit less VmLck" equals "$s_room" $((6291456 - $(status_kb $hpid VmLck) * 1024))
+
+# --- hostile names in doctor's output
+"$NAMED" --lock $'\x1b[2Jdoc\xff' >/dev/null &
+epid=$!
+on_exit "kill $epid"
+sleep 0.3
+run_cmd out rc "$DM" doctor --pid $epid
+check "doctor: a hostile name is escaped" contains "$out" '(\e[2Jdoc\xff)'
+check "doctor: nothing a terminal acts on" test -z "$(LC_ALL=C tr -d '\n[:print:]' <<<"$out")"
+out=$(timeout 30 "$DM" doctor --json --pid $epid 2>/dev/null)
+check "doctor json: valid UTF-8 and parses" jq -e . <<<"$(iconv -f UTF-8 -t UTF-8 <<<"$out")" >/dev/null
+
+# --- the systemd drop-in, checked by systemd's own parser
+if command -v systemd-analyze >/dev/null; then
+	cg=
+	for root in /sys/fs/cgroup/unified /sys/fs/cgroup/systemd /sys/fs/cgroup; do
+		if [ -f $root/cgroup.procs ] && mkdir "$root/duende-doctor-$$.service" 2>/dev/null; then
+			cg=$root/duende-doctor-$$.service
+			break
+		fi
+	done
+	if [ -n "$cg" ]; then
+		on_exit "rmdir '$cg'"
+		echo $hpid >"$cg/cgroup.procs"
+		on_exit "echo $hpid > '${cg%/*}/cgroup.procs'"
+		run_cmd out rc "$DM" doctor --systemd-unit "duende-doctor-$$.service"
+		check "drop-in: accepted by systemd-analyze verify" contains "$out" "accepted"
+		check "... exit 0" equals "$rc" 0
+		for key in LimitMEMLOCK=infinity "AmbientCapabilities=CAP_IPC_LOCK CAP_SYS_RESOURCE" OOMScoreAdjust=-900 MemorySwapMax=0 "MemoryMin="; do
+			check "drop-in has $key" contains "$out" "  $key"
+		done
+		check "drop-in: sized for the unit's running process" contains "$out" "(PID $hpid"
+	else
+		echo "SKIP [drop-in for a running unit]: no writable cgroup hierarchy" >&2
+	fi
+	run_cmd out rc "$DM" doctor --systemd-unit duende-absent.service
+	check "drop-in for a unit that does not run: MemoryMin left out" lacks "$out" "  MemoryMin="
+	check "... checked on a stub unit" contains "$out" "on a stub unit): accepted"
+	real=$(find /lib/systemd/system /usr/lib/systemd/system -maxdepth 1 -name '*.service' ! -name '*@*' 2>/dev/null | head -1)
+	if [ -n "$real" ]; then
+		out=$(timeout 30 "$DM" doctor --json --systemd-unit "${real##*/}" 2>/dev/null)
+		check "drop-in for an installed unit (${real##*/}): checked on the unit itself" equals "$(jq -c '[.checked, .stub, .accepted]' <<<"$out")" '[true,false,true]'
+	fi
+else
+	echo "SKIP [systemd drop-in]: systemd-analyze is missing (package systemd)" >&2
+fi
 
 # DT-007: a memory-limited cgroup v1 shared with other work.
 cg=/sys/fs/cgroup/memory
@@ -87,8 +221,15 @@ if command -v bindfs >/dev/null && [ -e /dev/fuse ] && command -v losetup >/dev/
 		run_cmd out rc "$DM" doctor
 		check "user-space swap found" contains "$out" "swap $loop (loop"
 		check "... served from user space via the FUSE file" contains "$out" "is served from user space via $TMP/mnt/swapimg on fuse"
+		check "... by the FUSE daemon" contains "$out" "fuse (PID $bpid)"
 		out=$(timeout 30 "$DM" doctor --json 2>/dev/null)
 		check "json: user_space true" equals "$(jq --arg l "$loop" '.swaps[] | select(.path == $l) | .user_space' <<<"$out")" true
+		check "json: served by the daemon" equals "$(jq -c --arg l "$loop" '.swaps[] | select(.path == $l) | .servers' <<<"$out")" "[$bpid]"
+		run_cmd out rc "$DM" doctor --pid $bpid
+		check "doctor --pid of the daemon: it serves that swap, unlocked" contains "$out" "PID $bpid serves swap $loop (loop"
+		check "... and is told to lock" contains "$out" "and is not locked"
+		out=$(timeout 30 "$DM" status --prometheus $bpid 2>/dev/null)
+		check "status: which swap device the daemon serves" contains "$out" "duende_mlock_serves_swap{pid=\"$bpid\",name=\"bindfs\",device=\"$loop\"} 1"
 		swapoff "$loop"; losetup -d "$loop"
 	else
 		[ -n "$loop" ] && losetup -d "$loop"

@@ -1,17 +1,54 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT OR Apache-2.0
 # duende-mlock status against real processes: figures match their /proc,
-# every output format parses, and bad or vanishing PIDs are reported per
-# PID while the others still are.
-# Usage: status.sh DUENDE-MLOCK PRELOAD-LIBRARY
+# every output format is valid whatever the process names are, writes
+# that fail are reported, the per-process metrics operators alert on are
+# there, expected daemons are reported even when not locked or not
+# running, and bad or vanishing PIDs are reported per PID while the
+# others still are.
+# Usage: DM_TEST_NAMED=tests/cli/named status.sh DUENDE-MLOCK PRELOAD-LIBRARY
 set -u
 # shellcheck source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 DM=$1
 export DUENDE_MLOCK_PRELOAD=$2
+NAMED=${DM_TEST_NAMED:?the path of tests/cli/named (meson test sets it)}
 need_cmd jq jq
+need_cmd iconv libc-bin
 
 lacks_row() { ! grep -qE "^$2 +sleep " <<<"$1"; }
+# named VAR ARGS...: starts tests/cli/named, waits until it is set up,
+# sets VAR to its PID.
+named() {
+	local -n _pid=$1
+	local fifo=$TMP/ready.$RANDOM
+	shift
+	mkfifo "$fifo"
+	"$NAMED" "$@" >"$fifo" &
+	_pid=$!
+	on_exit "kill $_pid"
+	timeout 10 head -1 "$fifo" >/dev/null
+	rm -f "$fifo"
+}
+# json VAR ARGS...: status --json's stdout alone.
+json() {
+	local -n _json=$1
+	shift
+	_json=$(timeout 30 "$DM" status --json "$@" 2>/dev/null)
+}
+valid_utf8() { iconv -f UTF-8 -t UTF-8 >/dev/null 2>&1; }
+# Only printable ASCII and newlines: nothing a terminal would act on, and
+# one column per byte.
+printable_ascii() { ! LC_ALL=C grep -q '[^[:print:]]' <<<"$1"; }
+# The table's columns line up as a terminal shows them (tabs expanded, a
+# UTF-8 character one column): each row's LOCKED field ends where the
+# header's does.
+aligned() {
+	local end
+	end=$(head -1 <<<"$1" | awk '{print index($0, "LOCKED") + 5}')
+	tail -n +2 <<<"$1" | expand | LC_ALL=C.UTF-8 sed 's/[^ ]/X/g' |
+		awk -v e="$end" 'substr($0, e, 1) == " " || substr($0, e + 1, 1) != " " {bad = 1} END {exit bad}'
+}
 
 "$DM" exec -- sleep 60 &
 locked=$!
@@ -32,25 +69,160 @@ check "json: locked_bytes is VmLck" equals "$(jq '.processes[0].locked_bytes' <<
 check "json: pinned bytes counted from smaps" test "$(jq '.processes[0].pinned_bytes' <<<"$out")" -gt 0
 check "json: locked mappings counted" test "$(jq '.processes[0].mappings.locked' <<<"$out")" -gt 10
 check "json: no accessible mapping unlocked" equals "$(jq '.processes[0].mappings.unlocked_other' <<<"$out")" 0
+check "json: the locked process is judged locked" equals "$(jq '.processes[0].locked' <<<"$out")" true
 check "json: unlocked process has 0 locked" equals "$(jq '.processes[1].locked_bytes' <<<"$out")" 0
+check "json: ... and is judged not locked" equals "$(jq '.processes[1].locked' <<<"$out")" false
 check "json: memlock limit read" test "$(jq '.processes[0].memlock_soft' <<<"$out")" != null
 
 run_cmd out rc "$DM" status --prometheus $locked
-check "prometheus: every line is a comment or a sample" \
-	test -z "$(grep -vE '^(# (HELP|TYPE) [a-z_]+ .+|[a-z_]+\{pid="[0-9]+"(,name="[^"]*")?\} ([0-9]+|\+Inf))$' <<<"$out")"
 check "prometheus: locked bytes sample" contains "$out" "duende_mlock_locked_bytes{pid=\"$locked\",name=\"sleep\"} $((lck_kb * 1024))"
+check "prometheus: locked verdict" contains "$out" "duende_mlock_locked{pid=\"$locked\",name=\"sleep\"} 1"
 check "prometheus: report_ok" contains "$out" "duende_mlock_report_ok{pid=\"$locked\"} 1"
+if command -v promtool >/dev/null; then
+	check "prometheus: promtool check metrics accepts it" promtool check metrics <<<"$(grep -v '^$' <<<"$out")"
+else
+	echo "SKIP [promtool]: promtool is missing (package prometheus)" >&2
+fi
 
 run_cmd out rc "$DM" status
 check "no PID: lists the locked process" matches "$out" "^$locked +sleep "
 check "no PID: leaves out unlocked ones" lacks_row "$out" "$plain"
 
+# --- names any user can choose (PR_SET_NAME) reach root's scan
+esc='' tab='' utf='' bad='' raw='' bsl='' lead='' multi='' plainnamed=''
+named esc --lock '\x1b[2J\x1b[31mPWNED'
+named tab --lock 'a\x09b'
+named utf --lock '\xe2\x9c\x93ok'
+named bad --lock 'cut\xe2\x9c'
+named raw --lock '\xff\xfe'
+named bsl --lock 'back\slash'
+named lead --lock '  lead'
+all="$esc $tab $utf $bad $raw $bsl $lead"
+# shellcheck disable=SC2086
+run_cmd out rc "$DM" status $all
+check "hostile names: no escape sequence reaches the terminal" printable_ascii "$out"
+check "... shown with C escapes" contains "$out" '\e[2J\e[31mPWNED'
+check "... a tab shown as \\t" contains "$out" 'a\tb'
+check "... the columns stay aligned" aligned "$(grep -v '^duende-mlock:' <<<"$out")"
+# shellcheck disable=SC2086
+out=$(timeout 30 "$DM" status --json $all 2>/dev/null)
+check "json with hostile names is valid UTF-8" valid_utf8 <<<"$out"
+check "... and parses" jq -e . <<<"$out" >/dev/null
+jname() { jq -r --argjson p "$1" '.processes[] | select(.pid == $p) | .name' <<<"$out"; }
+check "json: a backslash is the name's own, escaped once" equals "$(jname "$bsl")" 'back\slash'
+check "json: leading blanks are kept (the real comm)" equals "$(jname "$lead")" '  lead'
+check "json: valid UTF-8 passes" equals "$(jname "$utf")" '✓ok'
+check "json: a cut character becomes \\xNN text" equals "$(jname "$bad")" 'cut\xe2\x9c'
+check "json: control characters are JSON escapes" equals "$(jname "$esc")" $'\e[2J\e[31mPWNED'
+# shellcheck disable=SC2086
+out=$(timeout 30 "$DM" status --prometheus $all 2>/dev/null)
+check "prometheus with hostile names is valid UTF-8" valid_utf8 <<<"$out"
+check "prometheus: backslash escaped once, as the format says" contains "$out" "name=\"back\\\\slash\"}"
+check "prometheus: bytes that are not UTF-8 as \\xNN text" contains "$out" 'name="\\xff\\xfe"}'
+check "prometheus: control characters as \\xNN text" contains "$out" 'name="\\x1b[2J\\x1b[31mPWNED"}'
+if command -v promtool >/dev/null; then
+	check "prometheus: promtool accepts the hostile names" promtool check metrics <<<"$out"
+fi
+
+# --- a PID named twice is reported once
+run_cmd out rc "$DM" status --prometheus $locked $locked
+check "repeated PID: no duplicate series" equals "$(grep -v '^#' <<<"$out" | sort | uniq -d)" ""
+run_cmd out rc "$DM" status --json $locked $locked
+check "repeated PID: one JSON entry" equals "$(jq '.processes | length' <<<"$out")" 1
+
+# --- write errors are errors; --output replaces the file atomically
+if [ -w /dev/full ]; then
+	timeout 30 "$DM" status --json $locked >/dev/full 2>"$TMP/err"
+	check "stdout on a full disk: exit 74" equals "$?" 74
+	check "... saying so" contains "$(cat "$TMP/err")" "No space left on device"
+fi
+mkdir -p "$TMP/textfile"
+run_cmd out rc "$DM" status --prometheus --output "$TMP/textfile/duende.prom" $locked
+check "--output: exit 0" equals "$rc" 0
+check "--output: the file holds the metrics" grep -q "duende_mlock_locked_bytes{pid=\"$locked\"" "$TMP/textfile/duende.prom"
+check "--output: readable by the collector (0644)" equals "$(stat -c %a "$TMP/textfile/duende.prom")" 644
+check "--output: no temporary file left" equals "$(find "$TMP/textfile" -type f | wc -l)" 1
+if [ "$(id -u)" = 0 ] && mkdir -p "$TMP/small" && mount -t tmpfs -o size=64k tmpfs "$TMP/small" 2>/dev/null; then
+	on_exit "umount '$TMP/small'"
+	echo "old" >"$TMP/small/duende.prom"
+	dd if=/dev/zero of="$TMP/small/filler" bs=4k count=64 2>/dev/null
+	run_cmd out rc "$DM" status --prometheus --output "$TMP/small/duende.prom" $locked
+	check "--output on a full disk: exit 74" equals "$rc" 74
+	check "... the old file stays whole" equals "$(cat "$TMP/small/duende.prom")" old
+	check "... and no temporary file is left" equals "$(find "$TMP/small" -mindepth 1 -printf '%f\n' | sort | tr '\n' ' ')" "duende.prom filler "
+else
+	echo "SKIP [--output on a full disk]: cannot mount a small tmpfs (needs root)" >&2
+fi
+
+# --- the metrics operators alert on
+named multi --lock --threads 2 --blocked 2 --oom 300 multi
+json out "$multi"
+check "threads counted (main, 2 idle, 2 blocked)" equals "$(jq '.processes[0].threads' <<<"$out")" 5
+check "threads in D state counted" equals "$(jq '.processes[0].blocked_threads' <<<"$out")" 2
+check "oom_score_adj read" equals "$(jq '.processes[0].oom_score_adj' <<<"$out")" 300
+check "IO_FLUSHER: on no thread here (no CAP_SYS_RESOURCE needed to read it)" equals "$(jq '.processes[0].io_flusher_threads' <<<"$out")" 0
+check "major faults read" test "$(jq '.processes[0].major_faults' <<<"$out")" -ge 0
+run_cmd out rc "$DM" status --prometheus "$multi"
+check "prometheus: threads_blocked" contains "$out" "duende_mlock_threads_blocked{pid=\"$multi\",name=\"multi\"} 2"
+check "prometheus: oom_score_adj" contains "$out" "duende_mlock_oom_score_adj{pid=\"$multi\",name=\"multi\"} 300"
+check "prometheus: io_flusher (every thread)" contains "$out" "duende_mlock_io_flusher{pid=\"$multi\",name=\"multi\"} 0"
+check "prometheus: major faults as a counter" contains "$out" "# TYPE duende_mlock_major_faults_total counter"
+check "prometheus: responding" contains "$out" "duende_mlock_responding{pid=\"$multi\",name=\"multi\"} 1"
+
+# --- expected daemons: not locked and not running are reported as such
+named plainnamed plaindaemon
+echo "$plainnamed" >"$TMP/plain.pid"
+out=$(timeout 30 "$DM" status --prometheus --expect name:plaindaemon --expect "pidfile:$TMP/plain.pid" \
+	--expect name:nosuchdaemon --expect "pidfile:$TMP/missing.pid" --expect name:multi 2>/dev/null)
+rc=$?
+check "expected, running, not locked: locked 0" contains "$out" "duende_mlock_locked{pid=\"$plainnamed\",name=\"plaindaemon\",expect=\"name:plaindaemon\"} 0"
+check "expected, not running: locked 0" contains "$out" 'duende_mlock_locked{expect="name:nosuchdaemon"} 0'
+check "expected, not running: no processes" contains "$out" 'duende_mlock_expected_processes{expect="name:nosuchdaemon"} 0'
+check "expected by a pidfile that is missing: not running" contains "$out" "duende_mlock_expected_processes{expect=\"pidfile:$TMP/missing.pid\"} 0"
+check "expected by pidfile: found" contains "$out" "duende_mlock_expected_processes{expect=\"pidfile:$TMP/plain.pid\"} 1"
+check "expected and locked: locked 1" contains "$out" "duende_mlock_locked{pid=\"$multi\",name=\"multi\",expect=\"name:multi\"} 1"
+check "expected: exit 1 while one is not locked" equals "$rc" 1
+if command -v promtool >/dev/null; then
+	check "expected: promtool accepts the mixed label sets" promtool check metrics <<<"$out"
+fi
+run_cmd out rc "$DM" status --expect name:nosuchdaemon $locked
+check "table: an expected daemon that does not run has its row" contains "$out" "expected name:nosuchdaemon: NOT RUNNING"
+json out --expect name:multi --expect-io-flusher name:multi "$multi"
+check "--expect-io-flusher: IO_FLUSHER missing makes it not as expected" equals "$(jq '[.expected[] | .locked] | sort' -c <<<"$out")" '[false,true]'
+run_cmd out rc "$DM" status --expect-io-flusher name:multi "$multi"
+check "table: IO_FLUSHER missing is shown" contains "$out" "IO_FLUSHER MISSING"
+cg=
+for root in /sys/fs/cgroup/unified /sys/fs/cgroup/systemd /sys/fs/cgroup; do
+	if [ "$(id -u)" = 0 ] && [ -f $root/cgroup.procs ] && mkdir "$root/duende-status-$$.service" 2>/dev/null; then
+		cg=$root/duende-status-$$.service
+		break
+	fi
+done
+if [ -n "$cg" ]; then
+	on_exit "rmdir '$cg'"
+	echo "$multi" >"$cg/cgroup.procs"
+	on_exit "echo $multi > '${cg%/*}/cgroup.procs'"
+	json out --expect "unit:duende-status-$$.service" --expect "cgroup:/duende-status-$$.service"
+	check "expected by systemd unit (cgroup component)" equals "$(jq -c '[.expected[] | .processes]' <<<"$out")" '[1,1]'
+	check "... the process is reported under it" equals "$(jq --argjson p "$multi" '.processes[] | select(.pid == $p) | .expect' <<<"$out")" "\"unit:duende-status-$$.service\""
+else
+	echo "SKIP [--expect unit: and cgroup:]: no writable cgroup hierarchy here (needs root)" >&2
+fi
+for spec in bogus name: pidfile:relative unit:noextension unit:a/b.service cgroup:relative; do
+	run_cmd out rc "$DM" status --expect "$spec"
+	check "--expect '$spec': usage error" equals "$rc" 64
+done
+
+# --- errors per PID; the others are still reported
 run_cmd out rc "$DM" status 2147483646 $locked
 check "missing PID: exit 1" equals "$rc" 1
 check "missing PID: per-PID error" contains "$out" "PID 2147483646: no such process"
 check "missing PID: the others still reported" matches "$out" "^$locked +sleep "
 out=$(timeout 30 "$DM" status --json 2147483646 2>/dev/null)
 check "missing PID in json: an error object" equals "$(jq -r '.processes[0].error' <<<"$out" 2>/dev/null | head -1)" "no such process"
+run_cmd out rc "$DM" status 2
+check "kernel thread: no user memory, not an error" contains "$out" "no user memory"
+check "... exit 0" equals "$rc" 0
 
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
 	run_cmd out rc setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all -- "$DM" status $locked
@@ -72,7 +244,7 @@ for _ in $(seq 40); do
 done
 check "vanishing processes: only reports or per-PID errors" equals "$bad" 0
 
-for args in "abc" "0" "-5" "--json --prometheus 1" "--bogus" "12x"; do
+for args in "abc" "0" "-5" "--json --prometheus 1" "--bogus" "12x" "--output"; do
 	# shellcheck disable=SC2086
 	run_cmd out rc "$DM" status $args
 	check "usage error for '$args' exits 64" equals "$rc" 64

@@ -291,6 +291,9 @@ run_case() {
 			result=hung
 			log "$case run $n: HUNG: no swap I/O for ${STALL_SECONDS}s with tasks in D state"
 			log_stacks "$DPID" "$PPRESS"
+			# -- status against the really hung processes, before recovery --
+			[ "$case" = unlocked ] && { "$(dirname "$0")/status-hung.sh" "$DM" "$DPID" "$PPRESS" || STATUS_HUNG_FAILED=1; }
+			# --
 			break
 		fi
 	done
@@ -347,7 +350,8 @@ for case in $CASES; do
 		hangs=$(count unlocked '^(hung|timeout)$')
 		# The proof that the rig can fail: at least 19 of 20, all of one.
 		need=$(( runs >= 20 ? runs - 1 : runs ))
-		expect "unlocked daemon: deadlock detected in $hangs of $runs (need $need)" "[ $hangs -ge $need ]" ;;
+		expect "unlocked daemon: deadlock detected in $hangs of $runs (need $need)" "[ $hangs -ge $need ]"
+		expect "status stays bounded and valid against the hung daemon (status-hung.sh)" "[ ${STATUS_HUNG_FAILED:-0} = 0 ]" ;;
 	exec | blockd)
 		expect "$case: no hang in $runs run(s)" "[ \$(count $case '^(hung|timeout)\$') = 0 ]"
 		expect "$case: the pressure finished every time" "[ \$(count $case '^finished\$') = $runs ]"

@@ -4,8 +4,14 @@
 #ifndef DM_TEST_PROC_UTIL_H
 #define DM_TEST_PROC_UTIL_H
 
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 /* A "Key:   N kB" field of /proc/self/status in bytes, -1 if absent. */
 static inline long long t_status_kb(const char *key)
@@ -77,6 +83,36 @@ static inline int t_has_flag(const char *flags, const char *flag)
 			return 1;
 	}
 	return 0;
+}
+
+/* A child that names itself (name NULL: keeps the name), locks its memory
+ * if asked (a process of its own: never the test's), and waits to be
+ * killed. Its PID; 0 when it could not lock; -1 on error. */
+static inline pid_t t_waiting_child(const char *name, bool lock)
+{
+	int p[2];
+	char c = 0;
+	pid_t pid;
+
+	if (pipe(p) != 0)
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		if (name)
+			prctl(PR_SET_NAME, name);
+		c = lock && mlockall(MCL_CURRENT | MCL_FUTURE) != 0 ? 'f' : 'r';
+		(void)!write(p[1], &c, 1);
+		for (;;)
+			pause();
+	}
+	close(p[1]);
+	if (pid > 0 && (read(p[0], &c, 1) != 1 || c != 'r')) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		pid = c == 'f' ? 0 : -1;
+	}
+	close(p[0]);
+	return pid;
 }
 
 #endif

@@ -39,6 +39,16 @@ int main(void)
 	cfg.lean = true;
 	cfg.lean_stack_size = 4096;
 	CHECK_EQ_INT(duende_mlock_lock_with_config(&cfg, NULL), -EINVAL);
+	/* A 1 TiB default stack would make every pthread_create fail. */
+	cfg.lean_stack_size = (size_t)1 << 40;
+	CHECK_EQ_INT(duende_mlock_lock_with_config(&cfg, &st), -EINVAL);
+	CHECK(st.flags & DUENDE_MLOCK_F_BAD_CONFIG);
+	cfg.lean_stack_size = DUENDE_MLOCK_LEAN_STACK_MAX + 1;
+	CHECK_EQ_INT(duende_mlock_lock_with_config(&cfg, NULL), -EINVAL);
+	/* The largest one is taken: the call gets as far as the (filtered)
+	 * system call. */
+	cfg.lean_stack_size = DUENDE_MLOCK_LEAN_STACK_MAX;
+	CHECK_EQ_INT(duende_mlock_lock_with_config(&cfg, NULL), -ENOSYS);
 
 	/* A NULL status is allowed; the seccomp filter makes the lock fail. */
 	CHECK_EQ_INT(duende_mlock_lock_all(NULL), -ENOSYS);

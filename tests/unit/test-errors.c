@@ -22,10 +22,15 @@ int main(void)
 	CHECK_EQ_STR(duende_mlock_strerror(0), "success");
 	CHECK_EQ_STR(duende_mlock_strerror(-ENOENT),
 		     "cannot read /proc: it is not mounted here (mount -t proc proc /proc)");
+	/* Any other errno is named, as the crate's Unknown(errno) does. */
+	CHECK_EQ_STR(duende_mlock_strerror(-EIO), "unexpected error EIO (errno 5)");
+	CHECK_EQ_STR(duende_mlock_strerror(-EBADF), "unexpected error EBADF (errno 9)");
+	CHECK_EQ_STR(duende_mlock_strerror(-EHWPOISON), "unexpected error EHWPOISON (errno 133)");
+	CHECK_CONTAINS(duende_mlock_strerror(-ETIMEDOUT), "not responding");
 	CHECK_EQ_STR(duende_mlock_strerror(-999),
-		     "mlock failed with an unexpected errno (the negative value returned)");
+		     "unexpected error (an errno value unknown to this library)");
 	CHECK_EQ_STR(duende_mlock_strerror(12345678),
-		     "mlock failed with an unexpected errno (the negative value returned)");
+		     "unexpected positive value: this library returns 0 or a negative errno");
 
 	CHECK(duende_mlock_is_permission_error(-EPERM));
 	CHECK(!duende_mlock_is_permission_error(-ENOMEM));

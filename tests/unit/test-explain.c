@@ -112,8 +112,41 @@ int main(void)
 	memset(&s, 0, sizeof(s));
 	s.state = DUENDE_MLOCK_STATE_UNSUPPORTED;
 	CHECK_CONTAINS(explain(&s), "unsupported platform");
+	/* Every error leaves an empty, terminated text: a caller that prints
+	 * the buffer anyway prints nothing stale. */
+	strcpy(out, "untouched");
 	CHECK_EQ_INT(duende_mlock_explain(NULL, out, sizeof(out)), -EINVAL);
+	CHECK_EQ_STR(out, "");
 	memset(&s, 0, sizeof(s));
+	strcpy(out, "untouched");
 	CHECK_EQ_INT(duende_mlock_explain(&s, out, sizeof(out)), -EINVAL);
+	CHECK_EQ_STR(out, "");
+	{
+		struct duende_mlock_step_result r = { .requested = true, .rc = 0, .value = 0 };
+
+		strcpy(out, "untouched");
+		CHECK_EQ_INT(duende_mlock_step_explain(DUENDE_MLOCK_STEP_LOCK, NULL, out, sizeof(out)), -EINVAL);
+		CHECK_EQ_STR(out, "");
+		strcpy(out, "untouched");
+		CHECK_EQ_INT(duende_mlock_step_explain(DUENDE_MLOCK_STEP_COUNT, &r, out, sizeof(out)), -EINVAL);
+		CHECK_EQ_STR(out, "");
+		strcpy(out, "untouched");
+		CHECK_EQ_INT(duende_mlock_survey_fix(NULL, out, sizeof(out)), -EINVAL);
+		CHECK_EQ_STR(out, "");
+		strcpy(out, "untouched");
+		CHECK_EQ_INT(duende_mlock_status_format(NULL, out, sizeof(out)), -EINVAL);
+		CHECK_EQ_STR(out, "");
+	}
+	/* The bounds of the lean stack are said with their numbers. */
+	s = failed(EINVAL, 0, 0);
+	s.flags = DUENDE_MLOCK_F_BAD_CONFIG;
+	CHECK_CONTAINS(explain(&s), "the lean stack size must be from 16 KiB to 64 MiB");
+	/* Under duende-mlock exec, setcap is no remedy: exec refuses such files. */
+	s = failed(ENOMEM, 8 * MIB, 20 * MIB);
+	s.memlock_hard = 8 * MIB;
+	CHECK_CONTAINS(explain(&s), "setcap");
+	s.flags |= DUENDE_MLOCK_F_PRELOADED;
+	CHECK(strstr(explain(&s), "setcap") == NULL);
+	CHECK_CONTAINS(explain(&s), "AmbientCapabilities=CAP_IPC_LOCK");
 	return t_result();
 }

@@ -189,8 +189,14 @@ static void swaps(void)
 	CHECK_EQ_INT(e.size, 262140 * 1024ULL);
 	CHECK_EQ_INT(e.used, 1024 * 1024);
 	CHECK_EQ_INT(e.priority, 100);
+	/* The kernel escapes blanks and backslashes in paths; they are
+	 * decoded, so the path is the one the file system knows. */
 	CHECK_EQ_INT(dm_swaps_parse_line(S("/swap\\040file file 100 0 -2"), &e), 0);
-	CHECK_EQ_STR(e.path, "/swap\\040file");
+	CHECK_EQ_STR(e.path, "/swap file");
+	CHECK_EQ_INT(dm_swaps_parse_line(S("/back\\134slash\\011tab file 100 0 -2"), &e), 0);
+	CHECK_EQ_STR(e.path, "/back\\slash\ttab");
+	CHECK_EQ_INT(dm_swaps_parse_line(S("/not\\09octal file 100 0 -2"), &e), 0);
+	CHECK_EQ_STR(e.path, "/not\\09octal");
 	CHECK_EQ_INT(e.priority, -2);
 	CHECK_EQ_INT(dm_swaps_parse_line(S("/swap file 100"), &e), -EINVAL);
 	CHECK_EQ_INT(dm_swaps_parse_line(S("/swap file 100 0 -2 extra"), &e), -EINVAL);
@@ -226,6 +232,48 @@ static void cgroups(void)
 	CHECK_EQ_INT(dm_parse_cgroup_limit(S(""), &v), -EINVAL);
 }
 
+static void mountinfo(void)
+{
+	struct dm_mount_entry m;
+	uint64_t conn;
+
+	CHECK_EQ_INT(dm_mountinfo_parse_line(S("43 27 0:40 / /tmp/a\\040b rw,nosuid - fuse /srv/back rw,user_id=0"), &m), 0);
+	CHECK_EQ_INT(m.dev_major, 0);
+	CHECK_EQ_INT(m.dev_minor, 40);
+	CHECK_EQ_STR(m.mount_point, "/tmp/a b");
+	CHECK_EQ_STR(m.fstype, "fuse");
+	CHECK_EQ_STR(m.source, "/srv/back");
+	/* optional fields before the separator */
+	CHECK_EQ_INT(dm_mountinfo_parse_line(S("22 1 8:1 / / rw shared:1 master:2 - ext4 /dev/sda1 rw"), &m), 0);
+	CHECK_EQ_INT(m.dev_major, 8);
+	CHECK_EQ_STR(m.fstype, "ext4");
+	CHECK_EQ_INT(dm_mountinfo_parse_line(S("22 1 8 / / rw - ext4 /dev/sda1 rw"), &m), -EINVAL);
+	CHECK_EQ_INT(dm_mountinfo_parse_line(S("22 1 8:1 / / rw ext4 /dev/sda1 rw"), &m), -EINVAL);
+	CHECK_EQ_INT(dm_mountinfo_parse_line(S("22 1 8:99999999999 / / rw - ext4 x rw"), &m), -EINVAL);
+
+	CHECK_EQ_INT(dm_fdinfo_fuse_connection(S("fuse_connection:\t40"), &conn), 0);
+	CHECK_EQ_INT(conn, 40);
+	CHECK_EQ_INT(dm_fdinfo_fuse_connection(S("mnt_id:\t24"), &conn), -EINVAL);
+	CHECK_EQ_INT(dm_fdinfo_fuse_connection(S("fuse_connection:\tx"), &conn), -EINVAL);
+}
+
+static void integer_files(void)
+{
+	int64_t v;
+
+	CHECK_EQ_INT(dm_parse_i64_file(S("-900\n"), &v), 0);
+	CHECK_EQ_INT(v, -900);
+	CHECK_EQ_INT(dm_parse_i64_file(S("4242"), &v), 0);
+	CHECK_EQ_INT(v, 4242);
+	CHECK_EQ_INT(dm_parse_i64_file(S(" 17 \n"), &v), 0);
+	CHECK_EQ_INT(v, 17);
+	CHECK_EQ_INT(dm_parse_i64_file(S(""), &v), -EINVAL);
+	CHECK_EQ_INT(dm_parse_i64_file(S("-"), &v), -EINVAL);
+	CHECK_EQ_INT(dm_parse_i64_file(S("12abc"), &v), -EINVAL);
+	CHECK_EQ_INT(dm_parse_i64_file(S("1 2"), &v), -EINVAL);
+	CHECK_EQ_INT(dm_parse_i64_file(S("99999999999999999999"), &v), -EINVAL);
+}
+
 int main(void)
 {
 	status_fields();
@@ -234,5 +282,7 @@ int main(void)
 	smaps();
 	swaps();
 	cgroups();
+	mountinfo();
+	integer_files();
 	return t_result();
 }

@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
+/* doctor -- PROGRAM: the survey of the program the user means to lock,
+ * taken inside it by the preload shim at the moment the shim would lock
+ * it (its mapped size then, not the doctor's), without running its main(). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "doctor.h"
+#include "exec-settings.h"
+#include "program.h"
+
+/* How long PROGRAM's loader and constructors may take to reach the shim. */
+#define PROBE_SECONDS 30
+
+/* In the child: PROGRAM with the shim preloaded and told to probe. */
+_Noreturn static void run_probe(const char *path, char **argv, const char *shim, int fd)
+{
+	struct dm_exec_settings settings;
+	int probe_fd = fcntl(fd, F_DUPFD, 3); /* without O_CLOEXEC: PROGRAM keeps it */
+
+	dm_exec_settings_init(&settings);
+	settings.probe_fd = probe_fd;
+	if (probe_fd < 0 || export_preload(shim, &settings) != 0)
+		_exit(EXIT_INTERNAL);
+	execv(path, argv);
+	_exit(errno == ENOENT ? EXIT_NOT_FOUND : EXIT_NOT_EXECUTABLE);
+}
+
+static int read_full(int fd, void *buf, size_t len, int *seconds_left)
+{
+	char *p = buf;
+
+	while (len) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		int n = poll(&pfd, 1, 1000);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n == 0 && --*seconds_left > 0)
+			continue;
+		if (n <= 0)
+			return n == 0 ? -ETIMEDOUT : -errno;
+		ssize_t got = read(fd, p, len);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			return got < 0 ? -errno : -EPIPE;
+		p += got;
+		len -= (size_t)got;
+	}
+	return 0;
+}
+
+static int receive_survey(int fd, struct duende_mlock_survey *s)
+{
+	int seconds = PROBE_SECONDS;
+	uint32_t size = 0;
+	int rc = read_full(fd, &size, sizeof(size), &seconds);
+
+	if (rc == 0 && size != sizeof(*s))
+		return -EPROTO; /* a shim of another version */
+	return rc ? rc : read_full(fd, s, sizeof(*s), &seconds);
+}
+
+static int why_no_survey(const char *path, int rc, int status)
+{
+	char shown[512];
+
+	duende_mlock_escape(path, strlen(path), shown, sizeof(shown));
+	if (rc == -EPROTO)
+		fprintf(stderr, "%s: doctor: %s: the preload library %s is of another version than "
+			"this duende-mlock\n", cli_name, shown, preload_library());
+	else if (rc == -ETIMEDOUT)
+		fprintf(stderr, "%s: doctor: %s did not reach the preload library within %d s\n",
+			cli_name, shown, PROBE_SECONDS);
+	else
+		fprintf(stderr, "%s: doctor: %s ended before the preload library could examine it "
+			"(%s %d); `duende-mlock exec` would fail the same way\n", cli_name, shown,
+			WIFSIGNALED(status) ? "signal" : "exit status",
+			WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+	return EXIT_INTERNAL;
+}
+
+int doctor_probe_program(char **argv, struct duende_mlock_survey *s)
+{
+	struct program_check prog;
+	const char *shim = preload_library();
+	int p[2], rc, status = 0;
+	pid_t pid;
+
+	rc = check_program(argv[0], &prog);
+	if (rc) {
+		fprintf(stderr, "%s: doctor: %s\n", cli_name, prog.reason);
+		return rc == EXIT_REFUSED ? (int)DUENDE_MLOCK_SEVERITY_CANNOT_LOCK : rc;
+	}
+	rc = check_preload(shim, &prog, prog.reason, sizeof(prog.reason));
+	if (rc) {
+		fprintf(stderr, "%s: doctor: %s\n", cli_name, prog.reason);
+		return rc == EXIT_REFUSED ? (int)DUENDE_MLOCK_SEVERITY_CANNOT_LOCK : rc;
+	}
+	if (pipe2(p, O_CLOEXEC) != 0 || (pid = fork()) < 0) {
+		fprintf(stderr, "%s: doctor: cannot start %s: %s\n", cli_name, prog.path, strerror(errno));
+		return EXIT_INTERNAL;
+	}
+	if (pid == 0) {
+		close(p[0]);
+		run_probe(prog.path, argv, shim, p[1]);
+	}
+	close(p[1]);
+	rc = receive_survey(p[0], s);
+	close(p[0]);
+	if (rc)
+		kill(pid, SIGKILL);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	return rc ? why_no_survey(prog.path, rc, status) : 0;
+}

@@ -11,14 +11,15 @@
 
 int usage_error(const char *sub, const char *usage, const char *fmt, ...)
 {
+	char text[2048];
 	va_list ap;
 
-	fprintf(stderr, "%s: %s: ", cli_name, sub);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\nusage: %s %s\nTry '%s %s --help' for more.\n", cli_name, usage,
-		cli_name, sub);
+	say(sub, "%s", text);
+	fprintf(stderr, "usage: %s %s\nTry '%s %s --help' for more.\n", cli_name, usage, cli_name,
+		sub);
 	return EXIT_USAGE;
 }
 

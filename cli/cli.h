@@ -54,6 +54,8 @@ void put_text(FILE *f, const char *s, int width);
 int text_width(const char *s);
 /* Library text (already escaped) on lines, each after indent. */
 void put_lines(FILE *f, const char *indent, const char *text);
+/* "duende-mlock: SUB: message" on stderr, the message escaped. */
+void say(const char *sub, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Where a command writes: stdout, or FILE replaced atomically (a
  * temporary file in the same directory, fsync, rename), as textfile

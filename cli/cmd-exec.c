@@ -162,10 +162,9 @@ static bool step_here(const struct exec_opts *o, enum duende_mlock_step step, in
 
 	duende_mlock_step_explain(step, &r, line, sizeof(line));
 	if (rc || o->shim.verbose)
-		fprintf(stderr, "%s: exec: %s%s\n", cli_name, rc && !stop ? "warning: " : "", line);
+		say("exec", "%s%s", rc && !stop ? "warning: " : "", line);
 	if (stop)
-		fprintf(stderr, "%s: exec: not starting the program (use --best-effort to run it "
-			"anyway)\n", cli_name);
+		say("exec", "not starting the program (use --best-effort to run it anyway)");
 	return !stop;
 }
 
@@ -195,7 +194,7 @@ static int set_memlock(const struct exec_opts *o)
 		char line[1024];
 
 		duende_mlock_step_explain(DUENDE_MLOCK_STEP_RAISE_MEMLOCK, &r, line, sizeof(line));
-		fprintf(stderr, "%s: exec: note: %s\n", cli_name, line);
+		say("exec", "note: %s", line);
 	}
 	return 0;
 }
@@ -215,12 +214,12 @@ int cmd_exec(int argc, char **argv)
 
 	rc = check_program(pargv[0], &prog);
 	if (rc) {
-		fprintf(stderr, "%s: exec: %s\n", cli_name, prog.reason);
+		say("exec", "%s", prog.reason);
 		return rc;
 	}
 	rc = check_preload(shim, &prog, prog.reason, sizeof(prog.reason));
 	if (rc) {
-		fprintf(stderr, "%s: exec: %s\n", cli_name, prog.reason);
+		say("exec", "%s", prog.reason);
 		return rc;
 	}
 	rc = set_memlock(&o);
@@ -233,11 +232,11 @@ int cmd_exec(int argc, char **argv)
 	o.shim.leader = getpid();
 	rc = export_preload(shim, &o.shim);
 	if (rc) {
-		fprintf(stderr, "%s: exec: cannot set the environment: %s\n", cli_name, strerror(-rc));
+		say("exec", "cannot set the environment: %s", strerror(-rc));
 		return EXIT_INTERNAL;
 	}
 	execv(prog.path, pargv);
 	rc = errno;
-	fprintf(stderr, "%s: exec: %s: %s\n", cli_name, prog.path, strerror(rc));
+	say("exec", "%s: %s", prog.path, strerror(rc));
 	return rc == ENOENT ? EXIT_NOT_FOUND : EXIT_NOT_EXECUTABLE;
 }

@@ -70,20 +70,16 @@ static int receive_survey(int fd, struct duende_mlock_survey *s)
 
 static int why_no_survey(const char *path, int rc, int status)
 {
-	char shown[512];
-
-	duende_mlock_escape(path, strlen(path), shown, sizeof(shown));
 	if (rc == -EPROTO)
-		fprintf(stderr, "%s: doctor: %s: the preload library %s is of another version than "
-			"this duende-mlock\n", cli_name, shown, preload_library());
+		say("doctor", "%s: the preload library %s is of another version than this "
+		    "duende-mlock", path, preload_library());
 	else if (rc == -ETIMEDOUT)
-		fprintf(stderr, "%s: doctor: %s did not reach the preload library within %d s\n",
-			cli_name, shown, PROBE_SECONDS);
+		say("doctor", "%s did not reach the preload library within %d s", path, PROBE_SECONDS);
 	else
-		fprintf(stderr, "%s: doctor: %s ended before the preload library could examine it "
-			"(%s %d); `duende-mlock exec` would fail the same way\n", cli_name, shown,
-			WIFSIGNALED(status) ? "signal" : "exit status",
-			WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+		say("doctor", "%s ended before the preload library could examine it (%s %d); "
+		    "`duende-mlock exec` would fail the same way", path,
+		    WIFSIGNALED(status) ? "signal" : "exit status",
+		    WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
 	return EXIT_INTERNAL;
 }
 
@@ -96,16 +92,16 @@ int doctor_probe_program(char **argv, struct duende_mlock_survey *s)
 
 	rc = check_program(argv[0], &prog);
 	if (rc) {
-		fprintf(stderr, "%s: doctor: %s\n", cli_name, prog.reason);
+		say("doctor", "%s", prog.reason);
 		return rc == EXIT_REFUSED ? (int)DUENDE_MLOCK_SEVERITY_CANNOT_LOCK : rc;
 	}
 	rc = check_preload(shim, &prog, prog.reason, sizeof(prog.reason));
 	if (rc) {
-		fprintf(stderr, "%s: doctor: %s\n", cli_name, prog.reason);
+		say("doctor", "%s", prog.reason);
 		return rc == EXIT_REFUSED ? (int)DUENDE_MLOCK_SEVERITY_CANNOT_LOCK : rc;
 	}
 	if (pipe2(p, O_CLOEXEC) != 0 || (pid = fork()) < 0) {
-		fprintf(stderr, "%s: doctor: cannot start %s: %s\n", cli_name, prog.path, strerror(errno));
+		say("doctor", "cannot start %s: %s", prog.path, strerror(errno));
 		return EXIT_INTERNAL;
 	}
 	if (pid == 0) {

@@ -47,7 +47,7 @@ int main(int argc, char **argv)
 		return cmd_status(argc - 1, argv + 1);
 	if (strcmp(cmd, "doctor") == 0)
 		return cmd_doctor(argc - 1, argv + 1);
-	fprintf(stderr, "%s: unknown command '%s'\n", cli_name, cmd);
+	say(NULL, "unknown command '%s'", cmd);
 	help(stderr);
 	return EXIT_USAGE;
 }

@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <stdarg.h>
+
 #include "cli.h"
 #include "duende-mlock.h"
 
@@ -117,6 +119,20 @@ void put_text(FILE *f, const char *s, int width)
 	fputs(buf, f);
 	if (n < width)
 		fprintf(f, "%*s", width - n, "");
+}
+
+void say(const char *sub, const char *fmt, ...)
+{
+	char text[4096], shown[8192];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	/* The message quotes names, paths and arguments that anyone may have
+	 * chosen: nothing of them reaches a terminal unescaped. */
+	duende_mlock_escape(text, strlen(text), shown, sizeof(shown));
+	fprintf(stderr, "%s: %s%s%s\n", cli_name, sub ? sub : "", sub ? ": " : "", shown);
 }
 
 void put_lines(FILE *f, const char *indent, const char *text)

@@ -31,7 +31,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *s = (const char *)data + 1;
 	size_t n = size - 1;
 
-	switch (data[0] % 8) {
+	switch (data[0] % 10) {
 	case 0: {
 		struct dm_swap_entry e;
 		if (dm_swaps_parse_line(s, n, &e) == 0 && !memchr(e.path, '\0', sizeof(e.path)))
@@ -68,6 +68,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	case 6:
 		check_escape(s, n);
+		break;
+	case 7: {
+		struct dm_map_entry m;
+		if (dm_maps_parse_line(s, n, &m) == 0 && (m.end < m.start || m.perms[4] != '\0'))
+			__builtin_trap();
+		break;
+	}
+	case 8:
+		(void)dm_uid_map_is_initial(s, n);
 		break;
 	default: {
 		uint64_t v;

@@ -385,6 +385,10 @@ int duende_mlock_step_explain(enum duende_mlock_step step,
  * holds its memory map lock, typically a thread stuck on I/O (on its own
  * swap: DT-007). smaps_error is -ETIMEDOUT; the other figures stand. */
 #define DUENDE_MLOCK_V_NOT_RESPONDING (1u << 3)
+/* It runs in a user namespace other than the initial one: its
+ * capabilities (cap_effective) do not lift RLIMIT_MEMLOCK nor raise hard
+ * limits there, so cap_ipc_lock is false whatever CapEff says. */
+#define DUENDE_MLOCK_V_USER_NAMESPACE (1u << 4)
 
 /* How long a read of smaps may make no progress before the process is
  * reported as not responding (since 1.1). */

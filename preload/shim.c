@@ -97,6 +97,10 @@ static void remove_from_ld_preload(void)
 
 /* ---- forked children ---- */
 
+/* The program's name as messages show it: any bytes may be in it, and
+ * none of them reaches a terminal unescaped. Set first thing. */
+static char name_shown[256] = "?";
+
 /* What the fork handler needs, fixed before it can run. */
 static struct duende_mlock_config child_lock;
 
@@ -148,7 +152,7 @@ static void lock_forked_child(void)
 		return;
 	duende_mlock_explain(&st, why, sizeof(why));
 	put(&l, "duende-mlock: ");
-	put(&l, program_invocation_short_name);
+	put(&l, name_shown);
 	put(&l, " (pid ");
 	put_pid(&l);
 	put(&l, rc ? "): forked child cannot lock memory, stopping it: "
@@ -173,7 +177,7 @@ static void report_steps(const struct duende_mlock_harden_result *res, bool verb
 		if (!r->requested || step == DUENDE_MLOCK_STEP_LOCK || (!r->rc && !verbose))
 			continue;
 		duende_mlock_step_explain((enum duende_mlock_step)step, r, line, sizeof(line));
-		dprintf(STDERR_FILENO, "duende-mlock: %s: %s%s\n", program_invocation_short_name,
+		dprintf(STDERR_FILENO, "duende-mlock: %s: %s%s\n", name_shown,
 			r->rc ? how : "", line);
 	}
 }
@@ -260,7 +264,7 @@ static void harden_or_stop(const struct dm_exec_settings *s)
 	if (duende_mlock_harden(&s->harden, &res) == -EINVAL &&
 	    !res.steps[DUENDE_MLOCK_STEP_LOCK].requested) {
 		dprintf(STDERR_FILENO, "duende-mlock: %s: invalid settings\n",
-			program_invocation_short_name);
+			name_shown);
 		_exit(DM_EXIT_LOCK_FAILED);
 	}
 	duende_mlock_explain(&res.lock_status, why, sizeof(why));
@@ -268,11 +272,11 @@ static void harden_or_stop(const struct dm_exec_settings *s)
 		report_steps(&res, false, "");
 		if (res.steps[DUENDE_MLOCK_STEP_LOCK].rc)
 			dprintf(STDERR_FILENO, "duende-mlock: %s: cannot lock memory, not starting it: %s\n",
-				program_invocation_short_name, why);
+				name_shown, why);
 		else
 			dprintf(STDERR_FILENO, "duende-mlock: %s: a requested step failed, not starting "
 				"it (use --best-effort to run it anyway)\n",
-				program_invocation_short_name);
+				name_shown);
 		_exit(DM_EXIT_LOCK_FAILED);
 	}
 	report_steps(&res, s->verbose, "warning: ");
@@ -280,10 +284,10 @@ static void harden_or_stop(const struct dm_exec_settings *s)
 	if (duende_mlock_status_is_failed(&res.lock_status))
 		dprintf(STDERR_FILENO,
 			"duende-mlock: %s: warning: %s, running without a memory lock: %s\n",
-			program_invocation_short_name, line, why);
+			name_shown, line, why);
 	else if (s->verbose)
 		dprintf(STDERR_FILENO, "duende-mlock: %s (pid %d): %s: %s\n",
-			program_invocation_short_name, (int)getpid(), line, why);
+			name_shown, (int)getpid(), line, why);
 }
 
 __attribute__((constructor)) static void duende_mlock_preload(void)
@@ -292,11 +296,17 @@ __attribute__((constructor)) static void duende_mlock_preload(void)
 	const char *text = getenv(DM_EXEC_SETTINGS_ENV);
 	const char *bad = NULL;
 
+	duende_mlock_escape(program_invocation_short_name, strlen(program_invocation_short_name),
+			    name_shown, sizeof(name_shown));
 	if (dm_exec_settings_parse(text ? text : "", &s, &bad) != 0) {
+		char text_shown[512], bad_shown[256];
+
+		duende_mlock_escape(text, strlen(text), text_shown, sizeof(text_shown));
+		duende_mlock_escape(bad, strcspn(bad, ","), bad_shown, sizeof(bad_shown));
 		dprintf(STDERR_FILENO,
 			"duende-mlock: %s: invalid %s=\"%s\" (at \"%s\"); run the program "
 			"through `duende-mlock exec`, which sets it\n",
-			program_invocation_short_name, DM_EXEC_SETTINGS_ENV, text, bad);
+			name_shown, DM_EXEC_SETTINGS_ENV, text_shown, bad_shown);
 		_exit(DM_EXIT_LOCK_FAILED);
 	}
 	if (s.probe_fd) {
@@ -318,7 +328,7 @@ __attribute__((constructor)) static void duende_mlock_preload(void)
 	child_lock = s.harden.lock_config;
 	if (pthread_atfork(NULL, NULL, lock_forked_child) != 0) {
 		dprintf(STDERR_FILENO, "duende-mlock: %s: cannot register the fork handler, so "
-			"its forked children would run unlocked%s\n", program_invocation_short_name,
+			"its forked children would run unlocked%s\n", name_shown,
 			s.harden.lock_config.required ? "; not starting it" : "");
 		if (s.harden.lock_config.required)
 			_exit(DM_EXIT_LOCK_FAILED);

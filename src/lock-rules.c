@@ -9,6 +9,7 @@
 #include "platform.h"
 #include "procfs.h"
 #include "reader.h"
+#include "text.h"
 
 #if DM_HAVE_PROCFS
 #include <fcntl.h>
@@ -23,6 +24,31 @@
 bool dm_cap_in(uint64_t set, int cap)
 {
 	return cap >= 0 && cap < 64 && ((set >> cap) & 1);
+}
+
+bool dm_cap_effective(uint64_t set, int cap, bool initial_userns)
+{
+	return initial_userns && dm_cap_in(set, cap);
+}
+
+bool dm_in_initial_userns(int dirfd, const char *proc_dir)
+{
+#if DM_HAVE_PROCFS
+	char path[64], buf[256];
+	size_t len;
+	struct dm_text t;
+
+	dm_text_init(&t, path, sizeof(path));
+	dm_text_put(&t, proc_dir);
+	dm_text_put(&t, proc_dir[0] ? "/uid_map" : "uid_map");
+	if (dm_read_small(dirfd, path, buf, sizeof(buf), &len) != 0)
+		return true;
+	return dm_uid_map_is_initial(buf, len);
+#else
+	(void)dirfd;
+	(void)proc_dir;
+	return true;
+#endif
 }
 
 int dm_read_self_usage(uint64_t *vm_size, uint64_t *vm_lck)
@@ -126,8 +152,9 @@ void dm_gather_lock_facts(struct dm_lock_facts *f)
 		f->memlock_hard = rlim_bytes(rl.rlim_max);
 	}
 #endif
-	f->cap_ipc_lock = dm_cap_in(caps, DM_CAP_IPC_LOCK);
-	f->cap_sys_resource = dm_cap_in(caps, DM_CAP_SYS_RESOURCE);
+	bool initial = dm_in_initial_userns(AT_FDCWD, "/proc/self");
+	f->cap_ipc_lock = dm_cap_effective(caps, DM_CAP_IPC_LOCK, initial);
+	f->cap_sys_resource = dm_cap_effective(caps, DM_CAP_SYS_RESOURCE, initial);
 	f->usage_known = dm_read_self_usage(&f->vm_size, &f->vm_lck) == 0;
 }
 

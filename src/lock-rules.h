@@ -18,6 +18,15 @@
 
 /* A capability set (as /proc/PID/status prints it) holds cap. */
 bool dm_cap_in(uint64_t set, int cap);
+/* Whether the process whose /proc directory is open at dirfd (AT_FDCWD
+ * with "/proc/self" for this one) is in the initial user namespace: the
+ * kernel's capable() checks there, so CAP_IPC_LOCK lifts RLIMIT_MEMLOCK,
+ * and CAP_SYS_RESOURCE raises hard limits, only for such a process. A
+ * rootless container's "root" holds them in name only. Unknown counts
+ * as yes (no /proc to tell), as before user namespaces. */
+bool dm_in_initial_userns(int dirfd, const char *proc_dir);
+/* A capability in set that the kernel honours for the process. */
+bool dm_cap_effective(uint64_t set, int cap, bool initial_userns);
 
 /* What decides for this process, read at the moment of deciding. */
 struct dm_lock_facts {

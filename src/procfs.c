@@ -336,6 +336,20 @@ static void account_mapping(struct dm_smaps *sm)
 	sm->in_mapping = false;
 }
 
+bool dm_uid_map_is_initial(const char *buf, size_t len)
+{
+	size_t pos = 0;
+	uint64_t inside, outside, count;
+
+	if (!dm_parse_u64(buf, len, &pos, &inside) || !dm_parse_u64(buf, len, &pos, &outside) ||
+	    !dm_parse_u64(buf, len, &pos, &count))
+		return false;
+	skip_blanks(buf, len, &pos);
+	if (pos < len && buf[pos] == '\n')
+		pos++;
+	return pos == len && inside == 0 && outside == 0 && count == UINT64_C(4294967295);
+}
+
 static bool is_perm(char c, char set)
 {
 	return c == '-' || c == set;

@@ -64,6 +64,11 @@ void dm_limits_init(struct dm_limits *lim);
 int dm_limits_parse_line(void *lim, const char *line, size_t len);
 void dm_limits_parse(struct dm_limits *lim, const char *buf, size_t len);
 
+/* ---- /proc/PID/uid_map ---- */
+/* True when the map is the initial user namespace's: the one line
+ * "0 0 4294967295". Only there does a capability lift RLIMIT_MEMLOCK. */
+bool dm_uid_map_is_initial(const char *buf, size_t len);
+
 /* ---- /proc/PID/maps (and smaps' header lines): one mapping ---- */
 struct dm_map_entry {
 	uint64_t start, end, offset;

@@ -52,7 +52,10 @@ static int read_status(int dirfd, struct duende_mlock_report *r)
 	r->vm_lck = st.vm_lck;
 	r->cap_effective = st.cap_eff;
 	r->cap_bounding = st.cap_bnd;
-	r->cap_ipc_lock = dm_cap_in(st.cap_eff, DM_CAP_IPC_LOCK);
+	bool initial = dm_in_initial_userns(dirfd, "");
+	r->cap_ipc_lock = dm_cap_effective(st.cap_eff, DM_CAP_IPC_LOCK, initial);
+	if (!initial)
+		r->verdicts |= DUENDE_MLOCK_V_USER_NAMESPACE;
 	/* Kernel threads and zombies whose memory is gone show no Vm* lines. */
 	if (!(st.present & DM_ST_VMSIZE))
 		r->verdicts |= DUENDE_MLOCK_V_NO_USER_MEMORY;

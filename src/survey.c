@@ -280,7 +280,8 @@ static void judge_caps(struct duende_mlock_survey *s)
 	}
 	if (!dm_cap_in(r->cap_bounding, DM_CAP_IPC_LOCK))
 		found(s, DUENDE_MLOCK_FOUND_NO_IPC_LOCK_BOUND, DUENDE_MLOCK_SEVERITY_WARNING, 0);
-	if (!dm_cap_in(r->cap_effective, DM_CAP_SYS_RESOURCE))
+	if (!dm_cap_effective(r->cap_effective, DM_CAP_SYS_RESOURCE,
+			      !(r->verdicts & DUENDE_MLOCK_V_USER_NAMESPACE)))
 		found(s, DUENDE_MLOCK_FOUND_NO_SYS_RESOURCE, DUENDE_MLOCK_SEVERITY_WARNING, 0);
 }
 

@@ -238,4 +238,11 @@ if command -v bindfs >/dev/null && [ -e /dev/fuse ] && command -v losetup >/dev/
 else
 	echo "SKIP [user-space swap]: bindfs, /dev/fuse or losetup missing" >&2
 fi
+if unshare -U -r true 2>/dev/null; then
+	run_cmd out rc unshare -U -r "$DM" doctor
+	check "user namespace: CAP_IPC_LOCK held in name only is not called effective" lacks "$out" "CAP_IPC_LOCK is effective"
+	check "... the host's limit is judged instead" contains "$out" "RLIMIT_MEMLOCK soft"
+else
+	echo "SKIP [user namespace]: unshare -U -r is not allowed here" >&2
+fi
 finish

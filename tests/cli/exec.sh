@@ -139,6 +139,16 @@ check "--min-headroom beyond the limit: exit 120" equals "$rc" 120
 check "... PROGRAM did not run" test ! -e "$TMP/w/mh"
 check "... with the numbers" contains "$out" "less than the 100 GiB asked for"
 
+# --- in a user namespace, a namespaced CAP_IPC_LOCK lifts nothing
+if unshare -U -r true 2>/dev/null; then
+	run_cmd out rc unshare -U -r "$DM" exec --min-headroom 64M -- touch "$TMP/userns"
+	check "user namespace: --min-headroom beyond the host's limit refused (120)" equals "$rc" 120
+	check "... PROGRAM did not run" test ! -e "$TMP/userns"
+	check "... and the numbers say the capability does not count there" contains "$out" "CAP_IPC_LOCK missing"
+else
+	echo "SKIP [user namespace]: unshare -U -r is not allowed here" >&2
+fi
+
 # --- RLIMIT_MEMLOCK for a PROGRAM that drops privileges
 if capsh --has-p=cap_sys_resource 2>/dev/null; then
 	run_out out rc "$DM" exec -- sh -c 'grep "Max locked memory" /proc/$$/limits'

@@ -274,8 +274,30 @@ static void integer_files(void)
 	CHECK_EQ_INT(dm_parse_i64_file(S("99999999999999999999"), &v), -EINVAL);
 }
 
+static void maps_and_uid_map(void)
+{
+	struct dm_map_entry m;
+
+	CHECK_EQ_INT(dm_maps_parse_line(S("7f1c2a000000-7f1c2a021000 r-xp 00002000 fd:01 131090    /usr/lib/x.so"), &m), 0);
+	CHECK(m.start == 0x7f1c2a000000ull && m.end == 0x7f1c2a021000ull && m.offset == 0x2000);
+	CHECK_EQ_STR(m.perms, "r-xp");
+	CHECK_EQ_INT(m.inode, 131090);
+	CHECK_EQ_INT(dm_maps_parse_line(S("7ffd1000-7ffd2000 rw-p 00000000 00:00 0"), &m), 0);
+	CHECK_EQ_INT(m.inode, 0);
+	CHECK_EQ_INT(dm_maps_parse_line(S("2000-1000 rw-p 00000000 00:00 0"), &m), -EINVAL);
+	CHECK_EQ_INT(dm_maps_parse_line(S("1000-2000 rwzp 00000000 00:00 0"), &m), -EINVAL);
+	CHECK_EQ_INT(dm_maps_parse_line(S("1000-2000 rw-p"), &m), -EINVAL);
+	CHECK_EQ_INT(dm_maps_parse_line(S("Rss:  4 kB"), &m), -EINVAL);
+
+	CHECK(dm_uid_map_is_initial(S("         0          0 4294967295\n")));
+	CHECK(!dm_uid_map_is_initial(S("         0       1000          1\n")));
+	CHECK(!dm_uid_map_is_initial(S("0 0 4294967295\n1 1 1\n")));
+	CHECK(!dm_uid_map_is_initial(S("")));
+}
+
 int main(void)
 {
+	maps_and_uid_map();
 	status_fields();
 	status_bad_input();
 	limits();

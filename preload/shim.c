@@ -293,12 +293,13 @@ static void harden_or_stop(const struct dm_exec_settings *s)
 __attribute__((constructor)) static void duende_mlock_preload(void)
 {
 	struct dm_exec_settings s;
-	const char *text = getenv(DM_EXEC_SETTINGS_ENV);
-	const char *bad = NULL;
+	const char *env = getenv(DM_EXEC_SETTINGS_ENV);
+	const char *text = env ? env : "";
+	const char *bad = text;
 
 	duende_mlock_escape(program_invocation_short_name, strlen(program_invocation_short_name),
 			    name_shown, sizeof(name_shown));
-	if (dm_exec_settings_parse(text ? text : "", &s, &bad) != 0) {
+	if (dm_exec_settings_parse(text, &s, &bad) != 0) {
 		char text_shown[512], bad_shown[256];
 
 		duende_mlock_escape(text, strlen(text), text_shown, sizeof(text_shown));

@@ -204,12 +204,16 @@ static void judge_swaps(struct doctor *d)
 		const struct dm_swap_info *s = &d->swaps[i];
 		char size[32];
 		fmt_bytes(s->entry.size, size, sizeof(size));
+		/* Whether PID is the daemon serving it is not known here; what is
+		 * known is whether PID holds a lock, which such a daemon needs. */
+		bool locked = d->report.vm_lck > 0;
 		if (s->user_space)
-			add(d, WARN, "swap %s (%s, %s, priority %lld) is served from user space%s%s%s%s: "
-				     "its daemon must be locked",
+			add(d, locked ? OK : WARN, "swap %s (%s, %s, priority %lld) is served from user space%s%s%s%s: "
+				     "its daemon must be locked; PID %d %s",
 			    s->entry.path, s->kind, size, (long long)s->entry.priority,
 			    s->backing[0] ? " via " : "", s->backing,
-			    s->backing_fstype[0] ? " on " : "", s->backing_fstype);
+			    s->backing_fstype[0] ? " on " : "", s->backing_fstype, (int)d->report.pid,
+			    locked ? "is locked" : "holds no memory lock (VmLck 0)");
 		else
 			add(d, OK, "swap %s (%s, %s, priority %lld)", s->entry.path, s->kind, size,
 			    (long long)s->entry.priority);

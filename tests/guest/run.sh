@@ -21,6 +21,8 @@
 #   --accel auto|kvm|tcg  auto: KVM when /dev/kvm works, else emulation (default auto)
 #   --tries N           boots that never reach COMMAND are retried up to N times (default 3)
 #   --keep DIR          keep the guest's console log and output in DIR
+#   --disk MIB          a blank scratch disk (virtio, sparse on the host), named
+#                       in the guest by $GUEST_DISK (load virtio_blk first)
 # The command runs in the current directory, with PATH and the variables
 # named in $GUEST_ENV (space-separated) passed on. The guest finds the
 # unpacked kernel's modules with `modprobe -d "$GUEST_MODULES" NAME`.
@@ -28,7 +30,7 @@
 # guest; 125 when the guest never ran the command or did not finish in time.
 set -u
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
-KVER=6.12 CGV=v2 MEM=1024 CPUS=2 TIMEOUT=600 ACCEL=${GUEST_ACCEL:-auto} TRIES=3 KEEP=
+KVER=6.12 CGV=v2 MEM=1024 CPUS=2 TIMEOUT=600 ACCEL=${GUEST_ACCEL:-auto} TRIES=3 KEEP= DISK=
 RW=()
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -41,6 +43,7 @@ while [ $# -gt 0 ]; do
 	--accel) ACCEL=$2; shift ;;
 	--tries) TRIES=$2; shift ;;
 	--keep) KEEP=$2; shift ;;
+	--disk) DISK=$2; shift ;;
 	--) shift; break ;;
 	*) echo "guest: unknown argument '$1' (see the usage at the top of $0)" >&2; exit 64 ;;
 	esac
@@ -52,7 +55,7 @@ case $KVER in 6.12 | 6.1) ;; *) bad "--kernel takes 6.12 or 6.1, not '$KVER'" ;;
 case $CGV in v2 | v1) ;; *) bad "--cgroup takes v1 or v2, not '$CGV'" ;; esac
 [ "$CGV/$KVER" != v1/6.12 ] || bad "the 6.12 kernel has no cgroup v1 memory controller: use --kernel 6.1 for v1"
 case $ACCEL in auto | kvm | tcg) ;; *) bad "--accel takes auto, kvm or tcg, not '$ACCEL'" ;; esac
-for v in MEM CPUS TIMEOUT TRIES; do
+for v in MEM CPUS TIMEOUT TRIES ${DISK:+DISK}; do
 	[[ ${!v} =~ ^[1-9][0-9]*$ ]] || bad "--${v,,} takes a positive number, not '${!v}'"
 done
 
@@ -135,6 +138,7 @@ chmod 755 "$JOB"
 QPID=
 cleanup() {
 	[ -n "$QPID" ] && kill -9 "$QPID" 2>/dev/null && wait "$QPID" 2>/dev/null
+	rm -f "$JOB/disk.img"
 	[ -n "$KEEP" ] && mkdir -p "$KEEP" && cp -a "$JOB"/. "$KEEP"/ 2>/dev/null
 	rm -rf "$JOB"
 }
@@ -149,6 +153,7 @@ trap cleanup EXIT
 {
 	echo "cd $(printf %q "$PWD") || exit 125"
 	echo "export PATH=$(printf %q "$PATH") GUEST_MODULES=$(printf %q "$KDIR") GUEST_KERNEL=$KVER"
+	[ -n "$DISK" ] && echo "export GUEST_DISK=/dev/vda"
 	for v in ${GUEST_ENV:-}; do
 		[ -n "${!v+x}" ] && echo "export $v=$(printf %q "${!v}")"
 	done
@@ -187,6 +192,11 @@ boot() { # ACCEL: one boot; the guest's exit status in $JOB/rc when it ran
 		esac
 	done
 	echo "$mounts" >"$JOB/mounts"
+	if [ -n "$DISK" ]; then # blank on every boot
+		rm -f "$JOB/disk.img"
+		truncate -s "${DISK}M" "$JOB/disk.img"
+		args+=(-drive "file=$JOB/disk.img,if=virtio,format=raw,cache=unsafe")
+	fi
 	echo "$CGV" >"$JOB/cgroup"
 	rm -f "$JOB/rc" "$JOB/started" "$JOB/out" "$JOB/console.log"
 	: >"$JOB/out"

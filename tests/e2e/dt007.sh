@@ -39,7 +39,7 @@ set -u
 
 RUNS=1 FIRST_RUN=1
 CASES=
-TABLE='' RESULTS='' GUEST='' NO_VERDICT=''
+TABLE='' RESULTS='' GUEST='' NO_VERDICT='' REPORT_TABLE='' VERDICT_ONLY=''
 DM='' PRELOAD='' BLOCKD='' UBLKD='' PRESSURE=''
 ARGS=("$@")
 while [ $# -gt 0 ]; do
@@ -56,15 +56,14 @@ while [ $# -gt 0 ]; do
 	--results) RESULTS=$2; shift ;;
 	--guest) GUEST=$2; shift ;;
 	--no-verdict) NO_VERDICT=1 ;;
+	--report-table) REPORT_TABLE=$2; shift ;;
+	--verdict-only) VERDICT_ONLY=$2; shift ;;
 	*) echo "dt007: unknown argument '$1'" >&2; exit 64 ;;
 	esac
 	shift
 done
 [[ $RUNS =~ ^[1-9][0-9]*$ ]] || { echo "dt007: --runs takes a positive number" >&2; exit 64; }
 [[ $FIRST_RUN =~ ^[1-9][0-9]*$ ]] || { echo "dt007: --first-run takes a positive number" >&2; exit 64; }
-for v in DM PRELOAD PRESSURE; do
-	[ -n "${!v}" ] || { echo "dt007: --${v,,} is required" >&2; exit 64; }
-done
 ALL_CASES="fuse-unlocked fuse-exec fuse-blockd fuse-daemon nbd-unlocked nbd-exec nbd-exec-nofork
 nbd-client-swap ublk-unlocked ublk-harden ublk-exec shared-locked shared-flusher shared-ublk"
 for c in $CASES; do
@@ -107,15 +106,18 @@ expect_of() {
 # Result lines: case run result seconds majflt peak_kib recovered swap_mib
 # kernel cgroup caps doctor serving_lock
 median() { sort -n | awk '{v[NR] = $1} END {if (!NR) print "-"; else if (NR % 2) print v[(NR + 1) / 2]; else printf "%.1f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+# The groups of a results file: case|kernel|cgroup, in order of appearance.
+groups() { awk '{print $1 "|" $9 "|" $10}' "$1" | awk '!s[$0]++'; }
+in_group() { awk -v g="$2" '$1 "|" $9 "|" $10 == g' "$1"; }
 table() { # RESULTS
-	local f=$1 c med
+	local f=$1 g med
 	echo "| case | device | kernel | cgroup | capabilities | runs | hangs | finished | OOM kills | invalid | other | doctor agreed | median s to finish | daemon major faults (max) | swap moved MiB (min) | peak swap MiB |"
 	echo "| --- | --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
-	for c in $(awk '{print $1}' "$f" | awk '!s[$0]++'); do
-		med=$(awk -v c="$c" '$1 == c && $3 == "finished" {print $4}' "$f" | median)
-		awk -v c="$c" -v med="$med" '
-		$1 == c {
-			runs++
+	while read -r g; do
+		med=$(in_group "$f" "$g" | awk '$3 == "finished" {print $4}' | median)
+		in_group "$f" "$g" | awk -v med="$med" '
+		{
+			c = $1; runs++
 			if ($3 == "hung" || $3 == "timeout") hangs++
 			else if ($3 == "finished") fin++
 			else if ($3 == "oom-killed") oom++
@@ -125,50 +127,65 @@ table() { # RESULTS
 			if ($5 != "-" && $5 + 0 > maj) maj = $5 + 0
 			if ($6 + 0 > peak) peak = $6 + 0
 			if ($8 != "-" && (minsw == "" || $8 + 0 < minsw)) minsw = $8 + 0
-			k = $9; cg = $10; caps = $11
+			k = $9; cg = $10; if ($11 != "-") caps = $11
 		}
 		END {
 			dev = c; sub(/-.*/, "", dev); if (dev == "shared") dev = (c == "shared-ublk" ? "ublk" : "fuse")
 			printf "| %s | %s | %s | %s | %s | %d | %d | %d | %d | %d | %d | %d | %s | %d | %s | %.1f |\n",
-				c, dev, k, cg, caps, runs, hangs, fin, oom, inv, other, doc, med, maj,
+				c, dev, k, cg, caps == "" ? "-" : caps, runs, hangs, fin, oom, inv, other, doc, med, maj,
 				minsw == "" ? "-" : minsw, peak / 1024
-		}' "$f"
-	done
+		}'
+	done < <(groups "$f")
 }
 verdict() { # RESULTS
-	local f=$1 fails=0 c runs hangs bad need
+	local f=$1 fails=0 g c runs hangs bad need
 	expect() { if eval "$2"; then echo "ok   $1"; else echo "FAIL: $1" >&2; fails=$((fails + 1)); fi; }
-	count() { awk -v c="$1" -v r="$2" '$1 == c && $3 ~ r' "$f" | wc -l; }
+	count() { in_group "$f" "$1" | awk -v r="$2" '$3 ~ r' | wc -l; }
 	expect "the machine was recovered (or the guest torn down) after every run" \
 		"[ \$(awk '\$7 == \"no\"' '$f' | wc -l) = 0 ]"
-	for c in $(awk '{print $1}' "$f" | awk '!s[$0]++'); do
-		runs=$(awk -v c="$c" '$1 == c' "$f" | wc -l)
-		[ "$(count "$c" '^skipped')" = "$runs" ] && { echo "SKIP [$c]: $(awk -v c="$c" '$1 == c {print $3}' "$f" | head -1)" >&2; continue; }
-		hangs=$(count "$c" '^(hung|timeout)$')
+	while read -r g; do
+		c=${g%%|*}
+		runs=$(in_group "$f" "$g" | wc -l)
+		[ "$(count "$g" '^skipped')" = "$runs" ] && { echo "SKIP [$g]: cannot run there" >&2; continue; }
+		hangs=$(count "$g" '^(hung|timeout)$')
 		case $(expect_of "$c") in
 		hang)
 			# The proof that the rig can fail: at least 19 of 20, all of fewer.
 			need=$((runs >= 20 ? runs - 1 : runs))
-			expect "$c: deadlock detected in $hangs of $runs (need $need)" "[ $hangs -ge $need ]" ;;
+			expect "$g: deadlock detected in $hangs of $runs (need $need)" "[ $hangs -ge $need ]" ;;
 		survive)
-			expect "$c: no hang in $runs run(s) ($hangs)" "[ $hangs = 0 ]"
-			expect "$c: the pressure finished, moving >= $MIN_SWAP_MIB MiB through swap, every time" \
-				"[ \$(count $c '^finished\$') = $runs ]"
-			expect "$c: no major fault in the serving daemon" \
-				"[ \$(awk -v c=$c '\$1 == c && \$3 == \"finished\" && \$5 != \"0\"' '$f' | wc -l) = 0 ]" ;;
+			expect "$g: no hang in $runs run(s) ($hangs)" "[ $hangs = 0 ]"
+			expect "$g: the pressure finished, moving >= $MIN_SWAP_MIB MiB through swap, every time" \
+				"[ \$(count '$g' '^finished\$') = $runs ]"
+			expect "$g: no major fault in the serving daemon" \
+				"[ \$(in_group '$f' '$g' | awk '\$3 == \"finished\" && \$5 != \"0\"' | wc -l) = 0 ]" ;;
 		no-hang)
-			expect "$c: no hang in $runs run(s) ($hangs; OOM kills of the pressure: $(count "$c" '^oom-killed$'))" "[ $hangs = 0 ]"
-			expect "$c: no invalid run (each moved >= $MIN_SWAP_MIB MiB through swap or was OOM-killed)" \
-				"[ \$(count $c '^invalid\$') = 0 ]" ;;
+			expect "$g: no hang in $runs run(s) ($hangs; OOM kills of the pressure: $(count "$g" '^oom-killed$'))" "[ $hangs = 0 ]"
+			expect "$g: no invalid run (each moved >= $MIN_SWAP_MIB MiB through swap or was OOM-killed)" \
+				"[ \$(count '$g' '^invalid\$') = 0 ]" ;;
 		recorded)
-			log "$c outcomes (recorded, not judged): $(awk -v c="$c" '$1 == c {print $3}' "$f" | sort | uniq -c | tr '\n' ' ')" ;;
+			log "$g outcomes (recorded, not judged): $(in_group "$f" "$g" | awk '{print $3}' | sort | uniq -c | tr '\n' ' ')" ;;
 		esac
-		bad=$(awk -v c="$c" '$1 == c && $12 == "disagrees"' "$f" | wc -l)
-		expect "$c: doctor --pid's verdict matched the outcome ($bad disagreement(s))" "[ $bad = 0 ]"
-	done
+		bad=$(in_group "$f" "$g" | awk '$12 == "disagrees"' | wc -l)
+		expect "$g: doctor --pid's verdict matched the outcome ($bad disagreement(s))" "[ $bad = 0 ]"
+	done < <(groups "$f")
 	echo "dt007: $fails expectation(s) failed"
 	[ $fails = 0 ]
 }
+
+# Only the table, or the table and the verdict, of a results file.
+if [ -n "$REPORT_TABLE" ]; then
+	table "$REPORT_TABLE"
+	exit 0
+fi
+if [ -n "$VERDICT_ONLY" ]; then
+	table "$VERDICT_ONLY"
+	verdict "$VERDICT_ONLY"
+	exit
+fi
+for v in DM PRELOAD PRESSURE; do
+	[ -n "${!v}" ] || { echo "dt007: --${v,,} is required" >&2; exit 64; }
+done
 
 # ---- in guests: one boot per run of a case ----
 if [ -n "$GUEST" ]; then

@@ -15,7 +15,7 @@
 # Raw results (one line per run) go to build/dt007-long/*.raw as they come,
 # so an interrupted long form still leaves its counts.
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 SRC=$PWD
 MODE=host RAWS=()
 case ${1:-} in

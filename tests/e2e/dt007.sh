@@ -207,7 +207,7 @@ if [ -n "$GUEST" ]; then
 	done
 	kernel=${GUEST%/*} cg=${GUEST#*/}
 	skipped=0 ran=0
-	log "guest $kernel, cgroup $cg, $RUNS run(s) of: $(echo $CASES)"
+	log "guest $kernel, cgroup $cg, $RUNS run(s) of: ${CASES//$'\n'/ }"
 	for ((n = FIRST_RUN; n < FIRST_RUN + RUNS; n++)); do
 		for c in $CASES; do
 			: >"$WORK/one"
@@ -368,9 +368,8 @@ holders() { find /proc/[0-9]*/fd -maxdepth 1 -lname "$1" 2>/dev/null | cut -d/ -
 nbd_serving() { # PIDs holding an established TCP connection on the NBD port
 	local port ino
 	port=$(printf '%04X' $NBD_PORT)
-	for ino in $(awk -v p=":$port" 'substr($2, length($2) - 4) == p && $4 == "01" {print $10}' /proc/net/tcp /proc/net/tcp6 2>/dev/null); do
-		holders "socket:\[$ino\]"
-	done | sort -un
+	awk -v p=":$port" 'substr($2, length($2) - 4) == p && $4 == "01" {print $10}' /proc/net/tcp /proc/net/tcp6 2>/dev/null |
+		while read -r ino; do holders "socket:\[$ino\]"; done | sort -un
 }
 
 cg_create() { mkdir "$CGROOT/$TAG-$1" && echo "$CGROOT/$TAG-$1"; }
@@ -451,7 +450,7 @@ recover() {
 	if [ -n "$UBLK_ID" ] && [ -e "/dev/ublkc$UBLK_ID" ]; then log "LEFT: ublk device $UBLK_ID"; ok=0; fi
 	if [ -n "$RUN_DIR" ] && grep -q " $RUN_DIR/mnt " /proc/self/mountinfo; then log "LEFT: FUSE mount"; ok=0; fi
 	for d in "$CG_P" "$CG_D"; do [ -n "$d" ] && [ -d "$d" ] && { log "LEFT: cgroup $d"; ok=0; }; done
-	for p in $DPID $SERV; do kill -0 "$p" 2>/dev/null && { log "LEFT: process $p ($(cat /proc/$p/comm 2>/dev/null))"; ok=0; }; done
+	for p in $DPID $SERV; do kill -0 "$p" 2>/dev/null && { log "LEFT: process $p ($(cat "/proc/$p/comm" 2>/dev/null))"; ok=0; }; done
 	RUN_DIR='' DPID='' SERV='' PPRESS='' RECLAIM='' LOOP='' CONN='' CG_D='' CG_P='' SWAPDEV='' NBD='' UBLK_ID='' CLIENT_PID=''
 	[ $ok = 1 ]
 }
@@ -538,6 +537,7 @@ start_daemon() {
 		SWAPDEV=/dev/ublkb$UBLK_ID
 		SERV=$(holders "/dev/ublkc$UBLK_ID") ;;
 	esac
+	SERV=$(xargs <<<"$SERV") # one line, PIDs separated by spaces
 	[ -n "$SERV" ] || { log "$c: no process serves the device"; return 1; }
 	bounded 10 swapon -p 100 "$SWAPDEV" || { log "$c: cannot swap on $SWAPDEV"; return 1; }
 }
@@ -591,8 +591,8 @@ run_case() {
 	# Lock state of the serving processes: all locked, none, or mixed.
 	local l nl=0 nu=0
 	for p in $SERV; do l=$(vmlck_kib "$p"); if [ "${l:-0}" -gt 0 ]; then nl=$((nl + 1)); else nu=$((nu + 1)); fi; done
-	lockstate=$([ $nu = 0 ] && echo locked || { [ $nl = 0 ] && echo unlocked || echo mixed; })
-	log "$case run $n: $SWAPDEV served by PID(s) $(echo $SERV) ($(for p in $SERV; do printf '%s ' "$(cat /proc/$p/comm 2>/dev/null)"; done)), $lockstate"
+	if [ $nu = 0 ]; then lockstate=locked; elif [ $nl = 0 ]; then lockstate=unlocked; else lockstate=mixed; fi
+	log "$case run $n: $SWAPDEV served by PID(s) $SERV ($(for p in $SERV; do printf '%s ' "$(cat "/proc/$p/comm" 2>/dev/null)"; done)), $lockstate"
 
 	# Push the daemon's pages out now and then, as reclaim would.
 	(while :; do cg_reclaim "$CG_D"; sleep 0.5; done) </dev/null >/dev/null 2>&1 &
@@ -673,7 +673,7 @@ run_case() {
 # ---- the suite ----
 OUT=${RESULTS:-$WORK/results}
 [ -n "$RESULTS" ] || : >"$OUT"
-log "kernel $(uname -r), cgroup v$CGV, $CAPS, $RUNS run(s) of: $(echo $CASES)"
+log "kernel $(uname -r), cgroup v$CGV, $CAPS, $RUNS run(s) of: ${CASES//$'\n'/ }"
 for ((n = FIRST_RUN; n < FIRST_RUN + RUNS; n++)); do
 	for case in $CASES; do
 		LINE=

@@ -30,7 +30,7 @@
 # guest; 125 when the guest never ran the command or did not finish in time.
 set -u
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
-KVER=6.12 CGV=v2 MEM=1024 CPUS=2 TIMEOUT=600 ACCEL=${GUEST_ACCEL:-auto} TRIES=3 KEEP= DISK=
+KVER=6.12 CGV=v2 MEM=1024 CPUS=2 TIMEOUT=600 ACCEL=${GUEST_ACCEL:-auto} TRIES=3 KEEP='' DISK=''
 RW=()
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -78,7 +78,7 @@ case $KVER in
 6.1) pkg=$(apt-cache depends linux-image-amd64 2>/dev/null | sed -n 's/.*Depends: \(linux-image-6\.1\.[^ ]*\)/\1/p' | head -1) ;;
 esac
 if [ -z "$pkg" ]; then # offline: use what the cache holds
-	pkg=$(cd "$CACHE" && ls -d linux-image-"$KVER".* 2>/dev/null | sort -V | tail -1)
+	pkg=$(cd "$CACHE" && find . -maxdepth 1 -name "linux-image-$KVER.*" -type d -printf '%f\n' | sort -V | tail -1)
 	[ -n "$pkg" ] || skip "cannot find Debian's $KVER kernel package (run apt-get update)"
 fi
 KDIR=$CACHE/$pkg
@@ -136,12 +136,14 @@ flock -u 9
 JOB=$(mktemp -d /tmp/guest-job.XXXXXX)
 chmod 755 "$JOB"
 QPID=
+# shellcheck disable=SC2317 # called from traps
 cleanup() {
 	[ -n "$QPID" ] && kill -9 "$QPID" 2>/dev/null && wait "$QPID" 2>/dev/null
 	rm -f "$JOB/disk.img"
 	[ -n "$KEEP" ] && mkdir -p "$KEEP" && cp -a "$JOB"/. "$KEEP"/ 2>/dev/null
 	rm -rf "$JOB"
 }
+# shellcheck disable=SC2317
 on_signal() {
 	echo "guest: interrupted: stopping the guest" >&2
 	cleanup

@@ -83,9 +83,11 @@ if [ $MODE = host ]; then
 	exit
 fi
 
-# Two guests at a time: the headline cases in one stream, the others in the
-# second, each case's runs interleaved with the others' so that an
-# interrupted run still has counts for every case.
+# Two guests at a time, one virtual CPU each (two host cores): the headline
+# cases in one stream, the others in the second, each case's runs
+# interleaved with the others' so that an interrupted run still has counts
+# for every case.
+export DT007_GUEST_CPUS=${DT007_GUEST_CPUS:-1}
 headline="nbd-unlocked nbd-exec-nofork ublk-unlocked ublk-harden"
 others="nbd-exec ublk-exec nbd-client-swap fuse-unlocked fuse-exec fuse-blockd fuse-daemon shared-locked shared-flusher shared-ublk"
 v1cases="shared-locked shared-flusher"

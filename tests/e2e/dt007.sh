@@ -34,6 +34,9 @@
 #   shared-ublk      ublkd --harden in the pressure's own cgroup          no hang (OOM kills counted)
 # The serving process is found by what it holds open (/dev/fuse, the NBD
 # connection, /dev/ublkcN), not by the PID started: daemons fork.
+# Environment: DT007_DEBUG=1 logs every second; DT007_CASE_TIMEOUT and
+# DT007_STALL_SECONDS override the timings; DT007_GUEST_CPUS sets the
+# guests' virtual CPUs (default 2).
 # Exit: 0 every expectation held, 1 not, 77 this machine cannot run the rig.
 set -u
 
@@ -212,7 +215,7 @@ if [ -n "$GUEST" ]; then
 		for c in $CASES; do
 			: >"$WORK/one"
 			GUEST_ENV="DT007_DEBUG DT007_CASE_TIMEOUT DT007_STALL_SECONDS" \
-				"$HERE/../guest/run.sh" --kernel "$kernel" --cgroup "$cg" --disk 1024 --mem 1024 \
+				"$HERE/../guest/run.sh" --kernel "$kernel" --cgroup "$cg" --disk 1024 --mem 1024 --cpus "${DT007_GUEST_CPUS:-2}" \
 				--rw "$WORK" --timeout $((${DT007_CASE_TIMEOUT:-240} + 240)) -- \
 				"$HERE/dt007.sh" "${inner[@]}" --cases "$c" --runs 1 --first-run "$n" \
 				--results "$WORK/one" --no-verdict >"$WORK/guest.log" 2>&1

@@ -524,6 +524,7 @@ start_daemon() {
 		bounded 20 nbd-client 127.0.0.1 $NBD_PORT $NBD -N dt007 "${copts[@]}" >"$RUN_DIR/client.out" 2>&1 ||
 			{ log "$c: nbd-client failed: $(cat "$RUN_DIR/client.out" "$out")"; return 1; }
 		CLIENT_PID=$(holders "$NBD" | head -1)
+		[ -n "$CLIENT_PID" ] && log "$c: nbd-client PID $CLIENT_PID stays, VmLck $(vmlck_kib "$CLIENT_PID") kB"
 		SWAPDEV=$NBD
 		for i in $(seq 50); do SERV=$(nbd_serving); [ -n "$SERV" ] && break; sleep 0.1; done ;;
 	ublk-* | shared-ublk)

@@ -107,8 +107,10 @@ trap stop INT TERM
 	>$OUTDIR/a.log 2>&1 &
 pids+=($!)
 (
-	"${rig[@]}" --guest 6.12/v2 --runs "$HALF" --cases "$others" --results $OUTDIR/b.raw --no-verdict
-	"${rig[@]}" --guest 6.1/v1 --runs "$HALF" --cases "$v1cases" --results $OUTDIR/c.raw --no-verdict
+	for ((n = 1; n <= HALF; n++)); do
+		"${rig[@]}" --guest 6.12/v2 --runs 1 --first-run $n --cases "$others" --results $OUTDIR/b.raw --no-verdict
+		"${rig[@]}" --guest 6.1/v1 --runs 1 --first-run $n --cases "$v1cases" --results $OUTDIR/c.raw --no-verdict
+	done
 ) >$OUTDIR/b.log 2>&1 &
 pids+=($!)
 wait

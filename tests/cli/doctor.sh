@@ -3,7 +3,7 @@
 # duende-mlock doctor on the real host: verdicts and exit statuses under
 # real privilege drops, the DT-007 cgroup hazard, and a swap device served
 # from user space (a loop device over a file in a FUSE mount).
-# Usage: doctor.sh DUENDE-MLOCK
+# Usage: doctor.sh DUENDE-MLOCK [PRELOAD-SHIM]
 set -u
 # shellcheck source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
@@ -85,6 +85,15 @@ if command -v bindfs >/dev/null && [ -e /dev/fuse ] && command -v losetup >/dev/
 		run_cmd out rc "$DM" doctor
 		check "user-space swap found" contains "$out" "swap $loop (loop"
 		check "... served from user space via the FUSE file" contains "$out" "is served from user space via $TMP/mnt/swapimg on fuse"
+		check "... and the unlocked doctor itself is warned" contains "$out" "holds no memory lock (VmLck 0)"
+		if [ -n "${2:-}" ]; then
+			DUENDE_MLOCK_PRELOAD=$2 "$DM" exec -- sleep 30 & lpid=$!
+			on_exit "kill $lpid"
+			for _ in $(seq 50); do [ "$(awk '$1 == "VmLck:" {print $2}' /proc/$lpid/status)" -gt 0 ] 2>/dev/null && break; sleep 0.1; done
+			run_cmd out rc "$DM" doctor --pid $lpid
+			check "a locked PID beside user-space swap is seen locked" contains "$out" "PID $lpid is locked"
+			kill $lpid
+		fi
 		out=$(timeout 30 "$DM" doctor --json 2>/dev/null)
 		check "json: user_space true" equals "$(jq --arg l "$loop" '.swaps[] | select(.path == $l) | .user_space' <<<"$out")" true
 		swapoff "$loop"; losetup -d "$loop"

@@ -105,6 +105,7 @@ static struct {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	int queues_ready;
+	int go; /* 0: wait, 1: post the fetches, -1: give up */
 } srv = { .nr_queues = 1, .depth = 64, .dev_id = -1, .ctrl_fd = -1, .char_fd = -1,
 	  .backing_fd = -1, .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
 
@@ -386,27 +387,34 @@ static void *queue_main(void *arg)
 	if (srv.harden)
 		q->flusher_rc = io_flusher_on_this_thread(q->id);
 	rc = io_uring_queue_init((unsigned)srv.depth, &q->ring, 0);
-	if (rc == 0) {
-		/* Every fetch must come from this thread: the driver binds the
-		 * queue to the task that fetches. */
-		for (int tag = 0; tag < srv.depth && rc == 0; tag++)
-			rc = queue_cmd(q, tag, false, 0);
-		if (rc == 0) {
-			rc = io_uring_submit(&q->ring);
-			live = rc > 0 ? rc : 0;
-			rc = rc == srv.depth ? 0 : rc < 0 ? rc : -EIO;
-		}
-	}
-	q->fatal = rc;
-	if (rc == -ENOTRECOVERABLE || q->flusher_rc == -ENOTRECOVERABLE)
-		q->fatal = -ENOTRECOVERABLE;
+	q->fatal = q->flusher_rc == -ENOTRECOVERABLE ? -ENOTRECOVERABLE : rc;
+	if (rc)
+		say("queue %d: io_uring: %s", q->id, strerror(-rc));
+	/* Report, then wait for the control thread's word: fetches once
+	 * posted can only be taken back by a started device's STOP_DEV. */
 	pthread_mutex_lock(&srv.lock);
 	srv.queues_ready++;
 	pthread_cond_broadcast(&srv.cond);
+	while (srv.go == 0)
+		pthread_cond_wait(&srv.cond, &srv.lock);
 	pthread_mutex_unlock(&srv.lock);
+	if (srv.go < 0 || q->fatal) {
+		if (!rc)
+			io_uring_queue_exit(&q->ring);
+		return NULL;
+	}
+	/* Every fetch must come from this thread: the driver binds the queue
+	 * to the task that fetches. */
+	for (int tag = 0; tag < srv.depth && rc == 0; tag++)
+		rc = queue_cmd(q, tag, false, 0);
+	if (rc == 0) {
+		rc = io_uring_submit(&q->ring);
+		live = rc > 0 ? rc : 0;
+		rc = rc == srv.depth ? 0 : rc < 0 ? rc : -EIO;
+	}
 	if (rc) {
 		say("queue %d: cannot post its fetches: %s", q->id, strerror(-rc));
-		return NULL;
+		q->fatal = rc; /* START_DEV would wait for them in vain */
 	}
 
 	/* Until STOP_DEV has aborted every tag. */
@@ -561,6 +569,7 @@ int main(int argc, char **argv)
 	const char *backing = NULL;
 	long n, ram_mib = 0, size_mib = 0, del = -1;
 	int c, rc, status = 1, started = 0;
+	bool dev_started = false;
 	sigset_t sigs;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -662,6 +671,10 @@ int main(int argc, char **argv)
 		rc = pthread_create(&srv.queues[i].thread, NULL, queue_main, &srv.queues[i]);
 		if (rc) {
 			say("starting queue %d: %s", i, strerror(rc));
+			pthread_mutex_lock(&srv.lock);
+			srv.go = -1;
+			pthread_cond_broadcast(&srv.cond);
+			pthread_mutex_unlock(&srv.lock);
 			goto out_stop;
 		}
 		started++;
@@ -669,20 +682,28 @@ int main(int argc, char **argv)
 	pthread_mutex_lock(&srv.lock);
 	while (srv.queues_ready < started)
 		pthread_cond_wait(&srv.cond, &srv.lock);
-	pthread_mutex_unlock(&srv.lock);
+	srv.go = 1;
 	for (int i = 0; i < started; i++)
 		if (srv.queues[i].fatal) {
 			say("queue %d failed: not starting the device", i);
-			goto out_stop;
+			srv.go = -1;
 		}
+	pthread_cond_broadcast(&srv.cond);
+	pthread_mutex_unlock(&srv.lock);
+	if (srv.go < 0)
+		goto out_stop;
 
 	/* The driver waits for every queue's fetches, then adds the disk
 	 * (whose partition scan the queues already serve). */
 	rc = simple_ctrl(UBLK_CMD_START_DEV, (uint32_t)UBLK_U_CMD_START_DEV, (uint64_t)getpid());
 	if (rc < 0) {
-		say("START_DEV: %s", strerror(-rc));
-		goto out_stop;
+		/* The queues wait on fetches that only a started device's
+		 * STOP_DEV takes back: leave, and let the kernel cancel them. */
+		say("START_DEV: %s; device %d is left for `ublkd --delete %d`", strerror(-rc), srv.dev_id,
+		    srv.dev_id);
+		_exit(1);
 	}
+	dev_started = true;
 	printf("ublkd: serving /dev/ublkb%d (%llu MiB, %d queue(s) of depth %d, %s)\n", srv.dev_id,
 	       (unsigned long long)(srv.size >> 20), srv.nr_queues, srv.depth,
 	       srv.harden ? "hardened" : "not hardened");
@@ -695,9 +716,11 @@ int main(int argc, char **argv)
 	}
 	status = 0;
 out_stop:
-	rc = simple_ctrl(UBLK_CMD_STOP_DEV, (uint32_t)UBLK_U_CMD_STOP_DEV, 0);
-	if (rc < 0 && started)
-		say("STOP_DEV: %s", strerror(-rc));
+	if (dev_started) { /* completes every fetch with UBLK_IO_RES_ABORT */
+		rc = simple_ctrl(UBLK_CMD_STOP_DEV, (uint32_t)UBLK_U_CMD_STOP_DEV, 0);
+		if (rc < 0)
+			say("STOP_DEV: %s", strerror(-rc));
+	}
 	for (int i = 0; i < started; i++)
 		pthread_join(srv.queues[i].thread, NULL);
 	for (int i = 0; i < srv.nr_queues; i++) {

@@ -72,11 +72,19 @@ CACHE=${GUEST_CACHE:-$SRC/build-guest}
 mkdir -p "$CACHE" || skip "cannot create the cache $CACHE"
 exec 9>"$CACHE/.lock"
 flock 9 # one download and unpack at a time; released on exit
-case $KVER in
-6.12) pkg=$(apt-cache search --names-only '^linux-image-6\.12\.[0-9]+\+deb12-amd64-unsigned$' 2>/dev/null |
-	awk '{print $1}' | sort -V | tail -1) ;;
-6.1) pkg=$(apt-cache depends linux-image-amd64 2>/dev/null | sed -n 's/.*Depends: \(linux-image-6\.1\.[^ ]*\)/\1/p' | head -1) ;;
-esac
+find_pkg() {
+	case $KVER in
+	6.12) apt-cache search --names-only '^linux-image-6\.12\.[0-9]+\+deb12-amd64-unsigned$' 2>/dev/null |
+		awk '{print $1}' | sort -V | tail -1 ;;
+	6.1) apt-cache depends linux-image-amd64 2>/dev/null | sed -n 's/.*Depends: \(linux-image-6\.1\.[^ ]*\)/\1/p' | head -1 ;;
+	esac
+}
+pkg=$(find_pkg)
+# Package lists not fetched yet (a fresh machine): fetch them once.
+if [ -z "$pkg" ] && [ "$(id -u)" = 0 ] && ! [ -e "$CACHE/.apt-updated" ]; then
+	apt-get update -qq >/dev/null 2>&1 && touch "$CACHE/.apt-updated"
+	pkg=$(find_pkg)
+fi
 if [ -z "$pkg" ]; then # offline: use what the cache holds
 	pkg=$(cd "$CACHE" && find . -maxdepth 1 -name "linux-image-$KVER.*" -type d -printf '%f\n' | sort -V | tail -1)
 	[ -n "$pkg" ] || skip "cannot find Debian's $KVER kernel package (run apt-get update)"

@@ -64,6 +64,7 @@ report() { # RAW...: docs/dt007-results.md
 
 if [ $MODE = report ]; then
 	[ ${#RAWS[@]} -gt 0 ] || { echo "usage: $0 --report RAW..." >&2; exit 64; }
+	LONG_ARGS=${LONG_ARGS:---guest 20, interrupted, then --report}
 	mkdir -p $OUTDIR
 	report "${RAWS[@]}"
 	exit 0

@@ -187,6 +187,16 @@ static void judge_cgroup(struct doctor *d)
 			     "swap pages bound for the daemon itself; DT-007). Move the daemon to its own "
 			     "cgroup without a limit, or give it PR_SET_IO_FLUSHER (CAP_SYS_RESOURCE)",
 		    d->cg.path, limit, d->cg.processes);
+	else if (d->cg.processes > 1 && !flusher)
+		/* Seen on Linux 6.12: a locked FUSE daemon sharing a 40 MiB v2
+		 * cgroup with the pressure hung in some runs, and the others were
+		 * OOM-killed; with IO_FLUSHER only OOM kills were seen. */
+		add(d, WARN, "memory cgroup v2 %s is limited to %s and shared by %u processes: a swap-serving "
+			     "daemon here deadlocks even when locked in some runs (reclaim in the shared cgroup "
+			     "waits on I/O the daemon must serve; DT-007), and its locked memory counts against "
+			     "the limit. Move the daemon to its own cgroup without a limit, or give it "
+			     "PR_SET_IO_FLUSHER (CAP_SYS_RESOURCE)",
+		    d->cg.path, limit, d->cg.processes);
 	else
 		add(d, OK, "memory cgroup v%d %s: limit %s, %s used, %u process(es)", d->cg.version, d->cg.path,
 		    limit, usage_s, d->cg.processes);

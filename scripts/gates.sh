@@ -139,7 +139,8 @@ g_guest() (
 	# 6.12 kernel under qemu (tests/guest/run.sh).
 	ninja -C build >/dev/null || exit 1
 	tests/guest/run.sh --timeout 300 -- tests/guest/unit.sh \
-		build/tests/test-harden build/tests/test-lock-roundtrip build/tests/test-lean build/tests/test-no-proc
+		build/tests/test-harden build/tests/test-lock-roundtrip build/tests/test-lean build/tests/test-no-proc \
+		tests/guest/doctor-cgroup-v2.sh
 )
 g_out_of_tree() (
 	before=$(git -C "$SRC" status --porcelain --ignored)

@@ -573,6 +573,7 @@ enum duende_mlock_finding_code {
 	DUENDE_MLOCK_FOUND_CGROUP_V2_SWAP,       /* memory.swap.max lets it swap */
 	DUENDE_MLOCK_FOUND_CGROUP_V2_UNPROTECTED, /* memory.min and memory.low 0 */
 	DUENDE_MLOCK_FOUND_CGROUP_V2_PROTECTED,  /* no swap, a protected minimum */
+	DUENDE_MLOCK_FOUND_CGROUP_V2_SHARED,     /* the hazard, seen on v2 too */
 };
 
 struct duende_mlock_finding {

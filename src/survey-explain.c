@@ -110,6 +110,18 @@ static void explain_cgroup(struct dm_text *t, const struct duende_mlock_survey *
 			       "limit, or give it PR_SET_IO_FLUSHER (CAP_SYS_RESOURCE)");
 		return;
 	}
+	if (code == DUENDE_MLOCK_FOUND_CGROUP_V2_SHARED) {
+		dm_text_put(t, " is limited to ");
+		dm_text_put_bytes(t, cg->limit);
+		dm_text_put(t, " and shared by ");
+		dm_text_put_u64(t, cg->processes);
+		dm_text_put(t, " processes: a swap-serving daemon here deadlocks even when locked "
+			       "in some runs (reclaim in the shared cgroup waits on I/O the daemon "
+			       "must serve; DT-007), and its locked memory counts against the limit. "
+			       "Move the daemon to its own cgroup without a limit, or give it "
+			       "PR_SET_IO_FLUSHER (CAP_SYS_RESOURCE)");
+		return;
+	}
 	dm_text_put(t, ": ");
 	if (cg->limit == UINT64_MAX) {
 		dm_text_put(t, "no limit");
@@ -264,6 +276,7 @@ static void explain_finding(struct dm_text *t, const struct duende_mlock_survey 
 		explain_task(t, s);
 		break;
 	case DUENDE_MLOCK_FOUND_NO_CGROUP:
+	case DUENDE_MLOCK_FOUND_CGROUP_V2_SHARED:
 	case DUENDE_MLOCK_FOUND_CGROUP:
 	case DUENDE_MLOCK_FOUND_CGROUP_V1_SHARED:
 		explain_cgroup(t, s, f->code);

@@ -144,7 +144,7 @@ g_guest() (
 		tests+=("build/tests/unit/$t")
 	done
 	tests/guest/run.sh --timeout 300 -- tests/guest/unit.sh "${tests[@]}" \
-		tests/guest/doctor-cgroup-v2.sh
+		tests/guest/doctor-cgroup-v2.sh tests/guest/cli-exec-follow.sh
 )
 g_out_of_tree() (
 	before=$(git -C "$SRC" status --porcelain --ignored)

@@ -138,7 +138,7 @@ else
 	mpid=$!
 	on_exit "kill $mpid"
 	for _ in $(seq 100); do [ -n "$(tcp_inodes "$port" 0A)" ] && break; sleep 0.1; done
-	reply=$(timeout 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$port; printf 'set k 0 0 5\r\nhello\r\nget k\r\n' >&3; head -c 200 <&3" 2>/dev/null)
+	reply=$(timeout 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$port; printf 'set k 0 0 5\r\nhello\r\nget k\r\nquit\r\n' >&3; head -c 200 <&3" 2>/dev/null)
 	check "memcached -u nobody under exec starts and serves" contains "$reply" "hello"
 	check "... as nobody" equals "$(awk '$1 == "Uid:" {print $2}' "/proc/$mpid/status")" 65534
 	check "... without CAP_IPC_LOCK" equals "$(( 0x$(awk '$1 == "CapEff:" {print $2}' "/proc/$mpid/status") >> 14 & 1 ))" 0

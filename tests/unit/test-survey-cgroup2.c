@@ -91,10 +91,14 @@ int main(void)
 		return T_FAIL;
 	if (geteuid() != 0)
 		SKIP("needs root (a mount namespace and a cgroup)");
-	if (unshare(CLONE_NEWNS) != 0 || mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) != 0)
-		SKIP("cannot make a private mount namespace: %s", strerror(errno));
-	if (mount("none", ROOT, "cgroup2", 0, NULL) != 0)
-		SKIP("cannot mount cgroup2: %s", strerror(errno));
+	/* Where cgroup2 is mounted already (a v2 host, the guest), use it;
+	 * else mount it in a private mount namespace. */
+	if (access(ROOT "/cgroup.controllers", F_OK) != 0) {
+		if (unshare(CLONE_NEWNS) != 0 || mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) != 0)
+			SKIP("cannot make a private mount namespace: %s", strerror(errno));
+		if (mount("none", ROOT, "cgroup2", 0, NULL) != 0)
+			SKIP("cannot mount cgroup2: %s", strerror(errno));
+	}
 	f = fopen(ROOT "/cgroup.controllers", "re");
 	if (f) {
 		if (!fgets(controllers, sizeof(controllers), f))

@@ -170,8 +170,10 @@ verdict() { # RESULTS
 			log "$g outcomes (recorded, not judged): $(in_group "$f" "$g" | awk '{print $3}' | sort | uniq -c | tr '\n' ' ')" ;;
 		esac
 		if [ "$(expect_of "$c")" = hang ] && [ -s "$f.status" ]; then
-			bad=$(awk -v c="$c" '$1 == c && $3 != "ok"' "$f.status" | wc -l)
-			expect "$g: status against the hung daemon stayed bounded and valid (status-hung.sh; $bad failure(s))" "[ $bad = 0 ]"
+			bad=$(awk -v c="$c" '$1 == c && $3 == "failed"' "$f.status" | wc -l)
+			shown=$(awk -v c="$c" '$1 == c && $3 == "ok"' "$f.status" | wc -l)
+			expect "$g: status against the hung daemon stayed bounded and valid (status-hung.sh: $shown shown, $bad failed)" "[ $bad = 0 ]"
+			[ "$shown" = 0 ] && echo "SKIP [$g status-hung]: no hang of this run held its memory map lock, so the bounded scan was not exercised" >&2
 		fi
 		bad=$(in_group "$f" "$g" | awk '$12 == "disagrees"' | wc -l)
 		expect "$g: doctor --pid's verdict matched the outcome ($bad disagreement(s))" "[ $bad = 0 ]"
@@ -557,13 +559,13 @@ start_daemon() {
 doctor_agrees() {
 	local out=$1 result=$2 warned=no
 	[ -s "$out" ] || { echo none; return; }
-	grep -qE 'holds no memory lock|deadlocks even when locked' "$out" && warned=yes
+	grep -qE 'and is not locked: when its own pages|deadlocks even when locked' "$out" && warned=yes
 	case $result in
 	hung | timeout) [ $warned = yes ] && echo agrees || echo disagrees ;;
 	oom-killed) # in a shared cgroup; a warning about it is right as well
-		if grep -q 'PID [0-9]* is locked' "$out"; then echo agrees; else echo disagrees; fi ;;
+		if grep -qE 'PID [0-9]+ serves swap .* and is locked$' "$out"; then echo agrees; else echo disagrees; fi ;;
 	finished | invalid)
-		if [ $warned = no ] && grep -q 'PID [0-9]* is locked' "$out" &&
+		if [ $warned = no ] && grep -qE 'PID [0-9]+ serves swap .* and is locked$' "$out" &&
 			{ [ $CAPS != root-all ] || grep -q '^Verdict: ready' "$out"; }; then echo agrees; else echo disagrees; fi ;;
 	*) echo none ;;
 	esac
@@ -663,11 +665,12 @@ run_case() {
 			# and still report the others.
 			if [ "$(expect_of "$case")" = hang ]; then
 				# shellcheck disable=SC2086
-				if "$(dirname "$0")/status-hung.sh" "$DM" $SERV "$PPRESS" >&2; then
-					echo "$case $n ok" >>"$OUT.status"
-				else
-					echo "$case $n failed" >>"$OUT.status"
-				fi
+				"$(dirname "$0")/status-hung.sh" "$DM" $SERV "$PPRESS" >&2
+				case $? in
+				0) echo "$case $n ok" >>"$OUT.status" ;;
+				77) echo "$case $n not-exercised" >>"$OUT.status" ;;
+				*) echo "$case $n failed" >>"$OUT.status" ;;
+				esac
 			fi
 			break
 		fi

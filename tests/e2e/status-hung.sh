@@ -38,7 +38,12 @@ for p in "$@"; do
 	[ $? = 137 ] && stuck+=("$p")
 done
 log "hung PIDs: $*; smaps blocks for: ${stuck[*]:-none}"
-expect "the hang holds a memory map lock (smaps blocks for at least one PID)" "[ ${#stuck[@]} -gt 0 ]"
+if [ ${#stuck[@]} = 0 ]; then
+	# Then what this script is for, a scan beside a blocked smaps, cannot
+	# be shown with this hang: not a pass, and not a failure of status.
+	echo "SKIP: status-hung: no hung PID holds its memory map lock (smaps does not block), so the bounded scan is not exercised by this hang" >&2
+	exit 77
+fi
 
 # The scan: the hung PIDs and this shell, a process that answers. Each
 # stuck PID may cost the library's stall limit (2 s), no more.

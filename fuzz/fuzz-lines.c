@@ -31,7 +31,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *s = (const char *)data + 1;
 	size_t n = size - 1;
 
-	switch (data[0] % 10) {
+	switch (data[0] % 11) {
 	case 0: {
 		struct dm_swap_entry e;
 		if (dm_swaps_parse_line(s, n, &e) == 0 && !memchr(e.path, '\0', sizeof(e.path)))
@@ -78,6 +78,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case 8:
 		(void)dm_uid_map_is_initial(s, n);
 		break;
+	case 9: {
+		struct dm_tcp_entry e;
+		if (dm_tcp_parse_line(s, n, &e) == 0 &&
+		    (!memchr(e.local, '\0', sizeof(e.local)) || !memchr(e.remote, '\0', sizeof(e.remote))))
+			__builtin_trap();
+		break;
+	}
 	default: {
 		uint64_t v;
 		(void)dm_parse_cgroup_limit(s, n, &v);

@@ -512,7 +512,9 @@ struct duende_mlock_swap {
 	int64_t priority;
 	/* The processes that serve it: for a loop device over a file on a
 	 * FUSE mount, those holding that mount's /dev/fuse connection; for
-	 * NBD, /sys/block/nbdN/pid; for ublk, those holding /dev/ublkcN. */
+	 * NBD, the processes at the far end of the kernel's connections (the
+	 * client of /sys/block/nbdN/pid when the server is on another host);
+	 * for ublk, those holding /dev/ublkcN. */
 	uint32_t nservers;
 	pid_t servers[DUENDE_MLOCK_SWAP_SERVERS];
 };

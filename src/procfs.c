@@ -26,6 +26,21 @@ static bool skip_token(const char *s, size_t len, size_t *pos)
 	return *pos > start;
 }
 
+static bool take_token(const char *s, size_t len, size_t *pos, char *out, size_t cap)
+{
+	size_t start;
+
+	skip_blanks(s, len, pos);
+	start = *pos;
+	while (*pos < len && !is_blank(s[*pos]))
+		(*pos)++;
+	if (*pos == start || *pos - start >= cap)
+		return false;
+	memcpy(out, s + start, *pos - start);
+	out[*pos - start] = '\0';
+	return true;
+}
+
 int dm_for_each_line(const char *buf, size_t len, dm_line_fn fn, void *ctx)
 {
 	size_t start = 0;
@@ -336,6 +351,31 @@ static void account_mapping(struct dm_smaps *sm)
 	sm->in_mapping = false;
 }
 
+int dm_tcp_parse_line(const char *line, size_t len, struct dm_tcp_entry *out)
+{
+	size_t pos = 0;
+	uint64_t state;
+
+	skip_blanks(line, len, &pos);
+	if (len - pos >= 2 && memcmp(line + pos, "sl", 2) == 0)
+		return 1;
+	/* "N:" local remote st tx:rx tr:when retrnsmt uid timeout inode */
+	if (!dm_parse_u64(line, len, &pos, &state) || pos >= len || line[pos] != ':')
+		return -EINVAL;
+	pos++;
+	if (!take_token(line, len, &pos, out->local, sizeof(out->local)) ||
+	    !take_token(line, len, &pos, out->remote, sizeof(out->remote)) ||
+	    !parse_hex64(line, len, &pos, &state) || state > 0xff)
+		return -EINVAL;
+	out->state = (unsigned)state;
+	for (int i = 0; i < 5; i++)
+		if (!skip_token(line, len, &pos))
+			return -EINVAL;
+	if (!dm_parse_u64(line, len, &pos, &out->inode))
+		return -EINVAL;
+	return strchr(out->local, ':') && strchr(out->remote, ':') ? 0 : -EINVAL;
+}
+
 bool dm_uid_map_is_initial(const char *buf, size_t len)
 {
 	size_t pos = 0;
@@ -467,20 +507,6 @@ void dm_smaps_parse(struct dm_smaps *sm, const char *buf, size_t len)
 
 /* ---------------- swaps ---------------- */
 
-static bool take_token(const char *s, size_t len, size_t *pos, char *out, size_t cap)
-{
-	size_t start;
-
-	skip_blanks(s, len, pos);
-	start = *pos;
-	while (*pos < len && !is_blank(s[*pos]))
-		(*pos)++;
-	if (*pos == start || *pos - start >= cap)
-		return false;
-	memcpy(out, s + start, *pos - start);
-	out[*pos - start] = '\0';
-	return true;
-}
 
 static bool is_octal(char c)
 {

@@ -64,6 +64,16 @@ void dm_limits_init(struct dm_limits *lim);
 int dm_limits_parse_line(void *lim, const char *line, size_t len);
 void dm_limits_parse(struct dm_limits *lim, const char *buf, size_t len);
 
+/* ---- /proc/net/tcp and tcp6: one socket ---- */
+struct dm_tcp_entry {
+	char local[40], remote[40]; /* "0100007F:2A29", as the kernel prints them */
+	unsigned state;             /* 1 established, 10 listening, ... */
+	uint64_t inode;
+};
+
+/* 0 and *out filled for a socket line, 1 for the header, -EINVAL otherwise. */
+int dm_tcp_parse_line(const char *line, size_t len, struct dm_tcp_entry *out);
+
 /* ---- /proc/PID/uid_map ---- */
 /* True when the map is the initial user namespace's: the one line
  * "0 0 4294967295". Only there does a capability lift RLIMIT_MEMLOCK. */

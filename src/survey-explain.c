@@ -178,7 +178,9 @@ static void explain_swap(struct dm_text *t, const struct duende_mlock_survey *s,
 		dm_text_put_name(t, sw->backing_fstype);
 	}
 	put_servers(t, sw);
-	dm_text_put(t, ": its daemon must be locked");
+	dm_text_put(t, f->severity == DUENDE_MLOCK_SEVERITY_OK
+			       ? ": its daemon must be locked, and is"
+			       : ": its daemon must be locked");
 }
 
 static void explain_v2_protection(struct dm_text *t, const struct duende_mlock_survey *s,

@@ -339,6 +339,29 @@ static void judge_cgroup(struct duende_mlock_survey *s)
 		judge_v2_protection(s);
 }
 
+/* VmLck of pid is above 0 (one read of its status). */
+static bool holds_lock(pid_t pid)
+{
+	struct dm_proc_status st;
+	char path[64];
+
+	dm_proc_path(path, sizeof(path), (int)pid, "status");
+	return dm_read_proc_status(AT_FDCWD, path, DM_ST_VMLCK, &st) == 0 &&
+	       (st.present & DM_ST_VMLCK) && st.vm_lck > 0;
+}
+
+/* A swap served from user space endangers the host while one of its
+ * servers is not locked, or while no server is known. */
+static bool servers_locked(const struct duende_mlock_swap *sw)
+{
+	if (!sw->nservers)
+		return false;
+	for (uint32_t j = 0; j < sw->nservers && j < DUENDE_MLOCK_SWAP_SERVERS; j++)
+		if (!holds_lock(sw->servers[j]))
+			return false;
+	return true;
+}
+
 static void judge_swaps(struct duende_mlock_survey *s)
 {
 	const struct duende_mlock_swaps *sw = &s->swaps;
@@ -351,7 +374,9 @@ static void judge_swaps(struct duende_mlock_survey *s)
 		found(s, DUENDE_MLOCK_FOUND_NO_SWAP, DUENDE_MLOCK_SEVERITY_OK, 0);
 	for (uint32_t i = 0; i < sw->count; i++) {
 		if (sw->area[i].user_space)
-			found(s, DUENDE_MLOCK_FOUND_SWAP_USER_SPACE, DUENDE_MLOCK_SEVERITY_WARNING, i);
+			found(s, DUENDE_MLOCK_FOUND_SWAP_USER_SPACE,
+			      servers_locked(&sw->area[i]) ? DUENDE_MLOCK_SEVERITY_OK
+							   : DUENDE_MLOCK_SEVERITY_WARNING, i);
 		else
 			found(s, DUENDE_MLOCK_FOUND_SWAP, DUENDE_MLOCK_SEVERITY_OK, i);
 	}

@@ -83,7 +83,31 @@ static bool mount_of(const char *path, struct dm_mount_entry *out)
 struct wanted {
 	int64_t fuse_conn; /* the FUSE connection behind a loop's file, or -1 */
 	char ublk_char[32]; /* the ublk server's character device, or "" */
+	pid_t nbd_client;   /* NBD: the process that set the device up, or 0 */
+	bool nbd;
 };
+
+/* The established TCP connections of the host: an NBD device's socket
+ * belongs to the kernel (or to the nbd-client that handed it over), and
+ * the process at the other end of it is the server. */
+#define TCP_CONNECTIONS 256
+struct tcp_table {
+	struct dm_tcp_entry conn[TCP_CONNECTIONS];
+	pid_t holder[TCP_CONNECTIONS]; /* 0: no process holds it */
+	uint32_t n;
+};
+
+static int tcp_line(void *ctx, const char *line, size_t len)
+{
+	struct tcp_table *t = ctx;
+	struct dm_tcp_entry e;
+
+	if (t->n < TCP_CONNECTIONS && dm_tcp_parse_line(line, len, &e) == 0 && e.state == 1 && e.inode) {
+		t->holder[t->n] = 0;
+		t->conn[t->n++] = e;
+	}
+	return 0;
+}
 
 static void set_fstype(struct duende_mlock_swap *s, const char *file, struct wanted *w)
 {
@@ -115,8 +139,9 @@ static void classify_loop(struct duende_mlock_swap *s, struct wanted *w)
 	set_fstype(s, s->backing, w);
 }
 
-/* /sys/block/nbdN/pid: the process that runs the device. */
-static void find_nbd_server(struct duende_mlock_swap *s)
+/* /sys/block/nbdN/pid: the process that set the device up (nbd-client).
+ * It hands its socket to the kernel and serves nothing itself. */
+static void find_nbd_server(struct duende_mlock_swap *s, struct wanted *w)
 {
 	char path[320], buf[32];
 	struct dm_text t;
@@ -129,7 +154,7 @@ static void find_nbd_server(struct duende_mlock_swap *s)
 	dm_text_put(&t, "/pid");
 	if (dm_read_small(AT_FDCWD, path, buf, sizeof(buf), &len) == 0 &&
 	    dm_parse_i64_file(buf, len, &pid) == 0 && pid > 0 && pid <= INT32_MAX)
-		s->servers[s->nservers++] = (pid_t)pid;
+		w->nbd_client = (pid_t)pid;
 }
 
 static void classify(struct duende_mlock_swap *s, struct wanted *w)
@@ -138,6 +163,8 @@ static void classify(struct duende_mlock_swap *s, struct wanted *w)
 
 	w->fuse_conn = -1;
 	w->ublk_char[0] = '\0';
+	w->nbd_client = 0;
+	w->nbd = false;
 	if (strcmp(s->kind, "file") == 0) {
 		set_fstype(s, dev, w);
 	} else if (starts_with(dev, "/dev/loop")) {
@@ -145,7 +172,8 @@ static void classify(struct duende_mlock_swap *s, struct wanted *w)
 	} else if (starts_with(dev, "/dev/nbd")) {
 		dm_copy_str(s->kind, sizeof(s->kind), "nbd");
 		s->user_space = true;
-		find_nbd_server(s);
+		w->nbd = true;
+		find_nbd_server(s, w);
 	} else if (starts_with(dev, "/dev/ublkb")) {
 		struct dm_text t;
 
@@ -166,9 +194,24 @@ static void classify(struct duende_mlock_swap *s, struct wanted *w)
 struct holder_scan {
 	struct duende_mlock_swaps *swaps;
 	const struct wanted *wanted;
+	struct tcp_table *tcp; /* NULL without an NBD swap */
 	int procfd;
 	pid_t pid;
 };
+
+/* "socket:[INODE]": the holder of that TCP connection, if it is one. */
+static void note_socket(struct holder_scan *h, const char *target)
+{
+	static const char prefix[] = "socket:[";
+	size_t pos = sizeof(prefix) - 1, len = strlen(target);
+	uint64_t inode;
+
+	if (!h->tcp || strncmp(target, prefix, pos) != 0 || !dm_parse_u64(target, len, &pos, &inode))
+		return;
+	for (uint32_t i = 0; i < h->tcp->n; i++)
+		if (h->tcp->conn[i].inode == inode && !h->tcp->holder[i])
+			h->tcp->holder[i] = h->pid;
+}
 
 static void add_server(struct duende_mlock_swap *s, pid_t pid)
 {
@@ -215,6 +258,7 @@ static int fd_entry(void *ctx, int fddir, const char *name, uint64_t number)
 	if (n <= 0)
 		return 0;
 	target[n] = '\0';
+	note_socket(h, target);
 	for (uint32_t i = 0; i < h->swaps->count; i++) {
 		const struct wanted *w = &h->wanted[i];
 		struct duende_mlock_swap *s = &h->swaps->area[i];
@@ -247,22 +291,54 @@ static int pid_entry(void *ctx, int procfd, const char *name, uint64_t number)
 	return 0;
 }
 
-static void find_holders(struct duende_mlock_swaps *swaps, const struct wanted *wanted)
+/* The processes at the far end of the connections that only the kernel,
+ * or the device's own nbd-client, holds: the NBD servers. Where there are
+ * several NBD devices, each is given every such server. */
+static void add_nbd_servers(struct duende_mlock_swap *s, const struct wanted *w,
+			    const struct tcp_table *t)
 {
-	struct holder_scan h = { .swaps = swaps, .wanted = wanted };
+	for (uint32_t i = 0; i < t->n; i++) {
+		if (t->holder[i] && t->holder[i] != w->nbd_client)
+			continue;
+		for (uint32_t j = 0; j < t->n; j++)
+			if (strcmp(t->conn[j].local, t->conn[i].remote) == 0 &&
+			    strcmp(t->conn[j].remote, t->conn[i].local) == 0 && t->holder[j] &&
+			    t->holder[j] != w->nbd_client)
+				add_server(s, t->holder[j]);
+	}
+}
 
+static void find_holders(struct duende_mlock_swaps *swaps, const struct wanted *wanted, bool nbd)
+{
+	struct tcp_table tcp = { .n = 0 };
+	struct holder_scan h = { .swaps = swaps, .wanted = wanted, .tcp = nbd ? &tcp : NULL };
+	char buf[512];
+
+	if (nbd) {
+		dm_read_lines(AT_FDCWD, "/proc/net/tcp", buf, sizeof(buf), tcp_line, &tcp);
+		dm_read_lines(AT_FDCWD, "/proc/net/tcp6", buf, sizeof(buf), tcp_line, &tcp);
+	}
 	h.procfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (h.procfd < 0)
 		return;
 	dm_for_each_number(h.procfd, ".", pid_entry, &h);
 	close(h.procfd);
+	for (uint32_t i = 0; nbd && i < swaps->count; i++) {
+		struct duende_mlock_swap *s = &swaps->area[i];
+		if (!wanted[i].nbd)
+			continue;
+		add_nbd_servers(s, &wanted[i], &tcp);
+		/* A server on another host: the nearest process is the client. */
+		if (!s->nservers && wanted[i].nbd_client)
+			add_server(s, wanted[i].nbd_client);
+	}
 }
 
 DM_EXPORT int duende_mlock_read_swaps(struct duende_mlock_swaps *swaps)
 {
 	struct wanted wanted[DUENDE_MLOCK_SWAPS_MAX];
 	char buf[1024];
-	bool scan = false;
+	bool scan = false, nbd = false;
 	int rc;
 
 	if (!swaps)
@@ -276,10 +352,11 @@ DM_EXPORT int duende_mlock_read_swaps(struct duende_mlock_swaps *swaps)
 	}
 	for (uint32_t i = 0; i < swaps->count; i++) {
 		classify(&swaps->area[i], &wanted[i]);
-		scan |= wanted[i].fuse_conn >= 0 || wanted[i].ublk_char[0];
+		scan |= wanted[i].fuse_conn >= 0 || wanted[i].ublk_char[0] || wanted[i].nbd;
+		nbd |= wanted[i].nbd;
 	}
 	if (scan)
-		find_holders(swaps, wanted);
+		find_holders(swaps, wanted, nbd);
 	return 0;
 }
 

@@ -289,6 +289,16 @@ static void maps_and_uid_map(void)
 	CHECK_EQ_INT(dm_maps_parse_line(S("1000-2000 rw-p"), &m), -EINVAL);
 	CHECK_EQ_INT(dm_maps_parse_line(S("Rss:  4 kB"), &m), -EINVAL);
 
+	struct dm_tcp_entry e;
+	CHECK_EQ_INT(dm_tcp_parse_line(S("  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode"), &e), 1);
+	CHECK_EQ_INT(dm_tcp_parse_line(S("   3: 0100007F:2A29 0100007F:C3A2 01 00000000:00000000 00:00000000 00000000     0        0 123456 1 0000000000000000 20 4 30 10 -1"), &e), 0);
+	CHECK_EQ_STR(e.local, "0100007F:2A29");
+	CHECK_EQ_STR(e.remote, "0100007F:C3A2");
+	CHECK_EQ_INT(e.state, 1);
+	CHECK_EQ_INT(e.inode, 123456);
+	CHECK_EQ_INT(dm_tcp_parse_line(S("   3: 0100007F:2A29 0100007F:C3A2"), &e), -EINVAL);
+	CHECK_EQ_INT(dm_tcp_parse_line(S("x: a b 01 0 0 0 0 0 1"), &e), -EINVAL);
+
 	CHECK(dm_uid_map_is_initial(S("         0          0 4294967295\n")));
 	CHECK(!dm_uid_map_is_initial(S("         0       1000          1\n")));
 	CHECK(!dm_uid_map_is_initial(S("0 0 4294967295\n1 1 1\n")));

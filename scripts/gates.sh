@@ -29,7 +29,15 @@ setup() { # DIR [meson args...]: a fresh build directory
 	local dir=$1
 	shift
 	rm -rf "$dir"
-	meson setup "$dir" "$@" >/dev/null && ninja -C "$dir" >/dev/null
+	# Quiet when it works; ninja prints compiler errors on stdout.
+	quiet meson setup "$dir" "$@" && quiet ninja -C "$dir"
+}
+quiet() { # COMMAND...: its output only if it fails
+	local out rc
+	out=$("$@" 2>&1)
+	rc=$?
+	[ $rc = 0 ] || printf '%s\n' "$out" | tail -40
+	return $rc
 }
 
 g_clang() (
@@ -49,7 +57,7 @@ g_tsan() (
 )
 g_valgrind() (
 	need valgrind valgrind
-	ninja -C build >/dev/null || exit 1
+	quiet ninja -C build || exit 1
 	# Every C unit test but those that interpose malloc themselves (valgrind
 	# replaces the allocator); the tests read this variable to leave exact
 	# allocator, stack and VmLck checks to native runs.
@@ -65,7 +73,7 @@ g_cppcheck() (
 )
 g_clang_tidy() (
 	need clang-tidy clang-tidy
-	ninja -C build >/dev/null || exit 1
+	quiet ninja -C build || exit 1
 	clang-tidy --quiet -p build --extra-arg=-Wno-unknown-warning-option src/*.c cli/*.c preload/*.c 2>&1 | grep -v 'warnings generated'
 	exit "${PIPESTATUS[0]}"
 )
@@ -119,8 +127,8 @@ g_windows() (
 	need wine wine
 	export WINEDEBUG=-all WINEPREFIX=$OUT/wine
 	rm -rf build-windows
-	meson setup build-windows --cross-file "$SRC"/cross/mingw-w64.txt >/dev/null &&
-		ninja -C build-windows >/dev/null && meson test -C build-windows --print-errorlogs -v
+	quiet meson setup build-windows --cross-file "$SRC"/cross/mingw-w64.txt &&
+		quiet ninja -C build-windows && meson test -C build-windows --print-errorlogs -v
 )
 g_wasm() (
 	need clang clang
@@ -129,14 +137,14 @@ g_wasm() (
 	[ -d /usr/include/wasm32-wasi ] || { echo "SKIP: no WASI libc (package wasi-libc)"; exit 77; }
 	rm -rf build-wasm
 	sed "s|@SRC@|$SRC|g" cross/wasm32-wasi.txt >"$OUT/wasm32-wasi.txt"
-	meson setup build-wasm --cross-file "$OUT/wasm32-wasi.txt" >/dev/null &&
-		ninja -C build-wasm >/dev/null && meson test -C build-wasm --print-errorlogs -v
+	quiet meson setup build-wasm --cross-file "$OUT/wasm32-wasi.txt" &&
+		quiet ninja -C build-wasm && meson test -C build-wasm --print-errorlogs -v
 )
 g_guest() (
 	# The success paths that need real root (CAP_SYS_RESOURCE: IO_FLUSHER,
 	# a negative oom_score_adj), from the build tree itself, in Debian's
 	# 6.12 kernel under qemu (tests/guest/run.sh).
-	ninja -C build >/dev/null || exit 1
+	quiet ninja -C build || exit 1
 	# The tests of the real-root suite (built with the rest) and the checks
 	# that need cgroup v2, as real root in the 6.12 guest.
 	tests=()
@@ -149,7 +157,7 @@ g_guest() (
 g_out_of_tree() (
 	before=$(git -C "$SRC" status --porcelain --ignored)
 	dir=$OUT/oot
-	(cd "$OUT" && meson setup "$dir" "$SRC" >/dev/null && ninja -C "$dir" >/dev/null) || exit 1
+	(cd "$OUT" && quiet meson setup "$dir" "$SRC" && quiet ninja -C "$dir") || exit 1
 	after=$(git -C "$SRC" status --porcelain --ignored)
 	[ "$before" = "$after" ] || { echo "the source tree changed:"; diff <(echo "$before") <(echo "$after"); exit 1; }
 )

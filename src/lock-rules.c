@@ -138,6 +138,15 @@ bool dm_in_preload_shim(void)
 #endif
 }
 
+static bool self_in_initial_userns(void)
+{
+#if DM_HAVE_PROCFS
+	return dm_in_initial_userns(AT_FDCWD, "/proc/self");
+#else
+	return true; /* no user namespaces to be outside of */
+#endif
+}
+
 void dm_gather_lock_facts(struct dm_lock_facts *f)
 {
 	uint64_t caps = own_effective_caps();
@@ -152,7 +161,7 @@ void dm_gather_lock_facts(struct dm_lock_facts *f)
 		f->memlock_hard = rlim_bytes(rl.rlim_max);
 	}
 #endif
-	bool initial = dm_in_initial_userns(AT_FDCWD, "/proc/self");
+	bool initial = self_in_initial_userns();
 	f->cap_ipc_lock = dm_cap_effective(caps, DM_CAP_IPC_LOCK, initial);
 	f->cap_sys_resource = dm_cap_effective(caps, DM_CAP_SYS_RESOURCE, initial);
 	f->usage_known = dm_read_self_usage(&f->vm_size, &f->vm_lck) == 0;

@@ -245,6 +245,7 @@ static int lock_configured(const struct duende_mlock_config *cfg, bool after_for
 	st->bytes_locked = f.usage_known ? (size_t)f.vm_lck : 0;
 	return 0;
 #else
+	(void)after_fork;
 	st->state = DUENDE_MLOCK_STATE_UNSUPPORTED;
 	return 0;
 #endif

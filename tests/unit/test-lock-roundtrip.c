@@ -41,7 +41,12 @@ int main(void)
 	CHECK_EQ_INT(duende_mlock_read_locked_bytes(&bytes), 0);
 	CHECK_EQ_INT(bytes, st.bytes_locked);
 	CHECK(duende_mlock_is_locked());
-	CHECK_EQ_INT(duende_mlock_locked_bytes(), bytes);
+	/* Under valgrind, the tool maps and unmaps its own memory between two
+	 * reads, and MCL_FUTURE locks it: VmLck moves on its own. */
+	if (!t_under_valgrind())
+		CHECK_EQ_INT(duende_mlock_locked_bytes(), bytes);
+	else
+		CHECK(duende_mlock_locked_bytes() > 0);
 	/* stdio allocates while reading, and under MCL_FUTURE that memory is
 	 * locked too: up to one heap extension (glibc: 132 KiB) */
 	long long lib = (long long)duende_mlock_locked_bytes(), stdio = t_status_kb("VmLck");

@@ -82,13 +82,14 @@ static void protected(struct duende_mlock_survey *s)
 
 int main(void)
 {
-	struct duende_mlock_survey *s = calloc(1, sizeof(*s));
+	/* Static: a SKIP exits from anywhere below, and a leak checker would
+	 * count a heap survey left behind. */
+	static struct duende_mlock_survey survey;
+	struct duende_mlock_survey *s = &survey;
 	char controllers[256] = "";
 	char self[16];
 	FILE *f;
 
-	if (!s)
-		return T_FAIL;
 	if (geteuid() != 0)
 		SKIP("needs root (a mount namespace and a cgroup)");
 	/* Where cgroup2 is mounted already (a v2 host, the guest), use it;
@@ -116,6 +117,5 @@ int main(void)
 	protected(s);
 	CHECK_EQ_INT(put(ROOT "/cgroup.procs", self), 0);
 	CHECK_EQ_INT(rmdir(dir), 0);
-	free(s);
 	return t_result();
 }

@@ -54,14 +54,15 @@ static int kernel_at_least(int major, int minor)
 
 int main(void)
 {
-	struct duende_mlock_survey *s = calloc(1, sizeof(*s));
+	/* Static: a SKIP exits from anywhere below, and a leak checker would
+	 * count a heap survey left behind. */
+	static struct duende_mlock_survey survey;
+	struct duende_mlock_survey *s = &survey;
 	enum duende_mlock_severity worst = DUENDE_MLOCK_SEVERITY_OK;
 	struct rlimit rl;
 	char text[4096];
 
 	check_format_bytes();
-	if (!s)
-		return T_FAIL;
 	CHECK_EQ_INT(duende_mlock_survey_pid(0, NULL), -EINVAL);
 	CHECK_EQ_INT(duende_mlock_survey_pid(2147483646, s), -ESRCH);
 	if (access("/proc/self/status", R_OK) != 0)
@@ -111,6 +112,5 @@ int main(void)
 		CHECK(strstr(text, "exec --io-flusher") == NULL);
 	if (!s->caller_cap_sys_resource && rl.rlim_max != RLIM_INFINITY)
 		CHECK(strstr(text, "ulimit -l unlimited") == NULL);
-	free(s);
 	return t_result();
 }

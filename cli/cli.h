@@ -62,11 +62,12 @@ void say(const char *sub, const char *fmt, ...) __attribute__((format(printf, 2,
  * collectors need: they must never read a half-written file. */
 struct output {
 	FILE *f;
-	const char *path;  /* NULL: stdout */
+	char *path;        /* the regular file replaced; NULL: stdout */
 	char *tmp;         /* the temporary file, until renamed */
 };
 
-/* 0, or prints why on stderr and returns EXIT_IO. */
+/* 0, or prints why on stderr and returns EXIT_IO (EXIT_USAGE when path
+ * names something other than a regular file). */
 int output_open(struct output *o, const char *sub, const char *path);
 /* Flushes and syncs; every write error, the full disk's too, shows here.
  * 0, or prints why and returns EXIT_IO (the old FILE stays as it was). */

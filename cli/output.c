@@ -153,17 +153,71 @@ static int io_error(const char *sub, const char *what, int err)
 	return EXIT_IO;
 }
 
+static const char *file_kind(mode_t mode)
+{
+	if (S_ISDIR(mode))
+		return "a directory";
+	if (S_ISCHR(mode) || S_ISBLK(mode))
+		return "a device";
+	if (S_ISFIFO(mode))
+		return "a FIFO";
+	if (S_ISSOCK(mode))
+		return "a socket";
+	return "not a regular file";
+}
+
+static int not_a_file(const char *sub, const char *path, const char *kind)
+{
+	char shown[512];
+
+	duende_mlock_escape(path, strlen(path), shown, sizeof(shown));
+	fprintf(stderr, "%s: %s: --output %s: it is %s; --output replaces a regular file "
+		"atomically (leave --output out and redirect standard output instead)\n",
+		cli_name, sub, shown, kind);
+	return EXIT_USAGE;
+}
+
+/* The file that --output replaces, in *target (allocated). Renaming over a
+ * device node, a FIFO or a symbolic link would replace the node or the
+ * link itself (--output /dev/null would leave a regular file there), so
+ * only a regular file, or a path not there yet, is taken; a symbolic link
+ * to a regular file stays a link and the file it names is replaced. */
+static int output_target(const char *sub, const char *path, char **target)
+{
+	struct stat st;
+	size_t len = strlen(path);
+
+	*target = NULL;
+	if (len == 0 || path[len - 1] == '/')
+		return not_a_file(sub, path, "a directory");
+	if (lstat(path, &st) != 0) {
+		if (errno != ENOENT)
+			return io_error(sub, path, errno);
+		*target = strdup(path);
+		return *target ? 0 : io_error(sub, path, ENOMEM);
+	}
+	if (S_ISLNK(st.st_mode) && stat(path, &st) != 0)
+		return not_a_file(sub, path, "a symbolic link to nothing");
+	if (!S_ISREG(st.st_mode))
+		return not_a_file(sub, path, file_kind(st.st_mode));
+	*target = realpath(path, NULL);
+	return *target ? 0 : io_error(sub, path, errno);
+}
+
 int output_open(struct output *o, const char *sub, const char *path)
 {
 	char *copy, *dir;
-	int fd;
+	int fd, rc;
 
 	memset(o, 0, sizeof(*o));
 	if (!path) {
 		o->f = stdout;
 		return 0;
 	}
-	o->path = path;
+	rc = output_target(sub, path, &o->path);
+	if (rc)
+		return rc;
+	path = o->path;
 	copy = strdup(path);
 	if (!copy)
 		return io_error(sub, path, ENOMEM);
@@ -183,7 +237,10 @@ int output_open(struct output *o, const char *sub, const char *path)
 		}
 		free(o->tmp);
 		o->tmp = NULL;
-		return io_error(sub, path, err);
+		rc = io_error(sub, path, err);
+		free(o->path);
+		o->path = NULL;
+		return rc;
 	}
 	return 0;
 }
@@ -234,7 +291,10 @@ int output_close(struct output *o, const char *sub)
 		err = close_file(o);
 		free(o->tmp);
 		o->tmp = NULL;
-		return err ? io_error(sub, o->path, err) : 0;
+		err = err ? io_error(sub, o->path, err) : 0;
+		free(o->path);
+		o->path = NULL;
+		return err;
 	}
 	if (fflush(stdout) != 0 || ferror(stdout))
 		err = errno ? errno : EIO;

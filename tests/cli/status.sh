@@ -142,6 +142,30 @@ check "--output: exit 0" equals "$rc" 0
 check "--output: the file holds the metrics" grep -q "duende_mlock_locked_bytes{pid=\"$locked\"" "$TMP/textfile/duende.prom"
 check "--output: readable by the collector (0644)" equals "$(stat -c %a "$TMP/textfile/duende.prom")" 644
 check "--output: no temporary file left" equals "$(find "$TMP/textfile" -type f | wc -l)" 1
+# Renaming over anything but a regular file would replace the node itself
+# (--output /dev/null once left a regular file in /dev).
+mkfifo "$TMP/textfile/fifo"
+ln -s duende.prom "$TMP/textfile/link.prom"
+ln -s nowhere "$TMP/textfile/dangling"
+for target in fifo "" dangling; do
+	run_cmd out rc "$DM" status --prometheus --output "$TMP/textfile/$target" $locked
+	check "--output on '$target' (not a regular file): usage error 64" equals "$rc" 64
+	check "... saying why" contains "$out" "replaces a regular file"
+done
+check "... the FIFO is still a FIFO" test -p "$TMP/textfile/fifo"
+if [ "$(id -u)" = 0 ] && mknod -m 666 "$TMP/textfile/null" c 1 3 2>/dev/null; then
+	run_cmd out rc "$DM" status --prometheus --output "$TMP/textfile/null" $locked
+	check "--output on a device node: usage error 64" equals "$rc" 64
+	check "... the device node is still one" test -c "$TMP/textfile/null"
+	rm -f "$TMP/textfile/null"
+else
+	echo "SKIP [--output on a device node]: cannot make one here (needs root)" >&2
+fi
+run_cmd out rc "$DM" status --prometheus --output "$TMP/textfile/link.prom" $locked
+check "--output through a symbolic link: exit 0" equals "$rc" 0
+check "... the link stays a link" test -L "$TMP/textfile/link.prom"
+check "... and the file it names is replaced" grep -q "duende_mlock_locked_bytes{pid=\"$locked\"" "$TMP/textfile/duende.prom"
+rm -f "$TMP/textfile/fifo" "$TMP/textfile/link.prom" "$TMP/textfile/dangling"
 if [ "$(id -u)" = 0 ] && mkdir -p "$TMP/small" && mount -t tmpfs -o size=64k tmpfs "$TMP/small" 2>/dev/null; then
 	on_exit "umount '$TMP/small'"
 	echo "old" >"$TMP/small/duende.prom"

@@ -128,11 +128,13 @@ int dm_exec_settings_parse(const char *text, struct dm_exec_settings *s, const c
 	return 0;
 }
 
+/* ",word" or ",word=VALUE", VALUE with at least width digits. */
 static void put_word(char *buf, size_t len, size_t *used, const char *word, long long value,
-		     bool with_value)
+		     bool with_value, int width)
 {
 	char piece[64];
-	int n = with_value ? snprintf(piece, sizeof(piece), "%s%s=%lld", *used ? "," : "", word, value)
+	int n = with_value ? snprintf(piece, sizeof(piece), "%s%s=%0*lld", *used ? "," : "", word,
+				      width, value)
 			   : snprintf(piece, sizeof(piece), "%s%s", *used ? "," : "", word);
 
 	if (n > 0 && *used + (size_t)n < len)
@@ -150,19 +152,19 @@ int dm_exec_settings_format(const struct dm_exec_settings *s, char *buf, size_t 
 		buf[0] = '\0';
 	for (size_t i = 0; i < sizeof(flag_words) / sizeof(flag_words[0]); i++)
 		if (*flag_at(&copy, &flag_words[i]) == flag_words[i].value)
-			put_word(buf, len, &used, flag_words[i].word, 0, false);
+			put_word(buf, len, &used, flag_words[i].word, 0, false, 0);
 	if (h->set_oom_score_adj)
-		put_word(buf, len, &used, "oom-score-adj", h->oom_score_adj, true);
+		put_word(buf, len, &used, "oom-score-adj", h->oom_score_adj, true, 0);
 	if (h->lock_config.min_headroom)
-		put_word(buf, len, &used, "min-headroom", (long long)h->lock_config.min_headroom, true);
+		put_word(buf, len, &used, "min-headroom", (long long)h->lock_config.min_headroom, true, 0);
 	if (h->prefault_stack)
-		put_word(buf, len, &used, "prefault", (long long)h->prefault_stack, true);
+		put_word(buf, len, &used, "prefault", (long long)h->prefault_stack, true, 0);
 	if (h->lock_config.lean_stack_size)
-		put_word(buf, len, &used, "lean-stack", (long long)h->lock_config.lean_stack_size, true);
-	if (s->leader > 0)
-		put_word(buf, len, &used, "leader", s->leader, true);
+		put_word(buf, len, &used, "lean-stack", (long long)h->lock_config.lean_stack_size, true, 0);
+	if (s->leader > 0) /* fixed width: see DM_LEADER_DIGITS */
+		put_word(buf, len, &used, "leader", s->leader, true, DM_LEADER_DIGITS);
 	if (s->probe_fd)
-		put_word(buf, len, &used, "probe", s->probe_fd, true);
+		put_word(buf, len, &used, "probe", s->probe_fd, true, 0);
 	return used > INT32_MAX ? INT32_MAX : (int)used;
 }
 

@@ -52,13 +52,19 @@ struct dm_exec_settings {
 	bool follow_forks; /* lock forked children before fork() returns */
 	bool verbose; /* report each step on stderr */
 	/* The process exec started, written by the shim where it first
-	 * loads; an image in another process is a helper. 0: not yet. */
+	 * loads, or by a locked launcher's forked child for the command it
+	 * runs; an image in another process is a helper. 0: not yet. */
 	pid_t leader;
 	/* "probe=FD" (duende-mlock doctor -- PROGRAM): before anything else,
 	 * write the size of struct duende_mlock_survey (a uint32_t) and the
 	 * survey of PROGRAM to FD, and _exit before main(). 0: no probe. */
 	int probe_fd;
 };
+
+/* The leader word, always written with DM_LEADER_DIGITS digits (zeros in
+ * front), so that a forked child can put its own PID there in place,
+ * without allocating: "leader=0000012345". */
+#define DM_LEADER_DIGITS 10
 
 /* exec's defaults: raise the soft RLIMIT_MEMLOCK, lock current and future
  * pages, required, and lock forked children. */

@@ -11,6 +11,8 @@
  *    again. The preload therefore stays in the environment.
  *  - A fork handler locks each child forked from a locked image before
  *    fork() returns in it: a daemonized or pre-fork child serves locked.
+ *    A locked launcher's child (a shell's, setsid's, su's) also names
+ *    itself the leader, so the command it execs is the program, locked.
  *  - An image in any other process is a helper that a child exec'd: it is
  *    left unlocked and the preload leaves its environment, unless the
  *    settings say "inherit", which locks the whole tree.
@@ -97,6 +99,20 @@ static void remove_from_ld_preload(void)
 
 /* ---- forked children ---- */
 
+/* The file name of this image's executable ("" when unknown). */
+static const char *own_file_name(char *buf, size_t cap)
+{
+	ssize_t n = readlink("/proc/self/exe", buf, cap - 1);
+	const char *slash;
+
+	if (n <= 0)
+		return "";
+	buf[n] = '\0';
+	slash = strrchr(buf, '/');
+	return slash ? slash + 1 : buf;
+}
+
+
 /* The program's name as messages show it: any bytes may be in it, and
  * none of them reaches a terminal unescaped. Set first thing. */
 static char name_shown[256] = "?";
@@ -140,6 +156,59 @@ static void say(struct line *l)
 	(void)!write(STDERR_FILENO, l->buf, l->len);
 }
 
+/* A locked launcher (dm_is_launcher: setsid, su, start-stop-daemon, ...)
+ * forks for the command it runs. Its forked child names itself the leader
+ * in the settings it will pass on, in place, so that the command it execs
+ * is locked even when the launcher has exited by then (setsid -f,
+ * start-stop-daemon --background), dropped to a user who may not read the
+ * launcher's /proc entries (su, runuser), or put the child in a new PID
+ * namespace (unshare -f). The digits of the leader word in this image's
+ * environment entry, or NULL where this image is no launcher. */
+static char *leader_digits;
+static const char *settings_entry;
+
+static void find_leader_digits(void)
+{
+	char exe[PATH_MAX];
+	const char *entry, *word;
+
+	if (!dm_is_launcher(own_file_name(exe, sizeof(exe))))
+		return;
+	for (char **e = environ; e && *e; e++) {
+		entry = *e;
+		if (strncmp(entry, DM_EXEC_SETTINGS_ENV "=", sizeof(DM_EXEC_SETTINGS_ENV)) != 0)
+			continue;
+		for (word = entry + sizeof(DM_EXEC_SETTINGS_ENV); word; word = strchr(word, ',')) {
+			word += *word == ',';
+			if (strncmp(word, "leader=", 7) == 0 &&
+			    strspn(word + 7, "0123456789") == DM_LEADER_DIGITS) {
+				settings_entry = entry;
+				leader_digits = (char *)word + 7;
+				return;
+			}
+		}
+		return;
+	}
+}
+
+/* In the forked child: no malloc, no stdio. The entry is written only if
+ * this image's environment still holds it (a launcher that rebuilt its
+ * environment passes on what it built). */
+static void become_leader(void)
+{
+	unsigned v = (unsigned)getpid();
+
+	if (!leader_digits)
+		return;
+	for (char **e = environ; e && *e; e++) {
+		if (*e != settings_entry)
+			continue;
+		for (int i = DM_LEADER_DIGITS - 1; i >= 0; i--, v /= 10)
+			leader_digits[i] = (char)('0' + v % 10);
+		return;
+	}
+}
+
 static void lock_forked_child(void)
 {
 	struct duende_mlock_status st;
@@ -148,6 +217,8 @@ static void lock_forked_child(void)
 	int rc = duende_mlock_lock_after_fork(&child_lock, &st);
 	bool failed = rc || duende_mlock_status_is_failed(&st);
 
+	if (!rc)
+		become_leader();
 	if (!failed)
 		return;
 	duende_mlock_explain(&st, why, sizeof(why));
@@ -196,7 +267,9 @@ static void record_leader(struct dm_exec_settings *s)
 }
 
 /* The parent is a locked shell or wrapper (dm_is_launcher) waiting for
- * this command: the command is the program it launches, not a helper. */
+ * this command: the command is the program it launches, not a helper.
+ * Shells need this: they build their commands' environment from their own
+ * variables, which become_leader() cannot reach. */
 static bool parent_is_locked_launcher(void)
 {
 	struct duende_mlock_report parent;
@@ -212,19 +285,6 @@ static bool parent_is_locked_launcher(void)
 	const char *slash = strrchr(exe, '/');
 	return dm_is_launcher(slash ? slash + 1 : exe) &&
 	       duende_mlock_report_pid(ppid, &parent) == 0 && parent.vm_lck > 0;
-}
-
-/* The file name of this image's executable ("" when unknown). */
-static const char *own_file_name(char *buf, size_t cap)
-{
-	ssize_t n = readlink("/proc/self/exe", buf, cap - 1);
-	const char *slash;
-
-	if (n <= 0)
-		return "";
-	buf[n] = '\0';
-	slash = strrchr(buf, '/');
-	return slash ? slash + 1 : buf;
 }
 
 /* duende-mlock doctor -- PROGRAM: the survey of PROGRAM as the lock would
@@ -327,6 +387,7 @@ __attribute__((constructor)) static void duende_mlock_preload(void)
 	if (!s.follow_forks)
 		return;
 	child_lock = s.harden.lock_config;
+	find_leader_digits();
 	if (pthread_atfork(NULL, NULL, lock_forked_child) != 0) {
 		dprintf(STDERR_FILENO, "duende-mlock: %s: cannot register the fork handler, so "
 			"its forked children would run unlocked%s\n", name_shown,

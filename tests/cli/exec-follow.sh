@@ -43,6 +43,44 @@ check "timeout DAEMON: locked" test "${out:-0}" -gt 0
 out=$(timeout 30 "$DM" exec -- sh -c "$FORKER exec grep VmLck /proc/self/status" 2>/dev/null | awk '{print $2}')
 check "... but a helper below the daemon the shell runs is not" equals "$out" 0
 
+# --- launchers that are gone, or out of reach, when their command starts:
+# the launcher's forked child names itself the leader before it execs
+vmlck_of() { # PIDFILE: VmLck in kB of the process it names, then kill it
+	local pid
+	pid=$(cat "$1" 2>/dev/null)
+	awk '$1 == "VmLck:" {print $2}' "/proc/${pid:-0}/status" 2>/dev/null
+	[ -n "$pid" ] && kill "$pid" 2>/dev/null
+	rm -f "$1"
+}
+timeout 30 "$DM" exec -- setsid -f sh -c "echo \$\$ >'$TMP/pid'; exec sleep 60" 2>/dev/null
+wait_for "$TMP/pid"
+sleep 0.2
+check "setsid -f DAEMON (setsid exits before its child execs): locked" test "$(vmlck_of "$TMP/pid")" -gt 0
+timeout 30 "$DM" exec -- sh -c "sleep 60 & echo \$! >'$TMP/pid'" 2>/dev/null
+sleep 0.2
+check "sh -c 'DAEMON &' (the shell exits at once; dash passes its environment on as it got it): locked" test "$(vmlck_of "$TMP/pid")" -gt 0
+if command -v start-stop-daemon >/dev/null; then
+	timeout 30 "$DM" exec -- start-stop-daemon --start --background --make-pidfile \
+		--pidfile "$TMP/pid" --startas /bin/sleep -- 61 2>/dev/null
+	wait_for "$TMP/pid"
+	sleep 0.2
+	check "start-stop-daemon --background DAEMON: locked" test "$(vmlck_of "$TMP/pid")" -gt 0
+fi
+if [ "$(id -u)" = 0 ]; then
+	out=$(timeout 30 "$DM" exec -- runuser -u nobody -- grep VmLck /proc/self/status 2>/dev/null | awk '{print $2}')
+	check "runuser -u nobody DAEMON (the child cannot read root's /proc entries): locked" test "${out:-0}" -gt 0
+	out=$(timeout 30 "$DM" exec -- su nobody -s /bin/sh -c 'grep VmLck /proc/self/status' 2>/dev/null | awk '{print $2}')
+	check "su nobody -c DAEMON: locked" test "${out:-0}" -gt 0
+	if unshare -p -f true 2>/dev/null; then
+		out=$(timeout 30 "$DM" exec -- unshare -p -f --mount-proc grep VmLck /proc/self/status 2>/dev/null | awk '{print $2}')
+		check "unshare -p -f DAEMON (PID 1 of a new PID namespace): locked" test "${out:-0}" -gt 0
+	else
+		echo "SKIP [unshare -p -f]: cannot make a PID namespace here" >&2
+	fi
+else
+	echo "SKIP [runuser, su, unshare]: need root" >&2
+fi
+
 # --- exec chains in one process
 cat >"$TMP/env-script" <<'SCRIPT'
 #!/usr/bin/env bash

@@ -212,7 +212,7 @@ int cmd_exec(int argc, char **argv)
 		return rc;
 	char **pargv = argv + optind;
 
-	rc = check_program(pargv[0], &prog);
+	rc = check_command(pargv, &prog);
 	if (rc) {
 		say("exec", "%s", prog.reason);
 		return rc;

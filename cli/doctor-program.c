@@ -33,20 +33,40 @@ _Noreturn static void run_probe(const char *path, char **argv, const char *shim,
 	_exit(errno == ENOENT ? EXIT_NOT_FOUND : EXIT_NOT_EXECUTABLE);
 }
 
-static int read_full(int fd, void *buf, size_t len, int *seconds_left)
+/* The probe's end of the pipe, and PROGRAM's process: a daemon it forked
+ * without the shim (nothing stopped it before main()) may hold the pipe
+ * open for ever, so PROGRAM's own exit ends the wait too. */
+struct probe {
+	int fd;
+	pid_t pid;
+	int status;
+	bool reaped;
+	int seconds_left;
+};
+
+static bool probe_ended(struct probe *p)
+{
+	if (!p->reaped && waitpid(p->pid, &p->status, WNOHANG) == p->pid)
+		p->reaped = true;
+	return p->reaped;
+}
+
+static int read_full(struct probe *pr, void *buf, size_t len)
 {
 	char *p = buf;
 
 	while (len) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		struct pollfd pfd = { .fd = pr->fd, .events = POLLIN };
 		int n = poll(&pfd, 1, 1000);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n == 0 && --*seconds_left > 0)
+		if (n == 0 && probe_ended(pr))
+			return -EPIPE;
+		if (n == 0 && --pr->seconds_left > 0)
 			continue;
 		if (n <= 0)
 			return n == 0 ? -ETIMEDOUT : -errno;
-		ssize_t got = read(fd, p, len);
+		ssize_t got = read(pr->fd, p, len);
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got <= 0)
@@ -57,15 +77,14 @@ static int read_full(int fd, void *buf, size_t len, int *seconds_left)
 	return 0;
 }
 
-static int receive_survey(int fd, struct duende_mlock_survey *s)
+static int receive_survey(struct probe *pr, struct duende_mlock_survey *s)
 {
-	int seconds = PROBE_SECONDS;
 	uint32_t size = 0;
-	int rc = read_full(fd, &size, sizeof(size), &seconds);
+	int rc = read_full(pr, &size, sizeof(size));
 
 	if (rc == 0 && size != sizeof(*s))
 		return -EPROTO; /* a shim of another version */
-	return rc ? rc : read_full(fd, s, sizeof(*s), &seconds);
+	return rc ? rc : read_full(pr, s, sizeof(*s));
 }
 
 static int why_no_survey(const char *path, int rc, int status)
@@ -76,8 +95,9 @@ static int why_no_survey(const char *path, int rc, int status)
 	else if (rc == -ETIMEDOUT)
 		say("doctor", "%s did not reach the preload library within %d s", path, PROBE_SECONDS);
 	else
-		say("doctor", "%s ended before the preload library could examine it (%s %d); "
-		    "`duende-mlock exec` would fail the same way", path,
+		say("doctor", "%s ended before the preload library could examine it (%s %d): it "
+		    "failed to start, or ran without the preload library reaching it; run it under "
+		    "`duende-mlock exec --verbose` to see which", path,
 		    WIFSIGNALED(status) ? "signal" : "exit status",
 		    WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
 	return EXIT_INTERNAL;
@@ -87,10 +107,10 @@ int doctor_probe_program(char **argv, struct duende_mlock_survey *s)
 {
 	struct program_check prog;
 	const char *shim = preload_library();
-	int p[2], rc, status = 0;
+	int p[2], rc, status;
 	pid_t pid;
 
-	rc = check_program(argv[0], &prog);
+	rc = check_command(argv, &prog);
 	if (rc) {
 		say("doctor", "%s", prog.reason);
 		return rc == EXIT_REFUSED ? (int)DUENDE_MLOCK_SEVERITY_CANNOT_LOCK : rc;
@@ -109,11 +129,13 @@ int doctor_probe_program(char **argv, struct duende_mlock_survey *s)
 		run_probe(prog.path, argv, shim, p[1]);
 	}
 	close(p[1]);
-	rc = receive_survey(p[0], s);
+	struct probe pr = { .fd = p[0], .pid = pid, .seconds_left = PROBE_SECONDS };
+	rc = receive_survey(&pr, s);
 	close(p[0]);
-	if (rc)
+	if (rc && !pr.reaped)
 		kill(pid, SIGKILL);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+	while (!pr.reaped && waitpid(pid, &pr.status, 0) < 0 && errno == EINTR)
 		;
+	status = pr.status;
 	return rc ? why_no_survey(prog.path, rc, status) : 0;
 }

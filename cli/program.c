@@ -137,6 +137,15 @@ static int check_script(const unsigned char *head, size_t len, struct program_ch
 		snprintf(out->reason, sizeof(out->reason), "%s runs %s: %s", out->path, interp,
 			 inner->reason);
 	out->image = inner->image;
+	/* The kernel passes the rest of the #! line as one argument. */
+	while (i < len && (head[i] == ' ' || head[i] == '\t'))
+		i++;
+	n = strcspn((const char *)head + i, "\n");
+	n = i + n > len ? len - i : n;
+	while (n && (head[i + n - 1] == ' ' || head[i + n - 1] == '\t' || head[i + n - 1] == '\r'))
+		n--;
+	memcpy(out->runs, inner->runs, sizeof(out->runs));
+	snprintf(out->runs_arg, sizeof(out->runs_arg), "%.*s", (int)n, (const char *)head + i);
 	free(inner);
 	return rc;
 }
@@ -202,6 +211,7 @@ static int check_file(struct program_check *out, int depth)
 		return EXIT_REFUSED;
 	}
 	len = pread(fd, head, sizeof(head), 0);
+	memcpy(out->runs, out->path, sizeof(out->runs));
 	if (len >= 4 && memcmp(head, ELFMAG, SELFMAG) == 0) {
 		rc = elf_open(fd, &e) == 0 ? check_elf(&e, out) : EXIT_NOT_EXECUTABLE;
 		if (rc == EXIT_NOT_EXECUTABLE && !out->reason[0])
@@ -228,6 +238,170 @@ int check_program(const char *name, struct program_check *out)
 	}
 	rc = resolve(name, out);
 	return rc ? rc : check_file(out, 0);
+}
+
+/* ---- env(1): the command it runs in its own process ---- */
+
+#define ENV_MAX_ARGS 256
+
+/* env -S STRING: STRING split at blanks (env's quoting and ${VAR}
+ * expansion are not followed: a command named so is checked as written). */
+static int split_string(char *text, char **args, int n, int cap)
+{
+	for (char *p = strtok(text, " \t"); p; p = strtok(NULL, " \t"))
+		if (n < cap - 1)
+			args[n++] = p;
+	return n;
+}
+
+/* Is PROGRAM env itself (not a script whose interpreter env is)? */
+static bool is_env_itself(const struct program_check *out)
+{
+	return strcmp(out->runs, out->path) == 0;
+}
+
+static int refuse_env(struct program_check *out, const char *what)
+{
+	char who[PATH_MAX + 32];
+
+	snprintf(who, sizeof(who), is_env_itself(out) ? "env" : "%s runs env, and env", out->path);
+	snprintf(out->reason, sizeof(out->reason),
+		 "%s %s takes the preload library out of the environment of the command it "
+		 "runs, which would then run unlocked; put duende-mlock exec after env and its "
+		 "options instead: env %s ... duende-mlock exec -- COMMAND", who, what, what);
+	return EXIT_REFUSED;
+}
+
+static bool removes_preload(const char *name)
+{
+	return strcmp(name, "LD_PRELOAD") == 0 || strcmp(name, DM_EXEC_SETTINGS_ENV) == 0;
+}
+
+/* args: env's arguments (NULL-terminated); 0 with *command at the command
+ * env runs (NULL when none: env then prints the environment), or refused. */
+static int env_command(char **args, struct program_check *out, char ***command)
+{
+	bool options = true; /* env's options end at the first NAME=VALUE */
+
+	*command = NULL;
+	for (int i = 0; args[i]; i++) {
+		const char *a = args[i];
+		if (!options && !strchr(a, '=')) {
+			*command = &args[i];
+			return 0;
+		}
+		if (options && strcmp(a, "--") == 0) {
+			*command = args[i + 1] ? &args[i + 1] : NULL;
+			return 0;
+		}
+		if (strcmp(a, "-") == 0 || strcmp(a, "-i") == 0 || strcmp(a, "--ignore-environment") == 0 ||
+		    (a[0] == '-' && a[1] != '-' && strchr(a, 'i') && !strchr(a, 'u') && !strchr(a, 'C') &&
+		     !strchr(a, 'S')))
+			return refuse_env(out, a);
+		if (strcmp(a, "-u") == 0 || strcmp(a, "--unset") == 0) {
+			if (args[i + 1] && removes_preload(args[i + 1]))
+				return refuse_env(out, "-u");
+			i += args[i + 1] ? 1 : 0;
+			continue;
+		}
+		if ((strncmp(a, "-u", 2) == 0 && removes_preload(a + 2)) ||
+		    (strncmp(a, "--unset=", 8) == 0 && removes_preload(a + 8)))
+			return refuse_env(out, a);
+		if (strcmp(a, "-C") == 0 || strcmp(a, "--chdir") == 0) {
+			i += args[i + 1] ? 1 : 0;
+			continue;
+		}
+		if (options && a[0] == '-')
+			continue; /* -0, -v, --chdir=, --default-signal[=...], -uNAME, -CDIR, ... */
+		if (strchr(a, '=')) {
+			if (strncmp(a, "LD_PRELOAD=", 11) == 0 ||
+			    strncmp(a, DM_EXEC_SETTINGS_ENV "=", sizeof(DM_EXEC_SETTINGS_ENV)) == 0)
+				return refuse_env(out, a);
+			options = false;
+			continue;
+		}
+		*command = &args[i];
+		return 0;
+	}
+	return 0;
+}
+
+/* env's arguments as env sees them: the #! line's argument and the script
+ * when env is a script's interpreter, then PROGRAM's; -S strings split. */
+static void env_args(char *const *argv, const struct program_check *out, char *store, size_t cap,
+		     char **args)
+{
+	const char *raw[ENV_MAX_ARGS];
+	int nraw = 0, n = 0;
+	size_t used = 0;
+
+	if (out->runs_arg[0])
+		raw[nraw++] = out->runs_arg;
+	if (strcmp(out->runs, out->path) != 0)
+		raw[nraw++] = out->path;
+	for (int i = 1; argv[i] && nraw < ENV_MAX_ARGS - 1; i++)
+		raw[nraw++] = argv[i];
+	for (int i = 0; i < nraw && n < ENV_MAX_ARGS - 1; i++) {
+		size_t len = strlen(raw[i]) + 1;
+		if (used + len > cap)
+			break;
+		char *copy = memcpy(store + used, raw[i], len);
+		used += len;
+		if (n && (strcmp(args[n - 1], "-S") == 0 || strcmp(args[n - 1], "--split-string") == 0))
+			n = split_string(copy, args, n - 1, ENV_MAX_ARGS);
+		else if (strncmp(copy, "-S", 2) == 0 && copy[2])
+			n = split_string(copy + 2, args, n, ENV_MAX_ARGS);
+		else if (strncmp(copy, "--split-string=", 15) == 0)
+			n = split_string(copy + 15, args, n, ENV_MAX_ARGS);
+		else
+			args[n++] = copy;
+	}
+	args[n] = NULL;
+}
+
+static int check_command_at(char *const *argv, struct program_check *out, int depth);
+
+static int check_env(char *const *argv, struct program_check *out, int depth)
+{
+	char store[4 * PATH_MAX];
+	char *args[ENV_MAX_ARGS], **command;
+	struct program_check *inner;
+	int rc;
+
+	env_args(argv, out, store, sizeof(store), args);
+	rc = env_command(args, out, &command);
+	if (rc || !command || depth >= MAX_SCRIPT_DEPTH)
+		return rc;
+	inner = calloc(1, sizeof(*inner));
+	if (!inner) {
+		snprintf(out->reason, sizeof(out->reason), "out of memory");
+		return EXIT_INTERNAL;
+	}
+	rc = check_command_at(command, inner, depth + 1);
+	if (rc && is_env_itself(out))
+		snprintf(out->reason, sizeof(out->reason), "env runs %.256s: %s", command[0],
+			 inner->reason);
+	else if (rc)
+		snprintf(out->reason, sizeof(out->reason), "%s runs %.256s through env: %s", out->path,
+			 command[0], inner->reason);
+	else
+		out->image = inner->image;
+	free(inner);
+	return rc;
+}
+
+static int check_command_at(char *const *argv, struct program_check *out, int depth)
+{
+	int rc = check_program(argv[0], out);
+
+	if (rc || strcmp(base_name(out->runs), "env") != 0)
+		return rc;
+	return check_env(argv, out, depth);
+}
+
+int check_command(char *const *argv, struct program_check *out)
+{
+	return check_command_at(argv, out, 0);
 }
 
 /* The C library a dynamic loader belongs to, by its name. */

@@ -21,6 +21,8 @@ struct elf_image {
 struct program_check {
 	char path[PATH_MAX];
 	struct elf_image image; /* PROGRAM's, or its #! interpreter's */
+	char runs[PATH_MAX];     /* the file the kernel runs: path, or its interpreter */
+	char runs_arg[PATH_MAX]; /* the #! line's argument to it ("" when none) */
 	char reason[1024]; /* why it cannot be run under the preload, and what to do */
 };
 
@@ -28,6 +30,13 @@ struct program_check {
  * interpreter is one) that the loader will preload into, else one of the
  * exit statuses in cli.h with out->reason filled. */
 int check_program(const char *name, struct program_check *out);
+
+/* check_program for argv[0], and when that runs env(1) (itself or as a #!
+ * interpreter), for the command env runs in the same process: with
+ * everything above and the image out->image set to that command's. A
+ * command env would start without the preload (env -i, env -u LD_PRELOAD,
+ * an LD_PRELOAD= of its own) is refused with EXIT_REFUSED. */
+int check_command(char *const *argv, struct program_check *out);
 
 /* 0 when the loader will load the preload library at shim into the image
  * prog found: a path LD_PRELOAD carries as it is, on a mount that allows

@@ -200,6 +200,33 @@ else
 fi
 printf '#!%s\n' "$TMP/static" >"$TMP/script" && chmod +x "$TMP/script"
 [ -x "$TMP/static" ] && { run_cmd out rc "$DM" exec -- "$TMP/script"; check "script whose interpreter is static refused" equals "$rc" 121; }
+
+# --- env runs its command in the same process: exec follows it there
+for how in "-i" "-u LD_PRELOAD" "--ignore-environment" "LD_PRELOAD=" "-S -i"; do
+	rm -f "$TMP/ran-env"
+	# shellcheck disable=SC2086 # the options are words
+	run_cmd out rc "$DM" exec -- env $how touch "$TMP/ran-env"
+	check "env $how COMMAND (the preload would not reach COMMAND): refused with 121" equals "$rc" 121
+	check "... COMMAND never ran" test ! -e "$TMP/ran-env"
+done
+check "... saying what to do instead" contains "$out" "put duende-mlock exec after env"
+printf '#!/usr/bin/env -S -i sh\ntouch "%s/ran-env"\n' "$TMP" >"$TMP/env-i-script" && chmod +x "$TMP/env-i-script"
+run_cmd out rc "$DM" exec -- "$TMP/env-i-script"
+check "a '#!/usr/bin/env -S -i sh' script: refused with 121" equals "$rc" 121
+if [ -x "$TMP/static" ]; then
+	run_cmd out rc "$DM" exec -- env FOO=1 "$TMP/static"
+	check "env STATIC-PROGRAM: refused with 121" equals "$rc" 121
+	printf '#!/usr/bin/env -S %s --flag\n' "$TMP/static" >"$TMP/env-static-script" && chmod +x "$TMP/env-static-script"
+	run_cmd out rc "$DM" exec -- "$TMP/env-static-script"
+	check "a '#!/usr/bin/env -S STATIC' script: refused with 121" equals "$rc" 121
+	check "... naming the static program" contains "$out" "is statically linked"
+fi
+out=$(timeout 30 "$DM" exec -- env -u BAR FOO=1 grep VmLck /proc/self/status 2>/dev/null | awk '{print $2}')
+check "env -u NAME NAME=VALUE COMMAND: COMMAND is locked" test "${out:-0}" -gt 0
+printf '#!/usr/bin/env -S sh -e\ngrep VmLck /proc/self/status\n' >"$TMP/env-s-script" && chmod +x "$TMP/env-s-script"
+out=$(timeout 30 "$DM" exec -- "$TMP/env-s-script" 2>/dev/null | awk '{print $2}')
+check "a '#!/usr/bin/env -S sh -e' script: locked" test "${out:-0}" -gt 0
+
 run_cmd out rc "$DM" exec -- "$TMP/does-not-exist"
 check "missing program exits 127" equals "$rc" 127
 run_cmd out rc "$DM" exec -- no-such-program-on-path-xyz

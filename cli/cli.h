@@ -72,5 +72,8 @@ int output_open(struct output *o, const char *sub, const char *path);
 /* Flushes and syncs; every write error, the full disk's too, shows here.
  * 0, or prints why and returns EXIT_IO (the old FILE stays as it was). */
 int output_close(struct output *o, const char *sub);
+/* Exits 0 once what was printed on stdout is written, else 74 with why
+ * (a full disk, a closed pipe): never a silent success. */
+_Noreturn void exit_printed(const char *sub);
 
 #endif

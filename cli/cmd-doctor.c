@@ -256,7 +256,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case 'u': o->unit = optarg; break;
 		case 'j': o->json = true; break;
-		case 'h': help(); exit(0);
+		case 'h': help(); exit_printed("--help");
 		default:
 			return usage_error("doctor", usage, "unknown option '%s', or missing value",
 					   argv[optind - 1]);

@@ -588,7 +588,7 @@ static int parse_options(int argc, char **argv, struct options *o, struct scan *
 				return usage_error("status", usage, "more than %d --expect", MAX_SPECS);
 			s->specs[s->nspecs++] = (struct spec){ .text = optarg, .io_flusher = c == 'i' };
 			break;
-		case 'h': help(); exit(0);
+		case 'h': help(); exit_printed("--help");
 		default:
 			return usage_error("status", usage, "unknown option '%s', or missing value",
 					   argv[optind - 1]);

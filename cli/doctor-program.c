@@ -29,6 +29,7 @@ _Noreturn static void run_probe(const char *path, char **argv, const char *shim,
 	settings.probe_fd = probe_fd;
 	if (probe_fd < 0 || export_preload(shim, &settings) != 0)
 		_exit(EXIT_INTERNAL);
+	signal(SIGPIPE, SIG_DFL);
 	execv(path, argv);
 	_exit(errno == ENOENT ? EXIT_NOT_FOUND : EXIT_NOT_EXECUTABLE);
 }

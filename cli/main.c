@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /* duende-mlock: lock an unmodified daemon, show any process's lock state,
  * diagnose the host. One file per subcommand. */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -31,15 +32,18 @@ int main(int argc, char **argv)
 		help(stderr);
 		return EXIT_USAGE;
 	}
+	/* A closed pipe is a write error (exit 74), not a silent death by
+	 * SIGPIPE; exec gives PROGRAM the default back. */
+	signal(SIGPIPE, SIG_IGN);
 	const char *cmd = argv[1];
 	if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
 		help(stdout);
-		return 0;
+		exit_printed("--help");
 	}
 	if (strcmp(cmd, "-V") == 0 || strcmp(cmd, "--version") == 0) {
 		printf("%s %s (library %s)\n", cli_name, DUENDE_MLOCK_VERSION_STRING,
 		       duende_mlock_version());
-		return 0;
+		exit_printed("--version");
 	}
 	if (strcmp(cmd, "exec") == 0)
 		return cmd_exec(argc - 1, argv + 1);

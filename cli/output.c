@@ -302,3 +302,10 @@ int output_close(struct output *o, const char *sub)
 		err = errno;
 	return err ? io_error(sub, "standard output", err) : 0;
 }
+
+_Noreturn void exit_printed(const char *sub)
+{
+	struct output o = { .f = stdout };
+
+	exit(output_close(&o, sub));
+}

@@ -136,6 +136,17 @@ if [ -w /dev/full ]; then
 	check "stdout on a full disk: exit 74" equals "$?" 74
 	check "... saying so" contains "$(cat "$TMP/err")" "No space left on device"
 fi
+# A reader that goes away is a write error too, not a death by SIGPIPE.
+for args in "status --prometheus" "doctor" "--help" "status --help"; do
+	# shellcheck disable=SC2086 # the arguments are words
+	rc=$( { (sleep 0.3; timeout 30 "$DM" $args 2>/dev/null; echo $? >&3) | true; } 3>&1)
+	check "$args into a closed pipe: exit 74" equals "$rc" 74
+	if [ -w /dev/full ]; then
+		# shellcheck disable=SC2086
+		timeout 30 "$DM" $args >/dev/full 2>/dev/null
+		check "$args onto a full disk: exit 74" equals "$?" 74
+	fi
+done
 mkdir -p "$TMP/textfile"
 run_cmd out rc "$DM" status --prometheus --output "$TMP/textfile/duende.prom" $locked
 check "--output: exit 0" equals "$rc" 0

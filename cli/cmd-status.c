@@ -43,6 +43,7 @@ struct spec {
 	const char *text;
 	bool io_flusher;   /* --expect-io-flusher */
 	int running;       /* processes that match it */
+	int error;         /* why it could not be read (a negative errno), or 0 */
 	bool all_locked;   /* each of them locked (and with IO_FLUSHER if asked) */
 };
 
@@ -50,6 +51,7 @@ struct spec {
 
 struct entry {
 	pid_t pid;
+	bool asked;     /* named on the command line */
 	int rc;
 	int spec;       /* the spec it is shown under, or -1 */
 	uint64_t specs; /* every spec that names it, a bit each */
@@ -94,6 +96,13 @@ static int add_pid(struct scan *s, pid_t pid, int spec)
 	return 0;
 }
 
+static void mark_asked(struct scan *s, pid_t pid)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->e[i].pid == pid)
+			s->e[i].asked = true;
+}
+
 /* PIDs from a library scan: asks again while the list grows. */
 static int add_found(struct scan *s, const char *spec, int spec_index, int *found)
 {
@@ -120,10 +129,23 @@ static int add_found(struct scan *s, const char *spec, int spec_index, int *foun
 	}
 }
 
+/* A process that only the scan of locked processes found and that has
+ * exited since is no error: it is simply not there any more. */
+static bool vanished_unasked(const struct entry *e)
+{
+	return e->rc == -ESRCH && !e->asked && e->specs == 0;
+}
+
 static void read_reports(struct scan *s)
 {
-	for (size_t i = 0; i < s->n; i++)
+	size_t kept = 0;
+
+	for (size_t i = 0; i < s->n; i++) {
 		s->e[i].rc = duende_mlock_report_pid(s->e[i].pid, &s->e[i].r);
+		if (!vanished_unasked(&s->e[i]))
+			s->e[kept++] = s->e[i];
+	}
+	s->n = kept;
 	if (duende_mlock_read_swaps(&s->swaps) < 0)
 		s->swaps.count = 0;
 }
@@ -529,14 +551,18 @@ static void report_errors(const struct scan *s)
 				(int)e->pid, duende_mlock_strerror(e->r.smaps_error));
 		else if (e->r.smaps_error)
 			fprintf(stderr, "%s: status: PID %d: smaps unreadable (%s): mapping figures "
-				"omitted; run as root or as the process's user\n",
+				"omitted\n",
 				cli_name, (int)e->pid, duende_mlock_strerror(e->r.smaps_error));
 	}
 	for (size_t k = 0; k < s->nspecs; k++)
 		if (!s->specs[k].running) {
 			fprintf(stderr, "%s: status: expected ", cli_name);
 			put_text(stderr, s->specs[k].text, 0);
-			fprintf(stderr, ": not running\n");
+			if (s->specs[k].error)
+				fprintf(stderr, ": cannot be read (%s), counted as not running\n",
+					duende_mlock_strerror(s->specs[k].error));
+			else
+				fprintf(stderr, ": not running\n");
 		}
 }
 
@@ -611,14 +637,22 @@ static int gather(struct scan *s, int argc, char **argv, const char **bad)
 
 	for (int i = optind; i < argc && rc == 0; i++) {
 		pid_t pid;
-		if (parse_pid(argv[i], &pid))
-			rc = add_pid(s, pid, -1);
+		if (parse_pid(argv[i], &pid) && (rc = add_pid(s, pid, -1)) == 0)
+			mark_asked(s, pid);
 	}
 	if (optind == argc && rc == 0)
 		rc = add_found(s, NULL, -1, NULL);
 	for (size_t k = 0; k < s->nspecs && rc == 0; k++) {
 		rc = add_found(s, s->specs[k].text, (int)k, &s->specs[k].running);
 		*bad = s->specs[k].text;
+		/* One spec that cannot be read (a pidfile that is no pidfile, an
+		 * unreadable one) is that daemon's problem, reported with it; the
+		 * others are still reported. */
+		if (rc < 0 && rc != -EINVAL && rc != -ENOMEM) {
+			s->specs[k].error = rc;
+			s->specs[k].running = 0;
+			rc = 0;
+		}
 	}
 	return rc;
 }

@@ -88,11 +88,15 @@ DM_EXPORT const char *duende_mlock_strerror(int err)
 	case -ENOENT:
 		return "cannot read /proc: it is not mounted here (mount -t proc proc /proc)";
 	case -EACCES:
-		return "cannot read /proc: access denied (hidepid or a restricted /proc)";
+		return "cannot read /proc: access denied (another process's memory map and open "
+		       "files take ptrace read access: its own user holding at least its "
+		       "capabilities, or CAP_SYS_PTRACE; or /proc is mounted with hidepid)";
 	case -EPROTO:
 		return "unexpected /proc contents: the field was missing or malformed";
 	case -ESRCH:
 		return "no such process";
+	case -EFBIG:
+		return "the file is larger than expected (a pidfile holds one number)";
 	case -ETIMEDOUT:
 		return "not responding: the process held its memory map locked past the time "
 		       "allowed (stuck on I/O, possibly on its own swap: DT-007)";

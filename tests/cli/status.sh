@@ -189,6 +189,12 @@ else
 	echo "SKIP [--output on a full disk]: cannot mount a small tmpfs (needs root)" >&2
 fi
 
+# --- a spec that cannot be read is that daemon's error, not the report's
+run_cmd out rc "$DM" status --prometheus --expect pidfile:/etc/passwd $locked
+check "--expect pidfile:/etc/passwd (no pidfile): exit 1, not an internal error" equals "$rc" 1
+check "... saying why" contains "$out" "cannot be read (the file is larger than expected"
+check "... and still reporting the rest" contains "$out" "duende_mlock_locked_bytes{pid=\"$locked\""
+
 # --- the metrics operators alert on
 named multi --lock --threads 2 --blocked 2 --oom 300 multi
 json out "$multi"

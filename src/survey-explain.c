@@ -208,12 +208,39 @@ static void explain_v2_protection(struct dm_text *t, const struct duende_mlock_s
 	}
 }
 
+/* " is locked (VmLck 36.3 MiB)", " is partly locked (VmLck 1 MiB, 3 of
+ * 40 mappings)", " is not locked": the verdict status gives too
+ * (DUENDE_MLOCK_V_LOCKED; mappings that cannot be accessed never count). */
+static void put_lock_state(struct dm_text *t, const struct duende_mlock_report *r)
+{
+	if (!(r->known & DUENDE_MLOCK_R_STATUS))
+		return;
+	if (r->verdicts & DUENDE_MLOCK_V_LOCKED)
+		dm_text_put(t, " is locked (VmLck ");
+	else if (r->vm_lck)
+		dm_text_put(t, " is partly locked (VmLck ");
+	else {
+		dm_text_put(t, " is not locked");
+		return;
+	}
+	dm_text_put_bytes(t, r->vm_lck);
+	if (!(r->verdicts & DUENDE_MLOCK_V_LOCKED) && (r->known & DUENDE_MLOCK_R_SMAPS)) {
+		dm_text_put(t, ", ");
+		dm_text_put_u64(t, r->locked_mappings);
+		dm_text_put(t, " of ");
+		dm_text_put_u64(t, r->mappings);
+		dm_text_put(t, " mappings");
+	}
+	dm_text_put(t, ")");
+}
+
 static void explain_task(struct dm_text *t, const struct duende_mlock_survey *s)
 {
 	const struct duende_mlock_report *r = &s->process;
 
 	dm_text_put(t, "PID ");
 	dm_text_put_i64(t, r->pid);
+	put_lock_state(t, r);
 	if (r->known & DUENDE_MLOCK_R_TASKS) {
 		dm_text_put(t, ": IO_FLUSHER on ");
 		dm_text_put_u64(t, r->threads_io_flusher);

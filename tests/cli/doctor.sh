@@ -44,6 +44,7 @@ spid=$!
 on_exit "kill $spid"
 run_cmd out rc "$DM" doctor --pid $spid
 check "--pid examines that process" contains "$out" "PID $spid (sleep)"
+check "... and says it is not locked" contains "$out" "PID $spid is not locked"
 run_cmd out rc "$DM" doctor --pid 2147483646
 check "--pid of no process: exit 2" equals "$rc" 2
 check "... with the reason" contains "$out" "no such process"
@@ -130,6 +131,8 @@ wait_for "$locked_named" && sleep 0.3
 s_room=$(timeout 30 "$DM" status --json $hpid 2>/dev/null | jq '.processes[0].headroom_bytes')
 d_room=$(timeout 30 "$DM" doctor --json --pid $hpid 2>/dev/null | jq '.headroom_bytes')
 check "headroom: status and doctor agree" equals "$d_room" "$s_room"
+run_cmd out rc "$DM" doctor --pid $hpid
+check "--pid of a locked process says it is locked" contains "$out" "PID $hpid is locked (VmLck"
 check "headroom: the soft limit less VmLck" equals "$s_room" $((6291456 - $(status_kb $hpid VmLck) * 1024))
 
 # --- hostile names in doctor's output

@@ -267,6 +267,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 	else if (optind < argc)
 		return usage_error("doctor", usage, "unexpected argument '%s' (a program to examine "
 				   "follows --)", argv[optind]);
+	else if (optind > 1 && strcmp(argv[optind - 1], "--") == 0)
+		return usage_error("doctor", usage, "-- names no program to examine");
 	if ((o->pid != 0) + (o->unit != NULL) + (o->program != NULL) > 1)
 		return usage_error("doctor", usage, "--pid, --systemd-unit and -- PROGRAM exclude each other");
 	return 0;

@@ -48,7 +48,7 @@ check "... and says it is not locked" contains "$out" "PID $spid is not locked"
 run_cmd out rc "$DM" doctor --pid 2147483646
 check "--pid of no process: exit 2" equals "$rc" 2
 check "... with the reason" contains "$out" "no such process"
-for args in "--pid" "--pid 0" "--pid x" "--bogus" "extra" "--pid 1 -- true" "--systemd-unit" \
+for args in "--pid" "--pid 0" "--pid x" "--bogus" "extra" "--pid 1 -- true" "--" "--systemd-unit" \
 	"--systemd-unit noextension" "--systemd-unit a/b.service" "--systemd-unit x.service --pid 1"; do
 	# shellcheck disable=SC2086
 	run_cmd out rc "$DM" doctor $args

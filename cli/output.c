@@ -49,9 +49,30 @@ static size_t utf8_length(const unsigned char *s)
 	return 0;
 }
 
-/* Each character of s: valid UTF-8 beyond ASCII goes out as it is, ASCII
- * through ascii(), any other byte as the text "\xNN" (its backslash
- * written as escaped_backslash). */
+static uint32_t code_point(const unsigned char *s, size_t n)
+{
+	static const unsigned char lead_mask[] = { 0, 0x7f, 0x1f, 0x0f, 0x07 };
+	uint32_t cp = s[0] & lead_mask[n];
+
+	for (size_t i = 1; i < n; i++)
+		cp = cp << 6 | (s[i] & 0x3f);
+	return cp;
+}
+
+/* Valid UTF-8 that a terminal would still act on rather than show: C1
+ * controls (U+009B is CSI), and the invisible format and bidirectional
+ * controls that reorder or hide what follows (U+202E and its kin). */
+static bool acting_code_point(uint32_t cp)
+{
+	return (cp >= 0x80 && cp <= 0x9f) || cp == 0x061c || cp == 0x180e ||
+	       (cp >= 0x200b && cp <= 0x200f) || (cp >= 0x2028 && cp <= 0x202e) ||
+	       (cp >= 0x2060 && cp <= 0x2069) || cp == 0xfeff;
+}
+
+/* Each character of s: valid UTF-8 beyond ASCII goes out as it is but for
+ * acting code points (as the text "\uXXXX", its backslash written as
+ * escaped_backslash), ASCII through ascii(), any other byte as the text
+ * "\xNN". */
 static void put_utf8(FILE *f, const char *s, void (*ascii)(FILE *, unsigned char),
 		     const char *escaped_backslash)
 {
@@ -62,6 +83,8 @@ static void put_utf8(FILE *f, const char *s, void (*ascii)(FILE *, unsigned char
 
 		if (n == 1)
 			ascii(f, *p);
+		else if (n && acting_code_point(code_point(p, n)))
+			fprintf(f, "%su%04x", escaped_backslash, (unsigned)code_point(p, n));
 		else if (n)
 			fwrite(p, 1, n, f);
 		else

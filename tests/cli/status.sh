@@ -89,7 +89,7 @@ check "no PID: lists the locked process" matches "$out" "^$locked +sleep "
 check "no PID: leaves out unlocked ones" lacks_row "$out" "$plain"
 
 # --- names any user can choose (PR_SET_NAME) reach root's scan
-esc='' tab='' utf='' bad='' raw='' bsl='' lead='' multi='' plainnamed=''
+esc='' tab='' utf='' bad='' raw='' bsl='' lead='' bidi='' c1='' multi='' plainnamed=''
 named esc --lock '\x1b[2J\x1b[31mPWNED'
 named tab --lock 'a\x09b'
 named utf --lock '\xe2\x9c\x93ok'
@@ -97,7 +97,9 @@ named bad --lock 'cut\xe2\x9c'
 named raw --lock '\xff\xfe'
 named bsl --lock 'back\slash'
 named lead --lock '  lead'
-all="$esc $tab $utf $bad $raw $bsl $lead"
+named bidi --lock 'a\xe2\x80\xaegpj.exe'
+named c1 --lock 'c1\xc2\x9b2J'
+all="$esc $tab $utf $bad $raw $bsl $lead $bidi $c1"
 # shellcheck disable=SC2086
 run_cmd out rc "$DM" status $all
 check "hostile names: no escape sequence reaches the terminal" printable_ascii "$out"
@@ -114,12 +116,15 @@ check "json: leading blanks are kept (the real comm)" equals "$(jname "$lead")" 
 check "json: valid UTF-8 passes" equals "$(jname "$utf")" '✓ok'
 check "json: a cut character becomes \\xNN text" equals "$(jname "$bad")" 'cut\xe2\x9c'
 check "json: control characters are JSON escapes" equals "$(jname "$esc")" $'\e[2J\e[31mPWNED'
+check "json: a right-to-left override becomes \\uXXXX text" equals "$(jname "$bidi")" 'a\u202egpj.exe'
+check "json: a C1 control (CSI) becomes \\uXXXX text" equals "$(jname "$c1")" 'c1\u009b2J'
 # shellcheck disable=SC2086
 out=$(timeout 30 "$DM" status --prometheus $all 2>/dev/null)
 check "prometheus with hostile names is valid UTF-8" valid_utf8 <<<"$out"
 check "prometheus: backslash escaped once, as the format says" contains "$out" "name=\"back\\\\slash\"}"
 check "prometheus: bytes that are not UTF-8 as \\xNN text" contains "$out" 'name="\\xff\\xfe"}'
 check "prometheus: control characters as \\xNN text" contains "$out" 'name="\\x1b[2J\\x1b[31mPWNED"}'
+check "prometheus: a right-to-left override as \\uXXXX text" contains "$out" 'name="a\\u202egpj.exe"}'
 if command -v promtool >/dev/null; then
 	check "prometheus: promtool accepts the hostile names" promtool check metrics <<<"$out"
 fi

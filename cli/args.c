@@ -54,8 +54,9 @@ bool parse_size(const char *s, bool allow_unlimited, uint64_t *out)
 		const char *suffix;
 		unsigned shift;
 	} units[] = {
-		{ "", 0 },    { "K", 10 },  { "KiB", 10 }, { "k", 10 }, { "M", 20 },
-		{ "MiB", 20 }, { "G", 30 }, { "GiB", 30 }, { "T", 40 }, { "TiB", 40 },
+		{ "", 0 },     { "K", 10 }, { "KiB", 10 }, { "k", 10 }, { "M", 20 }, { "MiB", 20 },
+		{ "m", 20 },   { "G", 30 }, { "GiB", 30 }, { "g", 30 }, { "T", 40 }, { "TiB", 40 },
+		{ "t", 40 },
 	};
 	char *end;
 	unsigned long long v;

@@ -136,6 +136,8 @@ check "--best-effort --prefault-stack: runs" test -e "$TMP/pf"
 check "... with a warning" contains "$out" "warning: prefault-stack: FAILED (ERANGE)"
 run_cmd out rc prlimit --memlock=8388608:8388608 -- "${NOBODY[@]}" "$DM" exec --min-headroom 100G -- touch "$TMP/w/mh"
 check "--min-headroom beyond the limit: exit 120" equals "$rc" 120
+run_cmd out rc prlimit --memlock=8388608:8388608 -- "${NOBODY[@]}" "$DM" exec --min-headroom 100g -- touch "$TMP/w/mh"
+check "... sizes take lower-case suffixes too, as ulimit and prlimit users write them" equals "$rc" 120
 check "... PROGRAM did not run" test ! -e "$TMP/w/mh"
 check "... with the numbers" contains "$out" "less than the 100 GiB asked for"
 

@@ -113,7 +113,7 @@ static int parse_options(int argc, char **argv, struct exec_opts *o)
 		case OPT_INHERIT: o->shim.inherit = true; break;
 		case OPT_NO_FOLLOW_FORKS: o->shim.follow_forks = false; break;
 		case 'v': o->shim.verbose = true; break;
-		case 'h': help(); exit_printed("--help");
+		case 'h': signal(SIGPIPE, SIG_IGN); help(); exit_printed("--help");
 		case OPT_MIN_HEADROOM:
 			if (!parse_size(optarg, false, &size) || size > (UINT64_MAX >> 1))
 				return usage_error("exec", usage, "--min-headroom: '%s' is not a size (e.g. 64M)", optarg);
@@ -236,7 +236,6 @@ int cmd_exec(int argc, char **argv)
 		say("exec", "cannot set the environment: %s", strerror(-rc));
 		return EXIT_INTERNAL;
 	}
-	signal(SIGPIPE, SIG_DFL);
 	execv(prog.path, pargv);
 	rc = errno;
 	say("exec", "%s: %s", prog.path, strerror(rc));

@@ -209,7 +209,7 @@ static const char *note_of(const struct scan *s, const struct entry *e)
 	if (e->spec >= 0 && s->specs[e->spec].io_flusher && !(r->verdicts & DUENDE_MLOCK_V_IO_FLUSHER))
 		return "expected, IO_FLUSHER MISSING";
 	if (!(r->verdicts & DUENDE_MLOCK_V_LOCKED))
-		return "partly locked";
+		return r->vm_lck ? "partly locked" : "not locked";
 	return "";
 }
 

@@ -32,10 +32,12 @@ int main(int argc, char **argv)
 		help(stderr);
 		return EXIT_USAGE;
 	}
-	/* A closed pipe is a write error (exit 74), not a silent death by
-	 * SIGPIPE; exec gives PROGRAM the default back. */
-	signal(SIGPIPE, SIG_IGN);
 	const char *cmd = argv[1];
+	/* A closed pipe is a write error (exit 74), not a silent death by
+	 * SIGPIPE. exec leaves SIGPIPE as it found it: PROGRAM inherits it
+	 * (systemd starts services with it ignored). */
+	if (strcmp(cmd, "exec") != 0)
+		signal(SIGPIPE, SIG_IGN);
 	if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
 		help(stdout);
 		exit_printed("--help");

@@ -16,10 +16,15 @@
 
 #include "cli-config.h"
 #include "elf-file.h"
+#include "env-command.h"
 #include "exec-settings.h"
 
 /* The kernel follows at most this many #! interpreters (BINPRM_MAX_RECURSION). */
 #define MAX_SCRIPT_DEPTH 4
+/* The kernel reads a #! line from a buffer of this size. */
+#define BINPRM_BUF_SIZE 256
+/* How many env(1) in a row are followed before giving up (refused). */
+#define MAX_ENV_DEPTH 8
 
 /* Writes a path into out->path; false (with the reason) when it does not
  * fit, rather than running a cut name. */
@@ -36,11 +41,16 @@ static bool set_path(struct program_check *out, const char *dir, size_t dlen, co
 	return true;
 }
 
-static int resolve(const char *name, struct program_check *out)
+/* name as execvp finds it on path (NULL: this PATH), from dir when it is
+ * a relative path (NULL: the current directory). */
+static int resolve(const char *name, const char *path, const char *dir, struct program_check *out)
 {
-	const char *path = getenv("PATH");
 	bool seen_eacces = false;
 
+	if (!path)
+		path = getenv("PATH");
+	if (strchr(name, '/') && dir && name[0] != '/')
+		return set_path(out, dir, strlen(dir), name) ? 0 : EXIT_NOT_FOUND;
 	if (strchr(name, '/'))
 		return set_path(out, NULL, 0, name) ? 0 : EXIT_NOT_FOUND;
 	if (!path || !*path)
@@ -99,11 +109,37 @@ static int check_elf(struct elf_file *e, struct program_check *out)
 
 static int check_file(struct program_check *out, int depth);
 
+static bool add_prefix(struct program_check *out, const char *arg, size_t n)
+{
+	if (out->prefix_used + n + 1 > sizeof(out->prefix))
+		return false;
+	memcpy(out->prefix + out->prefix_used, arg, n);
+	out->prefix[out->prefix_used + n] = '\0';
+	out->prefix_used += n + 1;
+	out->nprefix++;
+	return true;
+}
+
+/* The #! line as the kernel reads it (fs/binfmt_script.c): from its
+ * 256-byte buffer, up to the newline or, without one, its 255th byte;
+ * trailing blanks dropped. */
+static size_t script_line_length(const unsigned char *head, size_t len)
+{
+	size_t n = len < BINPRM_BUF_SIZE ? len : BINPRM_BUF_SIZE;
+	const unsigned char *nl = memchr(head, '\n', n);
+
+	n = nl ? (size_t)(nl - head) : (n < BINPRM_BUF_SIZE - 1 ? n : BINPRM_BUF_SIZE - 1);
+	while (n > 2 && (head[n - 1] == ' ' || head[n - 1] == '\t'))
+		n--;
+	return n;
+}
+
 static int check_script(const unsigned char *head, size_t len, struct program_check *out, int depth)
 {
 	char interp[PATH_MAX], dir[PATH_MAX];
 	size_t i = 2, n = 0;
 
+	len = script_line_length(head, len);
 	while (i < len && (head[i] == ' ' || head[i] == '\t'))
 		i++;
 	while (i < len && head[i] != ' ' && head[i] != '\t' && head[i] != '\n' && n + 1 < sizeof(interp))
@@ -137,15 +173,20 @@ static int check_script(const unsigned char *head, size_t len, struct program_ch
 		snprintf(out->reason, sizeof(out->reason), "%s runs %s: %s", out->path, interp,
 			 inner->reason);
 	out->image = inner->image;
-	/* The kernel passes the rest of the #! line as one argument. */
+	/* The interpreter's own prefix, then the rest of the #! line as one
+	 * argument (when there is one), then this script. */
 	while (i < len && (head[i] == ' ' || head[i] == '\t'))
 		i++;
-	n = strcspn((const char *)head + i, "\n");
-	n = i + n > len ? len - i : n;
-	while (n && (head[i + n - 1] == ' ' || head[i + n - 1] == '\t' || head[i + n - 1] == '\r'))
-		n--;
 	memcpy(out->runs, inner->runs, sizeof(out->runs));
-	snprintf(out->runs_arg, sizeof(out->runs_arg), "%.*s", (int)n, (const char *)head + i);
+	memcpy(out->prefix, inner->prefix, inner->prefix_used);
+	out->prefix_used = inner->prefix_used;
+	out->nprefix = inner->nprefix;
+	if (!rc && ((i < len && !add_prefix(out, (const char *)head + i, len - i)) ||
+		    !add_prefix(out, out->path, strlen(out->path)))) {
+		snprintf(out->reason, sizeof(out->reason), "%s: its #! chain is too long to check",
+			 out->path);
+		rc = EXIT_REFUSED;
+	}
 	free(inner);
 	return rc;
 }
@@ -227,7 +268,8 @@ static int check_file(struct program_check *out, int depth)
 	return rc;
 }
 
-int check_program(const char *name, struct program_check *out)
+static int check_program_in(const char *name, const char *path, const char *dir,
+			    struct program_check *out)
 {
 	int rc;
 
@@ -236,28 +278,31 @@ int check_program(const char *name, struct program_check *out)
 		snprintf(out->reason, sizeof(out->reason), "empty program name");
 		return EXIT_NOT_FOUND;
 	}
-	rc = resolve(name, out);
+	rc = resolve(name, path, dir, out);
 	return rc ? rc : check_file(out, 0);
+}
+
+int check_program(const char *name, struct program_check *out)
+{
+	return check_program_in(name, NULL, NULL, out);
 }
 
 /* ---- env(1): the command it runs in its own process ---- */
 
-#define ENV_MAX_ARGS 256
-
-/* env -S STRING: STRING split at blanks (env's quoting and ${VAR}
- * expansion are not followed: a command named so is checked as written). */
-static int split_string(char *text, char **args, int n, int cap)
+/* Is the file the kernel runs env, under whatever name it was reached? */
+static bool runs_env(const struct program_check *out)
 {
-	for (char *p = strtok(text, " \t"); p; p = strtok(NULL, " \t"))
-		if (n < cap - 1)
-			args[n++] = p;
-	return n;
+	char *real = realpath(out->runs, NULL);
+	bool env = strcmp(base_name(real ? real : out->runs), "env") == 0;
+
+	free(real);
+	return env;
 }
 
 /* Is PROGRAM env itself (not a script whose interpreter env is)? */
 static bool is_env_itself(const struct program_check *out)
 {
-	return strcmp(out->runs, out->path) == 0;
+	return out->nprefix == 0;
 }
 
 static int refuse_env(struct program_check *out, const char *what)
@@ -272,136 +317,77 @@ static int refuse_env(struct program_check *out, const char *what)
 	return EXIT_REFUSED;
 }
 
-static bool removes_preload(const char *name)
+static int check_command_at(char *const *argv, const char *path, const char *dir,
+			    struct program_check *out, int depth);
+
+/* env's arguments: the prefix the kernel gives it, then PROGRAM's. */
+static int env_arguments(char *const *argv, const struct program_check *out, char **args)
 {
-	return strcmp(name, "LD_PRELOAD") == 0 || strcmp(name, DM_EXEC_SETTINGS_ENV) == 0;
-}
+	const char *p = out->prefix;
+	int n = 0;
 
-/* args: env's arguments (NULL-terminated); 0 with *command at the command
- * env runs (NULL when none: env then prints the environment), or refused. */
-static int env_command(char **args, struct program_check *out, char ***command)
-{
-	bool options = true; /* env's options end at the first NAME=VALUE */
-
-	*command = NULL;
-	for (int i = 0; args[i]; i++) {
-		const char *a = args[i];
-		if (!options && !strchr(a, '=')) {
-			*command = &args[i];
-			return 0;
-		}
-		if (options && strcmp(a, "--") == 0) {
-			*command = args[i + 1] ? &args[i + 1] : NULL;
-			return 0;
-		}
-		if (strcmp(a, "-") == 0 || strcmp(a, "-i") == 0 || strcmp(a, "--ignore-environment") == 0 ||
-		    (a[0] == '-' && a[1] != '-' && strchr(a, 'i') && !strchr(a, 'u') && !strchr(a, 'C') &&
-		     !strchr(a, 'S')))
-			return refuse_env(out, a);
-		if (strcmp(a, "-u") == 0 || strcmp(a, "--unset") == 0) {
-			if (args[i + 1] && removes_preload(args[i + 1]))
-				return refuse_env(out, "-u");
-			i += args[i + 1] ? 1 : 0;
-			continue;
-		}
-		if ((strncmp(a, "-u", 2) == 0 && removes_preload(a + 2)) ||
-		    (strncmp(a, "--unset=", 8) == 0 && removes_preload(a + 8)))
-			return refuse_env(out, a);
-		if (strcmp(a, "-C") == 0 || strcmp(a, "--chdir") == 0) {
-			i += args[i + 1] ? 1 : 0;
-			continue;
-		}
-		if (options && a[0] == '-')
-			continue; /* -0, -v, --chdir=, --default-signal[=...], -uNAME, -CDIR, ... */
-		if (strchr(a, '=')) {
-			if (strncmp(a, "LD_PRELOAD=", 11) == 0 ||
-			    strncmp(a, DM_EXEC_SETTINGS_ENV "=", sizeof(DM_EXEC_SETTINGS_ENV)) == 0)
-				return refuse_env(out, a);
-			options = false;
-			continue;
-		}
-		*command = &args[i];
-		return 0;
-	}
-	return 0;
-}
-
-/* env's arguments as env sees them: the #! line's argument and the script
- * when env is a script's interpreter, then PROGRAM's; -S strings split. */
-static void env_args(char *const *argv, const struct program_check *out, char *store, size_t cap,
-		     char **args)
-{
-	const char *raw[ENV_MAX_ARGS];
-	int nraw = 0, n = 0;
-	size_t used = 0;
-
-	if (out->runs_arg[0])
-		raw[nraw++] = out->runs_arg;
-	if (strcmp(out->runs, out->path) != 0)
-		raw[nraw++] = out->path;
-	for (int i = 1; argv[i] && nraw < ENV_MAX_ARGS - 1; i++)
-		raw[nraw++] = argv[i];
-	for (int i = 0; i < nraw && n < ENV_MAX_ARGS - 1; i++) {
-		size_t len = strlen(raw[i]) + 1;
-		if (used + len > cap)
-			break;
-		char *copy = memcpy(store + used, raw[i], len);
-		used += len;
-		if (n && (strcmp(args[n - 1], "-S") == 0 || strcmp(args[n - 1], "--split-string") == 0))
-			n = split_string(copy, args, n - 1, ENV_MAX_ARGS);
-		else if (strncmp(copy, "-S", 2) == 0 && copy[2])
-			n = split_string(copy + 2, args, n, ENV_MAX_ARGS);
-		else if (strncmp(copy, "--split-string=", 15) == 0)
-			n = split_string(copy + 15, args, n, ENV_MAX_ARGS);
-		else
-			args[n++] = copy;
+	for (int i = 0; i < out->nprefix; i++, p += strlen(p) + 1)
+		args[n++] = (char *)p;
+	for (int i = 1; argv[i]; i++) {
+		if (n >= ENV_MAX_ARGS - 2)
+			return -1;
+		args[n++] = argv[i];
 	}
 	args[n] = NULL;
+	return n;
 }
-
-static int check_command_at(char *const *argv, struct program_check *out, int depth);
 
 static int check_env(char *const *argv, struct program_check *out, int depth)
 {
-	char store[4 * PATH_MAX];
-	char *args[ENV_MAX_ARGS], **command;
-	struct program_check *inner;
-	int rc;
+	struct env_command *ec = calloc(1, sizeof(*ec));
+	struct program_check *inner = calloc(1, sizeof(*inner));
+	char *args[ENV_MAX_ARGS];
+	int n, rc = 0;
 
-	env_args(argv, out, store, sizeof(store), args);
-	rc = env_command(args, out, &command);
-	if (rc || !command || depth >= MAX_SCRIPT_DEPTH)
-		return rc;
-	inner = calloc(1, sizeof(*inner));
-	if (!inner) {
+	if (!ec || !inner) {
 		snprintf(out->reason, sizeof(out->reason), "out of memory");
-		return EXIT_INTERNAL;
+		rc = EXIT_INTERNAL;
+		goto out;
 	}
-	rc = check_command_at(command, inner, depth + 1);
-	if (rc && is_env_itself(out))
-		snprintf(out->reason, sizeof(out->reason), "env runs %.256s: %s", command[0],
-			 inner->reason);
-	else if (rc)
-		snprintf(out->reason, sizeof(out->reason), "%s runs %.256s through env: %s", out->path,
-			 command[0], inner->reason);
-	else
-		out->image = inner->image;
+	n = env_arguments(argv, out, args);
+	if (n < 0 || env_command_parse(args, n, ec) != 0 || depth >= MAX_ENV_DEPTH) {
+		snprintf(out->reason, sizeof(out->reason),
+			 "%s: what env runs cannot be checked (more than %d arguments, an -S string "
+			 "env would reject or that uses more than its quoting, escapes and ${VAR}, or "
+			 "more than %d env in a row), so the lock cannot be guaranteed; run "
+			 "duende-mlock exec -- COMMAND after env instead",
+			 out->path, ENV_MAX_ARGS - 2, MAX_ENV_DEPTH);
+		rc = EXIT_REFUSED;
+	} else if (ec->removes[0]) {
+		rc = refuse_env(out, ec->removes);
+	} else if (ec->argv) {
+		rc = check_command_at(ec->argv, ec->path, ec->chdir, inner, depth + 1);
+		if (rc && is_env_itself(out))
+			snprintf(out->reason, sizeof(out->reason), "env runs %.256s: %s", ec->argv[0],
+				 inner->reason);
+		else if (rc)
+			snprintf(out->reason, sizeof(out->reason), "%s runs %.256s through env: %s",
+				 out->path, ec->argv[0], inner->reason);
+		else
+			out->image = inner->image;
+	}
+out:
+	free(ec);
 	free(inner);
 	return rc;
 }
 
-static int check_command_at(char *const *argv, struct program_check *out, int depth)
+static int check_command_at(char *const *argv, const char *path, const char *dir,
+			    struct program_check *out, int depth)
 {
-	int rc = check_program(argv[0], out);
+	int rc = check_program_in(argv[0], path, dir, out);
 
-	if (rc || strcmp(base_name(out->runs), "env") != 0)
-		return rc;
-	return check_env(argv, out, depth);
+	return rc || !runs_env(out) ? rc : check_env(argv, out, depth);
 }
 
 int check_command(char *const *argv, struct program_check *out)
 {
-	return check_command_at(argv, out, 0);
+	return check_command_at(argv, NULL, NULL, out, 0);
 }
 
 /* The C library a dynamic loader belongs to, by its name. */

@@ -22,7 +22,12 @@ struct program_check {
 	char path[PATH_MAX];
 	struct elf_image image; /* PROGRAM's, or its #! interpreter's */
 	char runs[PATH_MAX];     /* the file the kernel runs: path, or its interpreter */
-	char runs_arg[PATH_MAX]; /* the #! line's argument to it ("" when none) */
+	/* The arguments the kernel puts before PROGRAM's own for that file:
+	 * for each #! script, innermost first, the line's argument (if any)
+	 * and the script. nprefix strings, each NUL-terminated, in prefix. */
+	char prefix[2 * PATH_MAX];
+	size_t prefix_used;
+	int nprefix;
 	char reason[1024]; /* why it cannot be run under the preload, and what to do */
 };
 

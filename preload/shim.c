@@ -277,6 +277,11 @@ static bool parent_is_locked_launcher(void)
 	pid_t ppid = getppid();
 	ssize_t n;
 
+	/* An init (a container's tini, a shell as PID 1 of a namespace)
+	 * inherits every orphan: a helper whose parent exited is no command
+	 * of it. Its own commands name themselves the leader instead. */
+	if (ppid <= 1)
+		return false;
 	snprintf(link, sizeof(link), "/proc/%d/exe", (int)ppid);
 	n = readlink(link, exe, sizeof(exe) - 1);
 	if (n <= 0)
@@ -384,11 +389,13 @@ __attribute__((constructor)) static void duende_mlock_preload(void)
 		return;
 	}
 	harden_or_stop(&s);
-	if (!s.follow_forks)
+	/* A launcher's children name themselves the leader even under
+	 * --no-follow-forks: what a launcher runs is the program. */
+	find_leader_digits();
+	if (!s.follow_forks && !leader_digits)
 		return;
 	child_lock = s.harden.lock_config;
-	find_leader_digits();
-	if (pthread_atfork(NULL, NULL, lock_forked_child) != 0) {
+	if (pthread_atfork(NULL, NULL, s.follow_forks ? lock_forked_child : become_leader) != 0) {
 		dprintf(STDERR_FILENO, "duende-mlock: %s: cannot register the fork handler, so "
 			"its forked children would run unlocked%s\n", name_shown,
 			s.harden.lock_config.required ? "; not starting it" : "");

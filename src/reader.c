@@ -16,12 +16,14 @@
 
 #include "text.h"
 
+/* O_NONBLOCK: a path that names a FIFO or a terminal (a pidfile given by
+ * a user) must not block the reader; /proc and regular files ignore it. */
 static int open_retry(int dirfd, const char *path)
 {
 	int fd;
 
 	do
-		fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+		fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	while (fd < 0 && errno == EINTR);
 	return fd < 0 ? -errno : fd;
 }

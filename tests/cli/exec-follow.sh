@@ -56,6 +56,10 @@ timeout 30 "$DM" exec -- setsid -f sh -c "echo \$\$ >'$TMP/pid'; exec sleep 60" 
 wait_for "$TMP/pid"
 sleep 0.2
 check "setsid -f DAEMON (setsid exits before its child execs): locked" test "$(vmlck_of "$TMP/pid")" -gt 0
+timeout 30 "$DM" exec --no-follow-forks -- setsid -f sh -c "echo \$\$ >'$TMP/pid'; exec sleep 60" 2>/dev/null
+wait_for "$TMP/pid"
+sleep 0.2
+check "... also under --no-follow-forks (what a launcher runs is the program)" test "$(vmlck_of "$TMP/pid")" -gt 0
 timeout 30 "$DM" exec -- sh -c "sleep 60 & echo \$! >'$TMP/pid'" 2>/dev/null
 sleep 0.2
 check "sh -c 'DAEMON &' (the shell exits at once; dash passes its environment on as it got it): locked" test "$(vmlck_of "$TMP/pid")" -gt 0

@@ -204,7 +204,9 @@ printf '#!%s\n' "$TMP/static" >"$TMP/script" && chmod +x "$TMP/script"
 [ -x "$TMP/static" ] && { run_cmd out rc "$DM" exec -- "$TMP/script"; check "script whose interpreter is static refused" equals "$rc" 121; }
 
 # --- env runs its command in the same process: exec follows it there
-for how in "-i" "-u LD_PRELOAD" "--ignore-environment" "LD_PRELOAD=" "-S -i"; do
+# (read as env reads them: clusters, abbreviations, -S with its quoting)
+for how in "-i" "-u LD_PRELOAD" "--ignore-environment" "LD_PRELOAD=" "-S -i" "-iC/" "-vuLD_PRELOAD" \
+	"--ignore-env" "--uns=LD_PRELOAD" "-S-u\_LD_PRELOAD" "-vS-i" "-" "env -i"; do
 	rm -f "$TMP/ran-env"
 	# shellcheck disable=SC2086 # the options are words
 	run_cmd out rc "$DM" exec -- env $how touch "$TMP/ran-env"
@@ -215,7 +217,27 @@ check "... saying what to do instead" contains "$out" "put duende-mlock exec aft
 printf '#!/usr/bin/env -S -i sh\ntouch "%s/ran-env"\n' "$TMP" >"$TMP/env-i-script" && chmod +x "$TMP/env-i-script"
 run_cmd out rc "$DM" exec -- "$TMP/env-i-script"
 check "a '#!/usr/bin/env -S -i sh' script: refused with 121" equals "$rc" 121
+run_cmd out rc "$DM" exec -- env -S "-u 'LD_PRELOAD' touch $TMP/ran-env"
+check "env -S with quotes: refused with 121" equals "$rc" 121
+printf '#!/usr/bin/env -S -i sh\n' >"$TMP/inner-script" && chmod +x "$TMP/inner-script"
+printf '#!%s\ntouch "%s/ran-env"\n' "$TMP/inner-script" "$TMP" >"$TMP/outer-script" && chmod +x "$TMP/outer-script"
+run_cmd out rc "$DM" exec -- "$TMP/outer-script"
+check "a script whose interpreter is a '#!/usr/bin/env -S -i' script: refused with 121" equals "$rc" 121
+ln -s /usr/bin/env "$TMP/e"
+run_cmd out rc "$DM" exec -- "$TMP/e" -i touch "$TMP/ran-env"
+check "env under another name, -i: refused with 121" equals "$rc" 121
 if [ -x "$TMP/static" ]; then
+	mkdir -p "$TMP/sbin" && cp "$TMP/static" "$TMP/sbin/mydaemon"
+	run_cmd out rc "$DM" exec -- env PATH="$TMP/sbin:/usr/bin" mydaemon
+	check "env PATH=DIR COMMAND finds COMMAND in DIR (static there): refused with 121" equals "$rc" 121
+	# The kernel reads 255 bytes of a #! line: the interpreter's argument
+	# ends there, whatever follows on the line.
+	line="#!/usr/bin/env -S"
+	while [ ${#line} -lt $((255 - ${#TMP} - 8)) ]; do line+=" "; done
+	printf '%s %s/static\n' "$line" "$TMP" | head -c 255 >"$TMP/long-line" && printf 'XX\n' >>"$TMP/long-line"
+	chmod +x "$TMP/long-line"
+	run_cmd out rc "$DM" exec -- "$TMP/long-line"
+	check "a #! line past 255 bytes is cut where the kernel cuts it (static command): 121" equals "$rc" 121
 	run_cmd out rc "$DM" exec -- env FOO=1 "$TMP/static"
 	check "env STATIC-PROGRAM: refused with 121" equals "$rc" 121
 	printf '#!/usr/bin/env -S %s --flag\n' "$TMP/static" >"$TMP/env-static-script" && chmod +x "$TMP/env-static-script"
@@ -225,9 +247,17 @@ if [ -x "$TMP/static" ]; then
 fi
 out=$(timeout 30 "$DM" exec -- env -u BAR FOO=1 grep VmLck /proc/self/status 2>/dev/null | awk '{print $2}')
 check "env -u NAME NAME=VALUE COMMAND: COMMAND is locked" test "${out:-0}" -gt 0
+out=$(timeout 30 env DIR=/usr/bin "$DM" exec -- env -S '"${DIR}/grep" VmLck /proc/self/status # a comment' 2>/dev/null | awk '{print $2}')
+check "env -S with quotes, \${VAR} and a comment: COMMAND is locked" test "${out:-0}" -gt 0
 printf '#!/usr/bin/env -S sh -e\ngrep VmLck /proc/self/status\n' >"$TMP/env-s-script" && chmod +x "$TMP/env-s-script"
 out=$(timeout 30 "$DM" exec -- "$TMP/env-s-script" 2>/dev/null | awk '{print $2}')
 check "a '#!/usr/bin/env -S sh -e' script: locked" test "${out:-0}" -gt 0
+
+# Signal dispositions are PROGRAM's to inherit (systemd ignores SIGPIPE).
+out=$(timeout 30 bash -c "trap '' PIPE; exec '$DM' exec -- grep SigIgn /proc/self/status" 2>/dev/null | awk '{print $2}')
+check "an ignored SIGPIPE stays ignored in PROGRAM" equals "$(( 0x${out:-0} >> 12 & 1 ))" 1
+out=$(timeout 30 "$DM" exec -- grep SigIgn /proc/self/status 2>/dev/null | awk '{print $2}')
+check "... and a default one default" equals "$(( 0x${out:-1000} >> 12 & 1 ))" 0
 
 run_cmd out rc "$DM" exec -- "$TMP/does-not-exist"
 check "missing program exits 127" equals "$rc" 127

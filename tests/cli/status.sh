@@ -63,6 +63,9 @@ check "table: exit 0" equals "$rc" 0
 check "table: header" contains "$out" "PID      NAME"
 check "table: the process's row" matches "$out" "^$locked +sleep "
 
+run_cmd out rc "$DM" status $plain
+check "table: an unlocked process is noted as not locked (not 'partly')" matches "$(grep "^$plain " <<<"$out")" "not locked *$"
+
 run_cmd out rc "$DM" status --json $locked $plain
 check "json parses" jq -e . <<<"$out" >/dev/null
 check "json: locked_bytes is VmLck" equals "$(jq '.processes[0].locked_bytes' <<<"$out")" $((lck_kb * 1024))
@@ -199,6 +202,10 @@ run_cmd out rc "$DM" status --prometheus --expect pidfile:/etc/passwd $locked
 check "--expect pidfile:/etc/passwd (no pidfile): exit 1, not an internal error" equals "$rc" 1
 check "... saying why" contains "$out" "cannot be read (the file is larger than expected"
 check "... and still reporting the rest" contains "$out" "duende_mlock_locked_bytes{pid=\"$locked\""
+mkfifo "$TMP/fifo-pidfile"
+run_cmd out rc "$DM" status --prometheus --expect "pidfile:$TMP/fifo-pidfile" $locked
+check "--expect pidfile:FIFO returns (exit 1, not running) rather than waiting for a writer" equals "$rc" 1
+rm -f "$TMP/fifo-pidfile"
 
 # --- the metrics operators alert on
 named multi --lock --threads 2 --blocked 2 --oom 300 multi

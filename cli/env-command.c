@@ -82,8 +82,12 @@ static int put_variable(struct splitter *sp, const char **s)
 static int put_escape(struct splitter *sp, const char **s, char quote, bool *stop)
 {
 	static const char from[] = "fnrtv", to[] = "\f\n\r\t\v";
-	char c = *(*s)++;
 	const char *at;
+	char c = **s;
+
+	if (!c)
+		return -EINVAL; /* env: a backslash at the end */
+	(*s)++;
 
 	if (quote == '\'') { /* only \\ and \' are escapes there */
 		if (c == '\\' || c == '\'')

@@ -112,7 +112,6 @@ static const char *own_file_name(char *buf, size_t cap)
 	return slash ? slash + 1 : buf;
 }
 
-
 /* The program's name as messages show it: any bytes may be in it, and
  * none of them reaches a terminal unescaped. Set first thing. */
 static char name_shown[256] = "?";
@@ -178,13 +177,14 @@ static void find_leader_digits(void)
 		entry = *e;
 		if (strncmp(entry, DM_EXEC_SETTINGS_ENV "=", sizeof(DM_EXEC_SETTINGS_ENV)) != 0)
 			continue;
+		/* The last leader word: the one the settings parser keeps. */
 		for (word = entry + sizeof(DM_EXEC_SETTINGS_ENV); word; word = strchr(word, ',')) {
 			word += *word == ',';
-			if (strncmp(word, "leader=", 7) == 0 &&
-			    strspn(word + 7, "0123456789") == DM_LEADER_DIGITS) {
-				settings_entry = entry;
-				leader_digits = (char *)word + 7;
-				return;
+			if (strncmp(word, "leader=", 7) == 0) {
+				size_t n = strspn(word + 7, "0123456789");
+				bool fixed = n == DM_LEADER_DIGITS && (!word[7 + n] || word[7 + n] == ',');
+				settings_entry = fixed ? entry : NULL;
+				leader_digits = fixed ? (char *)word + 7 : NULL;
 			}
 		}
 		return;

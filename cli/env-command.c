@@ -116,9 +116,7 @@ static int split(const char *s, struct splitter *sp)
 
 	while (*s && !stop && rc == 0) {
 		char c = *s++;
-		if (quote == '\'' && c == '\'') {
-			quote = 0;
-		} else if (quote == '"' && c == '"') {
+		if (quote && c == quote) {
 			quote = 0;
 		} else if (!quote && (c == '\'' || c == '"')) {
 			quote = c;

@@ -52,6 +52,17 @@ report() { # RAW...: docs/dt007-results.md
 		echo "\`duende-mlock doctor --pid\` on the serving process said what happened (warned before"
 		echo "a hang, saw the lock before a survival)."
 		echo
+		local r retried=()
+		for r in "$@"; do [ -s "$r.no-result" ] && retried+=("$r.no-result"); done
+		if [ ${#retried[@]} -gt 0 ]; then
+			echo "Runs that gave no result either way (a guest that died, a daemon or device that"
+			echo "could not be set up) were booted once more; the attempts that gave none:"
+			echo
+			echo '```'
+			cat "${retried[@]}"
+			echo '```'
+			echo
+		fi
 		echo "Raw lines (case run result seconds majflt peak-KiB recovered swap-MiB kernel cgroup"
 		echo "capabilities doctor lock-state of the serving processes):"
 		echo

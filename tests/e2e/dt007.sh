@@ -85,9 +85,11 @@ PRESSURE_MIB=120
 PASSES=3
 CASE_TIMEOUT=${DT007_CASE_TIMEOUT:-90} # seconds for the pressure to finish
 STALL_SECONDS=${DT007_STALL_SECONDS:-8} # no swap I/O while a task sits in D: hung
+SETUP_SECONDS=10 # for a daemon to mount, a loop device to attach
 if [ -n "$IN_GUEST" ]; then
 	CASE_TIMEOUT=${DT007_CASE_TIMEOUT:-240}
 	STALL_SECONDS=${DT007_STALL_SECONDS:-15}
+	SETUP_SECONDS=30
 fi
 MIN_SWAP_MIB=16 # a locked run that moved less through swap proves nothing
 NBD_PORT=10809
@@ -144,6 +146,7 @@ verdict() { # RESULTS
 	local f=$1 fails=0 g c runs hangs bad need
 	expect() { if eval "$2"; then echo "ok   $1"; else echo "FAIL: $1" >&2; fails=$((fails + 1)); fi; }
 	count() { in_group "$f" "$1" | awk -v r="$2" '$3 ~ r' | wc -l; }
+	[ -s "$f.no-result" ] && log "booted again after giving no result: $(awk '{print $1 " run " $2 " (" $3 ")"}' "$f.no-result" | paste -sd, -)"
 	expect "the machine was recovered (or the guest torn down) after every run" \
 		"[ \$(awk '\$7 == \"no\"' '$f' | wc -l) = 0 ]"
 	while read -r g; do
@@ -219,24 +222,35 @@ if [ -n "$GUEST" ]; then
 	log "guest $kernel, cgroup $cg, $RUNS run(s) of: ${CASES//$'\n'/ }"
 	for ((n = FIRST_RUN; n < FIRST_RUN + RUNS; n++)); do
 		for c in $CASES; do
-			: >"$WORK/one"
-			GUEST_ENV="DT007_DEBUG DT007_CASE_TIMEOUT DT007_STALL_SECONDS" \
-				"$HERE/../guest/run.sh" --kernel "$kernel" --cgroup "$cg" --disk 1024 --mem 1024 --cpus "${DT007_GUEST_CPUS:-2}" \
-				--rw "$WORK" --timeout $((${DT007_CASE_TIMEOUT:-240} + 240)) -- \
-				"$HERE/dt007.sh" "${inner[@]}" --cases "$c" --runs 1 --first-run "$n" \
-				--results "$WORK/one" --no-verdict >"$WORK/guest.log" 2>&1
-			rc=$?
-			grep -v '^guest: .*cgroup.*CapEff' "$WORK/guest.log" >&2
-			if [ $rc = 77 ]; then
-				skipped=$((skipped + 1))
-				log "$c: $(grep -m1 '^SKIP' "$WORK/guest.log")"
-				grep -q . "$WORK/one" || echo "$c $n skipped - - - yes - $kernel $cg - none -" >>"$WORK/one"
-			elif ! grep -q . "$WORK/one"; then
-				# The guest died or never ran the case: torn down, no result.
-				log "$c run $n: no result from the guest (exit $rc):"
-				tail -20 "$WORK/guest.log" | sed 's/^/    | /' >&2
-				echo "$c $n guest-failed - - - teardown - $kernel $cg - none -" >>"$WORK/one"
-			fi
+			# A run that gave no result either way (the guest died, or the
+			# daemon or its device could not be set up under emulation) is
+			# booted once more; the first attempt is kept and reported.
+			for attempt in 1 2; do
+				: >"$WORK/one"
+				GUEST_ENV="DT007_DEBUG DT007_CASE_TIMEOUT DT007_STALL_SECONDS" \
+					"$HERE/../guest/run.sh" --kernel "$kernel" --cgroup "$cg" --disk 1024 --mem 1024 --cpus "${DT007_GUEST_CPUS:-2}" \
+					--rw "$WORK" --timeout $((${DT007_CASE_TIMEOUT:-240} + 240)) -- \
+					"$HERE/dt007.sh" "${inner[@]}" --cases "$c" --runs 1 --first-run "$n" \
+					--results "$WORK/one" --no-verdict >"$WORK/guest.log" 2>&1
+				rc=$?
+				grep -v '^guest: .*cgroup.*CapEff' "$WORK/guest.log" >&2
+				if [ $rc = 77 ]; then
+					skipped=$((skipped + 1))
+					log "$c: $(grep -m1 '^SKIP' "$WORK/guest.log")"
+					grep -q . "$WORK/one" || echo "$c $n skipped - - - yes - $kernel $cg - none -" >>"$WORK/one"
+				elif ! grep -q . "$WORK/one"; then
+					# The guest died or never ran the case: torn down, no result.
+					log "$c run $n: no result from the guest (exit $rc):"
+					tail -20 "$WORK/guest.log" | sed 's/^/    | /' >&2
+					echo "$c $n guest-failed - - - teardown - $kernel $cg - none -" >>"$WORK/one"
+				fi
+				if [ $attempt = 1 ] && grep -qE '^[^ ]+ [0-9]+ (setup-failed|guest-failed) ' "$WORK/one"; then
+					log "$c run $n gave no result ($(cut -d' ' -f3 "$WORK/one")): booting it once more"
+					cat "$WORK/one" >>"$OUT.no-result"
+				else
+					break
+				fi
+			done
 			ran=$((ran + 1))
 			cat "$WORK/one" >>"$OUT"
 			log "$(cat "$WORK/one")"
@@ -381,6 +395,30 @@ nbd_serving() { # PIDs holding an established TCP connection on the NBD port
 		while read -r ino; do holders "socket:\[$ino\]"; done | sort -un
 }
 
+gone() { local st; st=$(state_of "$1"); [ -z "$st" ] || [ "$st" = Z ]; } # PID: exited (a zombie counts)
+serving_now() { # CASE: the PIDs holding what serves its device, on one line
+	case $1 in
+	fuse-* | shared-locked | shared-flusher) holders /dev/fuse ;;
+	nbd-*) nbd_serving ;;
+	ublk-* | shared-ublk) holders "/dev/ublkc$UBLK_ID" ;;
+	esac | xargs
+}
+# settle_serving CASE: sets SERV once three reads 0.2 s apart agree. A
+# server that forks holds its device in two processes for a moment (libfuse
+# daemonizing, nbd-server handing a connection to its child); the one that
+# leaves is not the one that serves.
+settle_serving() {
+	local prev='' now='' same=0 i
+	for ((i = 0; i < SETUP_SECONDS * 5; i++)); do
+		now=$(serving_now "$1")
+		if [ -n "$now" ] && [ "$now" = "$prev" ]; then same=$((same + 1)); else same=0; fi
+		[ $same -ge 2 ] && break
+		prev=$now
+		sleep 0.2
+	done
+	SERV=$now
+}
+
 cg_create() { mkdir "$CGROOT/$TAG-$1" && echo "$CGROOT/$TAG-$1"; }
 cg_limit() {
 	if [ $CGV = 1 ]; then write_file "$2" "$1/memory.limit_in_bytes"; else write_file "$2" "$1/memory.max"; fi
@@ -501,13 +539,18 @@ start_daemon() {
 			img=$mnt/disk ;;
 		esac
 		DPID=$!
-		for i in $(seq 100); do grep -q " $mnt " /proc/self/mountinfo && break; sleep 0.1; done
+		for ((i = 0; i < SETUP_SECONDS * 10; i++)); do grep -q " $mnt " /proc/self/mountinfo && break; sleep 0.1; done
 		CONN=$(awk -v m="$mnt" '$5 == m {split($3, d, ":"); print d[2]}' /proc/self/mountinfo)
-		[ -n "$CONN" ] || { log "$c: daemon did not mount: $(cat "$out")"; return 1; }
-		LOOP=$(bounded 10 losetup -f --show "$img" 2>/dev/null)
-		[ -n "$LOOP" ] || { log "$c: cannot attach a loop device to $img"; return 1; }
+		[ -n "$CONN" ] || { log "$c: daemon did not mount in ${SETUP_SECONDS}s: $(cat "$out")"; return 1; }
+		LOOP=$(bounded $SETUP_SECONDS losetup -f --show "$img" 2>/dev/null)
+		[ -n "$LOOP" ] || { log "$c: cannot attach a loop device to $img in ${SETUP_SECONDS}s"; return 1; }
 		SWAPDEV=$LOOP
-		SERV=$(holders /dev/fuse) ;;
+		if [ "$c" = fuse-daemon ]; then
+			# libfuse mounts, then daemonizes: until the process started
+			# has left, it holds /dev/fuse beside the child that serves.
+			for ((i = 0; i < SETUP_SECONDS * 10; i++)); do gone "$DPID" && break; sleep 0.1; done
+			gone "$DPID" || { log "$c: bindfs did not daemonize in ${SETUP_SECONDS}s"; return 1; }
+		fi ;;
 	nbd-*)
 		mv "$RUN_DIR/swapimg" "$STORE/nbd-$c.img"
 		printf '[generic]\n\tlistenaddr = 127.0.0.1\n\tport = %d\n[dt007]\n\texportname = %s\n' \
@@ -529,12 +572,11 @@ start_daemon() {
 		[ "$c" = nbd-client-swap ] && copts=(-swap -nonetlink)
 		# Under emulation the negotiation took over 20 s in 2 of the long
 		# form's NBD runs: a slow setup is no result either way.
-		bounded 60 nbd-client 127.0.0.1 $NBD_PORT $NBD -N dt007 "${copts[@]}" >"$RUN_DIR/client.out" 2>&1 ||
+		bounded $((SETUP_SECONDS * 2)) nbd-client 127.0.0.1 $NBD_PORT $NBD -N dt007 "${copts[@]}" >"$RUN_DIR/client.out" 2>&1 ||
 			{ log "$c: nbd-client failed: $(cat "$RUN_DIR/client.out" "$out")"; return 1; }
 		CLIENT_PID=$(holders "$NBD" | head -1)
 		[ -n "$CLIENT_PID" ] && log "$c: nbd-client PID $CLIENT_PID stays, VmLck $(vmlck_kib "$CLIENT_PID") kB"
-		SWAPDEV=$NBD
-		for i in $(seq 50); do SERV=$(nbd_serving); [ -n "$SERV" ] && break; sleep 0.1; done ;;
+		SWAPDEV=$NBD ;;
 	ublk-* | shared-ublk)
 		mv "$RUN_DIR/swapimg" "$STORE/ublk-$c.img"
 		case $c in
@@ -546,10 +588,9 @@ start_daemon() {
 		for i in $(seq 200); do grep -q 'serving /dev/ublkb' "$out" && break; kill -0 $DPID 2>/dev/null || break; sleep 0.1; done
 		UBLK_ID=$(sed -n 's|.*serving /dev/ublkb\([0-9]*\).*|\1|p' "$out")
 		[ -n "$UBLK_ID" ] || { log "$c: ublkd did not start: $(cat "$out")"; return 1; }
-		SWAPDEV=/dev/ublkb$UBLK_ID
-		SERV=$(holders "/dev/ublkc$UBLK_ID") ;;
+		SWAPDEV=/dev/ublkb$UBLK_ID ;;
 	esac
-	SERV=$(xargs <<<"$SERV") # one line, PIDs separated by spaces
+	settle_serving "$c"
 	[ -n "$SERV" ] || { log "$c: no process serves the device"; return 1; }
 	bounded 10 swapon -p 100 "$SWAPDEV" || { log "$c: cannot swap on $SWAPDEV"; return 1; }
 }
@@ -642,6 +683,7 @@ run_case() {
 		for p in $SERV; do kill -0 "$p" 2>/dev/null && alive=1; done
 		if [ $alive = 0 ]; then
 			result=daemon-died
+			log "$case run $n: the serving process(es) $SERV exited: $(tail -5 "$RUN_DIR/daemon.out" | tr '\n' ' ')"
 			break
 		fi
 		# Hung: tasks in D while swap I/O no longer moves (a trickle of a

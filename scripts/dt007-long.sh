@@ -56,7 +56,8 @@ report() { # RAW...: docs/dt007-results.md
 		for r in "$@"; do [ -s "$r.no-result" ] && retried+=("$r.no-result"); done
 		if [ ${#retried[@]} -gt 0 ]; then
 			echo "Runs that gave no result either way (a guest that died, a daemon or device that"
-			echo "could not be set up) were booted once more; the attempts that gave none:"
+			echo "could not be set up, an OOM kill in a case that must hang) were booted once more;"
+			echo "the attempts that gave none:"
 			echo
 			echo '```'
 			cat "${retried[@]}"

@@ -97,6 +97,13 @@ NBD_PORT=10809
 log() { echo "[dt007 $(date +%T)] $*" >&2; }
 skip() { echo "SKIP: $*" >&2; exit 77; }
 
+device_of() { # CASE: fuse, nbd or ublk
+	case $1 in
+	nbd-*) echo nbd ;;
+	ublk-* | shared-ublk) echo ublk ;;
+	*) echo fuse ;;
+	esac
+}
 is_locked_case() { case $1 in *-unlocked | nbd-client-swap) return 1 ;; esac; return 0; }
 expect_of() {
 	case $1 in
@@ -301,22 +308,20 @@ if (((16#$capeff >> 24) & 1)); then CAPS=root-all; else CAPS=root-no-SYS_RESOURC
 
 # why_not CASE: empty when this machine can run CASE, else the reason.
 why_not() {
-	case $1 in
-	fuse-* | shared-locked | shared-flusher)
+	case $(device_of "$1") in
+	fuse)
 		[ -e /dev/fuse ] || { echo "no /dev/fuse"; return; }
 		[ -e /dev/loop-control ] || { echo "no loop device support"; return; }
 		command -v bindfs >/dev/null || { echo "bindfs is missing (package bindfs)"; return; }
 		command -v fusermount3 >/dev/null || { echo "fusermount3 is missing (package fuse3)"; return; }
 		mountpoint -q /sys/fs/fuse/connections || mount -t fusectl none /sys/fs/fuse/connections 2>/dev/null ||
-			{ echo "cannot mount fusectl (needed to recover a hung FUSE daemon)"; return; } ;;
-	esac
-	case $1 in
-	fuse-blockd) [ -x "${BLOCKD:-}" ] || echo "examples/blockd was not built (libfuse3-dev)" ;;
-	nbd-*)
+			{ echo "cannot mount fusectl (needed to recover a hung FUSE daemon)"; return; }
+		[ "$1" != fuse-blockd ] || [ -x "${BLOCKD:-}" ] || echo "examples/blockd was not built (libfuse3-dev)" ;;
+	nbd)
 		[ -e /dev/nbd0 ] || { echo "no NBD driver (/dev/nbd0): kernel $(uname -r)"; return; }
 		command -v nbd-server >/dev/null && command -v nbd-client >/dev/null ||
 			echo "nbd-server or nbd-client is missing (packages nbd-server, nbd-client)" ;;
-	ublk-* | shared-ublk)
+	ublk)
 		[ -e /dev/ublk-control ] || { echo "no ublk driver (/dev/ublk-control): kernel $(uname -r)"; return; }
 		[ -x "${UBLKD:-}" ] || echo "examples/ublkd was not built (liburing-dev)" ;;
 	esac
@@ -410,10 +415,10 @@ nbd_serving() { # PIDs holding an established TCP connection on the NBD port
 
 gone() { local st; st=$(state_of "$1"); [ -z "$st" ] || [ "$st" = Z ]; } # PID: exited (a zombie counts)
 serving_now() { # CASE: the PIDs holding what serves its device, on one line
-	case $1 in
-	fuse-* | shared-locked | shared-flusher) holders /dev/fuse ;;
-	nbd-*) nbd_serving ;;
-	ublk-* | shared-ublk) holders "/dev/ublkc$UBLK_ID" ;;
+	case $(device_of "$1") in
+	fuse) holders /dev/fuse ;;
+	nbd) nbd_serving ;;
+	ublk) holders "/dev/ublkc$UBLK_ID" ;;
 	esac | xargs
 }
 # settle_serving CASE: sets SERV once three reads 0.2 s apart agree. A
@@ -537,8 +542,8 @@ trap cleanup_all EXIT
 start_daemon() {
 	local c=$1 cg=$2 i out=$RUN_DIR/daemon.out
 	local back=$STORE/back-$c mnt=$RUN_DIR/mnt img
-	case $c in
-	fuse-* | shared-locked | shared-flusher)
+	case $(device_of "$c") in
+	fuse)
 		mkdir -p "$back" "$mnt"
 		mv "$RUN_DIR/swapimg" "$back/swapimg"
 		img=$mnt/swapimg
@@ -564,7 +569,7 @@ start_daemon() {
 			for ((i = 0; i < SETUP_SECONDS * 10; i++)); do gone "$DPID" && break; sleep 0.1; done
 			gone "$DPID" || { log "$c: bindfs did not daemonize in ${SETUP_SECONDS}s"; return 1; }
 		fi ;;
-	nbd-*)
+	nbd)
 		mv "$RUN_DIR/swapimg" "$STORE/nbd-$c.img"
 		printf '[generic]\n\tlistenaddr = 127.0.0.1\n\tport = %d\n[dt007]\n\texportname = %s\n' \
 			$NBD_PORT "$STORE/nbd-$c.img" >"$RUN_DIR/nbd.conf"
@@ -590,7 +595,7 @@ start_daemon() {
 		CLIENT_PID=$(holders "$NBD" | head -1)
 		[ -n "$CLIENT_PID" ] && log "$c: nbd-client PID $CLIENT_PID stays, VmLck $(vmlck_kib "$CLIENT_PID") kB"
 		SWAPDEV=$NBD ;;
-	ublk-* | shared-ublk)
+	ublk)
 		mv "$RUN_DIR/swapimg" "$STORE/ublk-$c.img"
 		case $c in
 		ublk-unlocked) "${IN_CGROUP[@]}" "$cg" "$UBLKD" --backing "$STORE/ublk-$c.img" >"$out" 2>&1 & ;;

@@ -48,8 +48,45 @@ run_cmd() {
 # A field of /proc/PID/status in kB.
 status_kb() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; }
 
-# Waits up to 10 s for a file to exist.
-wait_for() { local i; for ((i = 0; i < 100; i++)); do [ -e "$1" ] && return 0; sleep 0.1; done; return 1; }
+# How long a test waits for something a daemon does once (start,
+# listen, answer), in seconds. Only a failing check waits this long, so it
+# is generous: under emulation in a guest on a busy machine a daemon's
+# first answer has taken 15 s (its code comes in over 9p on first use).
+PATIENCE=${DM_TEST_PATIENCE:-60}
+
+# wait_until COMMAND...: true once the command succeeds, polled every
+# 0.1 s; false after PATIENCE seconds.
+wait_until() {
+	local end=$((SECONDS + PATIENCE))
+	until "$@"; do
+		((SECONDS < end)) || return 1
+		sleep 0.1
+	done
+}
+
+# Waits for a file to exist.
+wait_for() { wait_until test -e "$1"; }
+
+# Waits for a TCP socket listening on 127.0.0.1 port $1.
+wait_listening() { wait_until tcp_listening "$1"; }
+tcp_listening() { [ -n "$(tcp_inodes "$1" 0A)" ]; }
+
+# show_states WHAT PID...: where each process and thread is, for a check
+# that waited in vain (state and kernel wait channel, then the kernel
+# stack where root may read it).
+show_states() {
+	local what=$1 pid task
+	shift
+	echo "    $what:" >&2
+	for pid in "$@"; do
+		for task in /proc/"$pid"/task/*; do
+			[ -r "$task/stat" ] || continue
+			printf '    %s/%s %s state %s wchan %s\n' "$pid" "${task##*/}" "$(cat "$task/comm" 2>/dev/null)" \
+				"$(awk '{print $3}' "$task/stat" 2>/dev/null)" "$(cat "$task/wchan" 2>/dev/null)" >&2
+			sed 's/^/        /' "$task/stack" 2>/dev/null | head -8 >&2
+		done
+	done
+}
 
 finish() {
 	echo "$checks checks, $fails failed"

@@ -123,11 +123,11 @@ if command -v memcached >/dev/null; then
 	run_cmd out rc "$DM" exec -- memcached -d -u root -l 127.0.0.1 -p "$port" -U 0 -t 2 -P "$TMP/mc.pid"
 	on_exit "kill \$(cat '$TMP/mc.pid' 2>/dev/null) 2>/dev/null"
 	check "memcached -d: the started process exits 0" equals "$rc" 0
-	for _ in $(seq 50); do [ -n "$(tcp_inodes "$port" 0A)" ] && break; sleep 0.1; done
+	wait_listening "$port"
 	pid=$(holders_of "socket:[$(tcp_inodes "$port" 0A | head -1)]" | head -1)
 	check "... found the daemon that holds the listening socket" test -n "$pid"
 	[ -n "$pid" ] && check_locked "memcached -d, holder of port $port" "$pid"
-	reply=$(timeout 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$port; printf 'version\r\n' >&3; head -c 7 <&3" 2>/dev/null)
+	reply=$(timeout "$PATIENCE" bash -c "exec 3<>/dev/tcp/127.0.0.1/$port; printf 'version\r\n' >&3; head -c 7 <&3" 2>/dev/null)
 	check "... and it serves" equals "$reply" VERSION
 else
 	echo "SKIP [memcached -d]: memcached missing (package memcached)" >&2
@@ -148,16 +148,17 @@ CONF
 	run_cmd out rc "$DM" exec -- nbd-server -C "$TMP/nbd.conf" -p "$TMP/nbd.pid"
 	on_exit "kill \$(cat '$TMP/nbd.pid' 2>/dev/null) 2>/dev/null"
 	check "nbd-server: the started process exits 0 after daemonizing" equals "$rc" 0
-	for _ in $(seq 50); do [ -n "$(tcp_inodes "$port" 0A)" ] && break; sleep 0.1; done
+	wait_listening "$port"
 	master=$(holders_of "socket:[$(tcp_inodes "$port" 0A | head -1)]" | head -1)
 	check "... found the listening server" test -n "$master"
 	[ -n "$master" ] && check_locked "nbd-server, listening" "$master"
-	# A client: the kernel's NBD driver where there is one, else a plain
-	# TCP handshake. Either way the server forks a child to serve it.
+	# A client that needs no NBD driver (the handshake over TCP, then one
+	# read): the server forks a child to serve it.
 	coproc NBDC { "$NBD_HANDSHAKE" "$port" swapdisk; }
 	on_exit "kill $NBDC_PID"
-	read -r -t 10 served <&"${NBDC[0]}"
+	read -r -t "$PATIENCE" served <&"${NBDC[0]}"
 	check "... the per-connection child served a read" contains "${served:-}" "served 4096 bytes"
+	[ -n "${served:-}" ] || show_states "nbd-server and its client" "$NBDC_PID" $(pgrep -x nbd-server)
 	child=
 	for ino in $(tcp_inodes "$port" 01); do
 		for p in $(holders_of "socket:[$ino]"); do [ "$p" != "$NBDC_PID" ] && [ "$p" != "$master" ] && child=$p; done
@@ -179,8 +180,8 @@ else
 	"$DM" exec -- memcached -u nobody -l 127.0.0.1 -p "$port" -U 0 -t 4 2>"$TMP/mcu.err" &
 	mpid=$!
 	on_exit "kill $mpid"
-	for _ in $(seq 100); do [ -n "$(tcp_inodes "$port" 0A)" ] && break; sleep 0.1; done
-	reply=$(timeout 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$port; printf 'set k 0 0 5\r\nhello\r\nget k\r\nquit\r\n' >&3; head -c 200 <&3" 2>/dev/null)
+	wait_listening "$port"
+	reply=$(timeout "$PATIENCE" bash -c "exec 3<>/dev/tcp/127.0.0.1/$port; printf 'set k 0 0 5\r\nhello\r\nget k\r\nquit\r\n' >&3; head -c 200 <&3" 2>/dev/null)
 	check "memcached -u nobody under exec starts and serves" contains "$reply" "hello"
 	check "... as nobody" equals "$(awk '$1 == "Uid:" {print $2}' "/proc/$mpid/status")" 65534
 	check "... without CAP_IPC_LOCK" equals "$(( 0x$(awk '$1 == "CapEff:" {print $2}' "/proc/$mpid/status") >> 14 & 1 ))" 0

@@ -154,11 +154,12 @@ CONF
 	[ -n "$master" ] && check_locked "nbd-server, listening" "$master"
 	# A client that needs no NBD driver (the handshake over TCP, then one
 	# read): the server forks a child to serve it.
-	coproc NBDC { "$NBD_HANDSHAKE" "$port" swapdisk; }
+	coproc NBDC { exec "$NBD_HANDSHAKE" "$port" swapdisk; }
 	on_exit "kill $NBDC_PID"
 	read -r -t "$PATIENCE" served <&"${NBDC[0]}"
 	check "... the per-connection child served a read" contains "${served:-}" "served 4096 bytes"
-	[ -n "${served:-}" ] || show_states "nbd-server and its client" "$NBDC_PID" $(pgrep -x nbd-server)
+	[ -n "${served:-}" ] || show_states "the client, nbd-server and its children" \
+		"$NBDC_PID" ${master:+"$master" $(pgrep -P "$master")}
 	child=
 	for ino in $(tcp_inodes "$port" 01); do
 		for p in $(holders_of "socket:[$ino]"); do [ "$p" != "$NBDC_PID" ] && [ "$p" != "$master" ] && child=$p; done

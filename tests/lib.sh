@@ -54,15 +54,11 @@ status_kb() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; }
 # first answer has taken 15 s (its code comes in over 9p on first use).
 PATIENCE=${DM_TEST_PATIENCE:-60}
 
-# wait_until COMMAND...: true once the command succeeds, polled every
-# 0.1 s; false after PATIENCE seconds.
-wait_until() {
-	local end=$((SECONDS + PATIENCE))
-	until "$@"; do
-		((SECONDS < end)) || return 1
-		sleep 0.1
-	done
-}
+# shellcheck source=poll.sh
+. "$(dirname "${BASH_SOURCE[0]}")/poll.sh"
+# wait_until COMMAND...: true once the command succeeds, false after
+# PATIENCE seconds.
+wait_until() { poll "$PATIENCE" "$@"; }
 
 # Waits for a file to exist.
 wait_for() { wait_until test -e "$1"; }

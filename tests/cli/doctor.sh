@@ -64,11 +64,11 @@ sh -c 'sleep 0 & exec sleep 30' &
 zparent=$!
 on_exit "kill $zparent"
 zombie=
-for _ in $(seq 50); do
+find_zombie() {
 	zombie=$(awk '$4 == "'"$zparent"'" && $3 == "Z" {print $1}' /proc/[0-9]*/stat 2>/dev/null | head -1)
-	[ -n "$zombie" ] && break
-	sleep 0.1
-done
+	[ -n "$zombie" ]
+}
+wait_until find_zombie
 if [ -n "$zombie" ]; then
 	run_cmd out rc "$DM" doctor --pid "$zombie"
 	check "zombie: exit 3" equals "$rc" 3
@@ -217,7 +217,7 @@ if command -v bindfs >/dev/null && [ -e /dev/fuse ] && command -v losetup >/dev/
 	truncate -s 16M "$TMP/back/swapimg" && chmod 600 "$TMP/back/swapimg" && mkswap -q "$TMP/back/swapimg" >/dev/null 2>&1
 	bindfs -f "$TMP/back" "$TMP/mnt" & bpid=$!
 	on_exit "kill $bpid; umount -l '$TMP/mnt'"
-	for _ in $(seq 50); do mountpoint -q "$TMP/mnt" && break; sleep 0.1; done
+	wait_until mountpoint -q "$TMP/mnt"
 	loop=$(losetup -f --show "$TMP/mnt/swapimg" 2>/dev/null)
 	if [ -n "$loop" ] && swapon -p 1 "$loop" 2>/dev/null; then
 		on_exit "swapoff '$loop'; losetup -d '$loop'"

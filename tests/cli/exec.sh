@@ -58,7 +58,7 @@ if command -v bindfs >/dev/null && [ -e /dev/fuse ]; then
 	"$DM" exec -- bindfs -f "$TMP/back" "$TMP/mnt" 2>"$TMP/bindfs.err" &
 	bpid=$!
 	on_exit "fusermount3 -u '$TMP/mnt' || umount -l '$TMP/mnt'; kill $bpid"
-	for _ in $(seq 50); do mountpoint -q "$TMP/mnt" && break; sleep 0.1; done
+	wait_until mountpoint -q "$TMP/mnt"
 	check "bindfs serves under exec" equals "$(cat "$TMP/mnt/file" 2>/dev/null)" hello
 	check_locked bindfs "$bpid"
 else
@@ -71,11 +71,11 @@ if command -v memcached >/dev/null; then
 	"$DM" exec --lean -- memcached -u root -l 127.0.0.1 -p 0 -U 0 -t 4 2>"$TMP/mc.err" &
 	mpid=$!
 	on_exit "kill $mpid"
-	for _ in $(seq 50); do
-		tasks=(/proc/"$mpid"/task/*)
-		[ "$(status_kb "$mpid" VmLck 2>/dev/null)" ] && [ ${#tasks[@]} -gt 4 ] && break
-		sleep 0.1
-	done
+	threads_up() { # PID: locked, with its worker threads started
+		local tasks=(/proc/"$1"/task/*)
+		[ "$(status_kb "$1" VmLck 2>/dev/null)" ] && [ ${#tasks[@]} -gt 4 ]
+	}
+	wait_until threads_up "$mpid"
 	check "memcached (4 threads) runs under exec --lean" kill -0 "$mpid"
 	check_locked memcached "$mpid"
 	if shows_lf; then

@@ -55,7 +55,8 @@ locked=$!
 sleep 60 &
 plain=$!
 on_exit "kill $locked $plain"
-for _ in $(seq 50); do [ "$(status_kb $locked VmLck)" ] && [ "$(status_kb $locked VmLck)" -gt 0 ] && break; sleep 0.1; done
+has_locked() { [ "$(status_kb "$1" VmLck)" ] && [ "$(status_kb "$1" VmLck)" -gt 0 ]; }
+wait_until has_locked $locked
 lck_kb=$(status_kb $locked VmLck)
 
 run_cmd out rc "$DM" status $locked

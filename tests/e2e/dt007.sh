@@ -75,6 +75,8 @@ done
 case $GUEST in '' | 6.12/v2 | 6.1/v1 | 6.1/v2) ;; *) echo "dt007: --guest takes 6.12/v2, 6.1/v1 or 6.1/v2" >&2; exit 64 ;; esac
 export DUENDE_MLOCK_PRELOAD=$PRELOAD
 HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../poll.sh
+. "$HERE/../poll.sh"
 IN_GUEST=${GUEST_KERNEL:+1}
 
 # Rig parameters, as in shared/DT007.md. Under emulation everything is
@@ -343,7 +345,7 @@ chmod 755 "$WORK"
 # be swapped out to the device under test. In a guest: its scratch disk.
 STORE=$WORK
 if [ -n "$IN_GUEST" ] && [ -n "${GUEST_DISK:-}" ]; then
-	for i in $(seq 50); do [ -b "$GUEST_DISK" ] && break; sleep 0.1; done
+	poll 5 test -b "$GUEST_DISK"
 	if mkfs.ext4 -q -F "$GUEST_DISK" && mkdir -p "$WORK/store" && mount "$GUEST_DISK" "$WORK/store"; then
 		STORE=$WORK/store
 	else
@@ -413,7 +415,14 @@ nbd_serving() { # PIDs holding an established TCP connection on the NBD port
 		while read -r ino; do holders "socket:\[$ino\]"; done | sort -un
 }
 
+nbd_listening() { # nbd-server listens on the NBD port
+	local port
+	port=$(printf '%04X' $NBD_PORT)
+	awk -v p=":$port" 'substr($2, length($2) - 4) == p && $4 == "0A" {f = 1} END {exit !f}' /proc/net/tcp
+}
+ublkd_answered() { grep -q 'serving /dev/ublkb' "$1" || ! kill -0 "$2" 2>/dev/null; } # LOG PID: serving, or exited
 gone() { local st; st=$(state_of "$1"); [ -z "$st" ] || [ "$st" = Z ]; } # PID: exited (a zombie counts)
+none_alive() { local p; for p in "$@"; do kill -0 "$p" 2>/dev/null && return 1; done; return 0; } # PID...
 serving_now() { # CASE: the PIDs holding what serves its device, on one line
 	case $(device_of "$1") in
 	fuse) holders /dev/fuse ;;
@@ -462,7 +471,7 @@ IN_CGROUP=(sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"')
 RUN_DIR='' DPID='' SERV='' PPRESS='' RECLAIM='' LOOP='' CONN='' CG_D='' CG_P='' SWAPDEV='' NBD='' UBLK_ID='' CLIENT_PID=''
 
 recover() {
-	local ok=1 i p alive
+	local ok=1 i p
 	[ -n "$PPRESS" ] && kill -9 "$PPRESS" 2>/dev/null
 	[ -n "$RECLAIM" ] && kill -9 "$RECLAIM" 2>/dev/null
 	if [ -n "$CONN" ] && [ -e "/sys/fs/fuse/connections/$CONN/abort" ]; then
@@ -500,12 +509,9 @@ recover() {
 	if [ -n "$RUN_DIR" ] && grep -q " $RUN_DIR/mnt " /proc/self/mountinfo; then
 		bounded 10 fusermount3 -u -z "$RUN_DIR/mnt" 2>/dev/null || bounded 10 umount -l "$RUN_DIR/mnt" 2>/dev/null
 	fi
-	for i in $(seq 20); do # let the killed tasks go before their cgroups
-		alive=0
-		for p in $DPID $SERV $PPRESS; do kill -0 "$p" 2>/dev/null && alive=1; done
-		[ $alive = 0 ] && break
-		sleep 0.25
-	done
+	# Let the killed tasks go before their cgroups.
+	# shellcheck disable=SC2086
+	poll 5 none_alive $DPID $SERV $PPRESS
 	cg_remove "$CG_P"
 	cg_remove "$CG_D"
 	# What is left, checked by the suite itself.
@@ -540,7 +546,7 @@ trap cleanup_all EXIT
 # start_daemon CASE CGROUP: starts the server and makes SWAPDEV ready;
 # sets DPID (the PID started), SERV (the serving PIDs). Returns 1 on failure.
 start_daemon() {
-	local c=$1 cg=$2 i out=$RUN_DIR/daemon.out
+	local c=$1 cg=$2 out=$RUN_DIR/daemon.out
 	local back=$STORE/back-$c mnt=$RUN_DIR/mnt img
 	case $(device_of "$c") in
 	fuse)
@@ -557,7 +563,7 @@ start_daemon() {
 			img=$mnt/disk ;;
 		esac
 		DPID=$!
-		for ((i = 0; i < SETUP_SECONDS * 10; i++)); do grep -q " $mnt " /proc/self/mountinfo && break; sleep 0.1; done
+		poll $SETUP_SECONDS grep -q " $mnt " /proc/self/mountinfo
 		CONN=$(awk -v m="$mnt" '$5 == m {split($3, d, ":"); print d[2]}' /proc/self/mountinfo)
 		[ -n "$CONN" ] || { log "$c: daemon did not mount in ${SETUP_SECONDS}s: $(cat "$out")"; return 1; }
 		LOOP=$(bounded $SETUP_SECONDS losetup -f --show "$img" 2>/dev/null)
@@ -566,8 +572,7 @@ start_daemon() {
 		if [ "$c" = fuse-daemon ]; then
 			# libfuse mounts, then daemonizes: until the process started
 			# has left, it holds /dev/fuse beside the child that serves.
-			for ((i = 0; i < SETUP_SECONDS * 10; i++)); do gone "$DPID" && break; sleep 0.1; done
-			gone "$DPID" || { log "$c: bindfs did not daemonize in ${SETUP_SECONDS}s"; return 1; }
+			poll $SETUP_SECONDS gone "$DPID" || { log "$c: bindfs did not daemonize in ${SETUP_SECONDS}s"; return 1; }
 		fi ;;
 	nbd)
 		mv "$RUN_DIR/swapimg" "$STORE/nbd-$c.img"
@@ -579,12 +584,7 @@ start_daemon() {
 		nbd-exec-nofork) "${IN_CGROUP[@]}" "$cg" "$DM" exec -- nbd-server -C "$RUN_DIR/nbd.conf" -d >"$out" 2>&1 & ;;
 		esac
 		DPID=$!
-		local port
-		port=$(printf '%04X' $NBD_PORT)
-		for i in $(seq 100); do
-			awk -v p=":$port" 'substr($2, length($2) - 4) == p && $4 == "0A" {f = 1} END {exit !f}' /proc/net/tcp && break
-			sleep 0.1
-		done
+		poll $SETUP_SECONDS nbd_listening
 		NBD=/dev/nbd0
 		local copts=()
 		[ "$c" = nbd-client-swap ] && copts=(-swap -nonetlink)
@@ -603,7 +603,7 @@ start_daemon() {
 		ublk-exec) "${IN_CGROUP[@]}" "$cg" "$DM" exec -- "$UBLKD" --backing "$STORE/ublk-$c.img" >"$out" 2>&1 & ;;
 		esac
 		DPID=$!
-		for i in $(seq 200); do grep -q 'serving /dev/ublkb' "$out" && break; kill -0 $DPID 2>/dev/null || break; sleep 0.1; done
+		poll $SETUP_SECONDS ublkd_answered "$out" "$DPID"
 		UBLK_ID=$(sed -n 's|.*serving /dev/ublkb\([0-9]*\).*|\1|p' "$out")
 		[ -n "$UBLK_ID" ] || { log "$c: ublkd did not start: $(cat "$out")"; return 1; }
 		SWAPDEV=/dev/ublkb$UBLK_ID ;;

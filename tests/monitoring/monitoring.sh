@@ -61,17 +61,15 @@ if ! command -v prometheus-node-exporter >/dev/null; then
 fi
 # A file that does not parse (raw bytes that are not UTF-8), next to ours.
 printf 'broken_metric{name="\xff"} 1\n' >"$TMP/textfile/broken.prom"
+# The exporter on $port answered, or it exited (its port was taken).
+scraped_or_gone() { curl -sf "http://127.0.0.1:$port/metrics" >"$TMP/scrape" 2>/dev/null || ! kill -0 "$epid" 2>/dev/null; }
 for _ in 1 2 3 4 5; do
 	port=$((20000 + RANDOM % 20000))
 	prometheus-node-exporter --collector.disable-defaults --collector.textfile \
 		--collector.textfile.directory="$TMP/textfile" --web.listen-address="127.0.0.1:$port" \
 		>"$TMP/exporter.log" 2>&1 &
 	epid=$!
-	for _ in $(seq 50); do
-		curl -sf "http://127.0.0.1:$port/metrics" >"$TMP/scrape" 2>/dev/null && break
-		kill -0 $epid 2>/dev/null || break
-		sleep 0.1
-	done
+	wait_until scraped_or_gone
 	kill -0 $epid 2>/dev/null && break
 done
 on_exit "kill $epid"

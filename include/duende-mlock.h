@@ -59,6 +59,15 @@ extern "C" {
 
 /* Version of the library actually loaded, e.g. "1.0.0". */
 const char *duende_mlock_version(void);
+/* Since 1.2. The loaded library's version as DUENDE_MLOCK_VERSION_AT()
+ * makes it: a caller compiled against a newer header learns what it got. */
+unsigned duende_mlock_version_number(void);
+/* Since 1.2. 0 when the loaded library has what version major.minor has
+ * (the fields and flags marked "since major.minor" included); -ENOTSUP
+ * when it is older, -EPROTO for another major version. Call it as
+ * duende_mlock_check_version(DUENDE_MLOCK_VERSION_MAJOR,
+ * DUENDE_MLOCK_VERSION_MINOR) to require the header's own version. */
+DUENDE_MLOCK_WUR int duende_mlock_check_version(unsigned major, unsigned minor);
 
 /* ------------------------------------------------------------------ */
 /* Configuration                                                      */

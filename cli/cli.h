@@ -35,6 +35,8 @@ bool parse_int(const char *s, long min, long max, long *out);
 bool parse_size(const char *s, bool allow_unlimited, uint64_t *out);
 bool parse_pid(const char *s, pid_t *out);
 
+/* ---- escape.c: text the command prints ---- */
+
 /* The library's unit ("8 MiB", "unlimited") into buf; returns buf. */
 const char *fmt_bytes(uint64_t bytes, char *buf, size_t len);
 
@@ -56,6 +58,8 @@ int text_width(const char *s);
 void put_lines(FILE *f, const char *indent, const char *text);
 /* "duende-mlock: SUB: message" on stderr, the message escaped. */
 void say(const char *sub, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- output-file.c: where a command writes ---- */
 
 /* Where a command writes: stdout, or FILE replaced atomically (a
  * temporary file in the same directory, fsync, rename), as textfile

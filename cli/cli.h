@@ -17,6 +17,17 @@
 #define EXIT_USAGE 64        /* EX_USAGE: 0-3 mean results for doctor */
 #define EXIT_IO 74           /* EX_IOERR: the output could not be written */
 
+/* doctor's results: the survey's verdict as an exit status, and with
+ * --systemd-unit what systemd-analyze made of the drop-in. They are exit
+ * statuses, not severities, though the first numbers agree. */
+#define EXIT_DOCTOR_READY 0
+#define EXIT_DOCTOR_WARNINGS 1
+#define EXIT_DOCTOR_CANNOT_LOCK 2    /* also: no such PID, exec refuses PROGRAM */
+#define EXIT_DOCTOR_NOT_APPLICABLE 3 /* a kernel thread, a zombie */
+#define EXIT_UNIT_ACCEPTED 0
+#define EXIT_UNIT_NOT_CHECKED 1      /* systemd-analyze could not be run */
+#define EXIT_UNIT_REJECTED 2
+
 extern const char *cli_name; /* "duende-mlock" */
 
 int cmd_exec(int argc, char **argv);

@@ -51,8 +51,8 @@ static int exit_status(enum duende_mlock_severity verdict)
 	}
 }
 
-/* The library's name of a severity; a value it does not name (none of
- * its own) stays visible as such. */
+/* The library's name of a severity, for the text; a value it does not
+ * name (none of its own) stays visible as such. The JSON writes null. */
 static const char *severity_name(enum duende_mlock_severity v)
 {
 	const char *name = duende_mlock_severity_name(v);
@@ -156,7 +156,7 @@ static void json_findings(FILE *f, const struct duende_mlock_survey *s)
 	for (uint32_t i = 0; i < s->nfindings; i++) {
 		duende_mlock_finding_explain(s, i, line, sizeof(line));
 		fprintf(f, "%s{\"level\": ", i ? ", " : "");
-		put_json_string(f, severity_name(s->findings[i].severity));
+		json_text(f, duende_mlock_severity_name(s->findings[i].severity));
 		json_string(f, "code", duende_mlock_finding_name(s->findings[i].code));
 		json_string(f, "text", line);
 		fprintf(f, "}");
@@ -173,7 +173,7 @@ static void print_json(FILE *f, const struct duende_mlock_survey *s, const char 
 	fprintf(f, "{");
 	json_report(f, &s->process, &s->swaps);
 	json_string(f, "program", program);
-	json_string(f, "verdict", severity_name(s->verdict));
+	json_string(f, "verdict", duende_mlock_severity_name(s->verdict));
 	fprintf(f, ", \"exit\": %d", exit_status(s->verdict));
 	json_limit(f, "headroom_after_lock_bytes", s->headroom_after_lock);
 	fprintf(f, ", \"kernel\": {\"mcl_onfault\": %d, \"io_flusher\": %d}", s->kernel_onfault,

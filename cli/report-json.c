@@ -20,13 +20,18 @@ void json_bool(FILE *f, const char *key, bool v)
 	fprintf(f, ", \"%s\": %s", key, v ? "true" : "false");
 }
 
-void json_string(FILE *f, const char *key, const char *text)
+void json_text(FILE *f, const char *text)
 {
-	fprintf(f, ", \"%s\": ", key);
 	if (text)
 		put_json_string(f, text);
 	else
 		fputs("null", f);
+}
+
+void json_string(FILE *f, const char *key, const char *text)
+{
+	fprintf(f, ", \"%s\": ", key);
+	json_text(f, text);
 }
 
 /* Every verdict bit set, by its library name. */

@@ -247,6 +247,8 @@ if command -v bindfs >/dev/null && [ -e /dev/fuse ] && command -v losetup >/dev/
 		check "... and is told to lock" contains "$out" "and is not locked"
 		out=$(timeout 30 "$DM" status --prometheus $bpid 2>/dev/null)
 		check "status: which swap device the daemon serves" contains "$out" "duende_mlock_serves_swap{pid=\"$bpid\",name=\"bindfs\",device=\"$loop\"} 1"
+		check "status and doctor --json: the process serves it" equals \
+			"$(timeout 30 "$DM" status --json $bpid 2>/dev/null | jq -c '.processes[0].serves')/$(timeout 30 "$DM" doctor --json --pid $bpid 2>/dev/null | jq -c .serves)" "[\"$loop\"]/[\"$loop\"]"
 		swapoff "$loop"; losetup -d "$loop"
 	else
 		[ -n "$loop" ] && losetup -d "$loop"

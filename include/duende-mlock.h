@@ -860,6 +860,20 @@ int duende_mlock_systemd_dropin_sized(const struct duende_mlock_survey *survey, 
 /* The 1.1 entry point: reads 1.1's layout. */
 int(duende_mlock_systemd_dropin)(const void *survey_1_1, char *buf, size_t len);
 
+/* ------------------------------------------------------------------ */
+/* Names of severities, findings and verdicts (since 1.2)             */
+/* ------------------------------------------------------------------ */
+
+/* The name of each value, as every output of duende-mlock spells it:
+ * the enumerator after its prefix, in lower case, with blanks between
+ * the words ("cannot lock", "memlock too low", "not responding").
+ * Static storage; NULL for a value this library does not know (out of
+ * range, or from a newer header). Pure: async-signal-safe. */
+const char *duende_mlock_severity_name(enum duende_mlock_severity severity);
+const char *duende_mlock_finding_name(enum duende_mlock_finding_code code);
+/* verdict is one DUENDE_MLOCK_V_* bit; NULL for 0 or several bits. */
+const char *duende_mlock_verdict_name(uint32_t verdict);
+
 #ifdef __cplusplus
 }
 #endif

@@ -45,7 +45,8 @@ const char *status_note(const struct scan *s, const struct entry *e)
 		return "expected, NOT LOCKED";
 	if (e->spec >= 0 && s->specs[e->spec].io_flusher && !(r->verdicts & DUENDE_MLOCK_V_IO_FLUSHER))
 		return "expected, IO_FLUSHER MISSING";
-	if (!(r->verdicts & DUENDE_MLOCK_V_LOCKED))
-		return r->vm_lck ? "partly locked" : "not locked";
+	enum duende_mlock_lock_state state = duende_mlock_report_lock_state(r);
+	if (state != DUENDE_MLOCK_LOCK_STATE_LOCKED)
+		return duende_mlock_lock_state_name(state);
 	return "";
 }

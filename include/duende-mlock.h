@@ -572,14 +572,17 @@ DUENDE_MLOCK_WUR int(duende_mlock_report_pid)(pid_t pid, struct duende_mlock_rep
 /* How far a process is locked, the one answer every text and format of
  * this library gives (since 1.2). */
 enum duende_mlock_lock_state {
-	DUENDE_MLOCK_LOCK_UNKNOWN = 0,      /* its status could not be read */
-	DUENDE_MLOCK_LOCK_NONE = 1,         /* VmLck 0 */
-	DUENDE_MLOCK_LOCK_PARTIAL = 2,      /* VmLck above 0, some mapping not locked */
-	DUENDE_MLOCK_LOCK_FULL = 3,         /* DUENDE_MLOCK_V_LOCKED */
-	DUENDE_MLOCK_LOCK_NOT_APPLICABLE = 4, /* no user memory */
+	DUENDE_MLOCK_LOCK_STATE_UNKNOWN = 0,        /* its status could not be read */
+	DUENDE_MLOCK_LOCK_STATE_NOT_LOCKED = 1,     /* VmLck 0 */
+	DUENDE_MLOCK_LOCK_STATE_PARTLY_LOCKED = 2,  /* VmLck above 0, some mapping not locked */
+	DUENDE_MLOCK_LOCK_STATE_LOCKED = 3,         /* DUENDE_MLOCK_V_LOCKED */
+	DUENDE_MLOCK_LOCK_STATE_NOT_APPLICABLE = 4, /* no user memory */
 };
 /* The lock state a report shows. Since 1.2. */
 enum duende_mlock_lock_state duende_mlock_report_lock_state(const struct duende_mlock_report *report);
+/* "unknown", "not locked", "partly locked", "locked", "not applicable";
+ * NULL out of range. Since 1.2. */
+const char *duende_mlock_lock_state_name(enum duende_mlock_lock_state state);
 
 /* Since 1.2. VmLck of process pid (0: this process) in bytes, from one
  * read of its status: what "holds locked memory" means everywhere in this

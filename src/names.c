@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT OR Apache-2.0 */
-/* The names of the library's severities, finding codes and report
- * verdicts: one table each, the only place they are spelled. Every name
+/* The names of the library's severities, finding codes, lock states and
+ * report verdicts: one table each, the only place they are spelled. Every name
  * is the enumerator after its prefix, in lower case, with blanks between
  * the words ("cannot lock"), so a reader of the JSON, the table and the
  * header sees one vocabulary. */
@@ -55,6 +55,15 @@ static const char *const finding_names[] = {
 	[DUENDE_MLOCK_FOUND_CGROUP_V2_SHARED] = "cgroup v2 shared",
 };
 DM_NAME_LOOKUP(duende_mlock_finding_name, enum duende_mlock_finding_code, finding_names)
+
+static const char *const lock_state_names[] = {
+	[DUENDE_MLOCK_LOCK_STATE_UNKNOWN] = "unknown",
+	[DUENDE_MLOCK_LOCK_STATE_NOT_LOCKED] = "not locked",
+	[DUENDE_MLOCK_LOCK_STATE_PARTLY_LOCKED] = "partly locked",
+	[DUENDE_MLOCK_LOCK_STATE_LOCKED] = "locked",
+	[DUENDE_MLOCK_LOCK_STATE_NOT_APPLICABLE] = "not applicable",
+};
+DM_NAME_LOOKUP(duende_mlock_lock_state_name, enum duende_mlock_lock_state, lock_state_names)
 
 /* Indexed by the bit's position: DUENDE_MLOCK_V_* are single bits. */
 static const char *const verdict_names[] = {

@@ -15,19 +15,19 @@ bool dm_io_flusher_in(uint64_t task_flags)
 enum duende_mlock_lock_state dm_lock_state(uint32_t known, uint64_t vm_lck, uint32_t verdicts)
 {
 	if (!(known & DUENDE_MLOCK_R_STATUS))
-		return DUENDE_MLOCK_LOCK_UNKNOWN;
+		return DUENDE_MLOCK_LOCK_STATE_UNKNOWN;
 	if (verdicts & DUENDE_MLOCK_V_NO_USER_MEMORY)
-		return DUENDE_MLOCK_LOCK_NOT_APPLICABLE;
+		return DUENDE_MLOCK_LOCK_STATE_NOT_APPLICABLE;
 	if (verdicts & DUENDE_MLOCK_V_LOCKED)
-		return DUENDE_MLOCK_LOCK_FULL;
-	return vm_lck ? DUENDE_MLOCK_LOCK_PARTIAL : DUENDE_MLOCK_LOCK_NONE;
+		return DUENDE_MLOCK_LOCK_STATE_LOCKED;
+	return vm_lck ? DUENDE_MLOCK_LOCK_STATE_PARTLY_LOCKED : DUENDE_MLOCK_LOCK_STATE_NOT_LOCKED;
 }
 
 DM_EXPORT enum duende_mlock_lock_state
 duende_mlock_report_lock_state(const struct duende_mlock_report *r)
 {
 	if (!r)
-		return DUENDE_MLOCK_LOCK_UNKNOWN;
+		return DUENDE_MLOCK_LOCK_STATE_UNKNOWN;
 	return dm_lock_state(r->known, r->vm_lck, r->verdicts);
 }
 

@@ -288,6 +288,6 @@ enum duende_mlock_lock_state dm_pid_lock_state(pid_t pid)
 	struct duende_mlock_report r;
 
 	if (report(pid, &r) != 0)
-		return DUENDE_MLOCK_LOCK_UNKNOWN;
+		return DUENDE_MLOCK_LOCK_STATE_UNKNOWN;
 	return dm_lock_state(r.known, r.vm_lck, r.verdicts);
 }

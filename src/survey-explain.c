@@ -160,7 +160,7 @@ static void explain_swap(struct dm_text *t, const DM_SURVEY *s,
 		dm_text_put_i64(t, s->process.pid);
 		dm_text_put(t, " serves ");
 		put_swap(t, sw);
-		dm_text_put(t, dm_survey_lock_state(s) == DUENDE_MLOCK_LOCK_FULL
+		dm_text_put(t, dm_survey_lock_state(s) == DUENDE_MLOCK_LOCK_STATE_LOCKED
 				       ? " and is locked"
 				       : " and is not locked: when its own pages go to that swap it "
 					 "waits for itself (DT-007); lock it before it serves");
@@ -217,17 +217,17 @@ static void put_lock_state(struct dm_text *t, const DM_SURVEY *s)
 	const DM_SURVEY_REPORT *r = &s->process;
 	enum duende_mlock_lock_state state = dm_survey_lock_state(s);
 
-	if (state == DUENDE_MLOCK_LOCK_FULL) {
+	if (state == DUENDE_MLOCK_LOCK_STATE_LOCKED) {
 		dm_text_put(t, " is locked (VmLck ");
-	} else if (state == DUENDE_MLOCK_LOCK_PARTIAL) {
+	} else if (state == DUENDE_MLOCK_LOCK_STATE_PARTLY_LOCKED) {
 		dm_text_put(t, " is partly locked (VmLck ");
 	} else {
-		if (state == DUENDE_MLOCK_LOCK_NONE)
+		if (state == DUENDE_MLOCK_LOCK_STATE_NOT_LOCKED)
 			dm_text_put(t, " is not locked");
 		return;
 	}
 	dm_text_put_bytes(t, r->vm_lck);
-	if (state == DUENDE_MLOCK_LOCK_PARTIAL && (r->known & DUENDE_MLOCK_R_SMAPS)) {
+	if (state == DUENDE_MLOCK_LOCK_STATE_PARTLY_LOCKED && (r->known & DUENDE_MLOCK_R_SMAPS)) {
 		dm_text_put(t, ", ");
 		dm_text_put_u64(t, r->locked_mappings);
 		dm_text_put(t, " of ");

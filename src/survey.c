@@ -312,7 +312,7 @@ static void judge_kernel(DM_SURVEY *s)
 
 static bool process_locked(const DM_SURVEY *s)
 {
-	return dm_survey_lock_state(s) == DUENDE_MLOCK_LOCK_FULL;
+	return dm_survey_lock_state(s) == DUENDE_MLOCK_LOCK_STATE_LOCKED;
 }
 
 /* Besides its lock, a v2 cgroup can keep the daemon out of swap
@@ -362,7 +362,7 @@ static bool servers_locked(const DM_SWAP *sw)
 	if (!sw->nservers)
 		return false;
 	for (uint32_t j = 0; j < sw->nservers && j < DM_SWAP_SERVERS; j++)
-		if (dm_pid_lock_state(sw->servers[j]) != DUENDE_MLOCK_LOCK_FULL)
+		if (dm_pid_lock_state(sw->servers[j]) != DUENDE_MLOCK_LOCK_STATE_LOCKED)
 			return false;
 	return true;
 }

@@ -127,6 +127,7 @@ static void check_enum(const struct declared *d, const char *what, const char *(
 
 static const char *severity(long v) { return duende_mlock_severity_name((enum duende_mlock_severity)v); }
 static const char *finding(long v) { return duende_mlock_finding_name((enum duende_mlock_finding_code)v); }
+static const char *lock_state(long v) { return duende_mlock_lock_state_name((enum duende_mlock_lock_state)v); }
 
 int main(int argc, char **argv)
 {
@@ -147,6 +148,11 @@ int main(int argc, char **argv)
 	CHECK_EQ_INT(d.value[0], 1);
 	check_enum(&d, "finding code", finding);
 	CHECK_EQ_STR(duende_mlock_finding_name(DUENDE_MLOCK_FOUND_MEMLOCK_TOO_LOW), "memlock too low");
+
+	read_enum(h, "duende_mlock_lock_state", "DUENDE_MLOCK_LOCK_STATE_", &d);
+	CHECK_EQ_INT(d.n, 5);
+	check_enum(&d, "lock state", lock_state);
+	CHECK(duende_mlock_lock_state_name((enum duende_mlock_lock_state)5) == NULL);
 
 	read_verdicts(h, &d);
 	CHECK(d.n >= 5);

@@ -108,17 +108,17 @@ static void lock_states(void)
 
 	CHECK(none > 0 && full > 0 && part > 0);
 	CHECK_EQ_INT(duende_mlock_report_pid(none, &r), 0);
-	CHECK_EQ_INT(duende_mlock_report_lock_state(&r), DUENDE_MLOCK_LOCK_NONE);
+	CHECK_EQ_INT(duende_mlock_report_lock_state(&r), DUENDE_MLOCK_LOCK_STATE_NOT_LOCKED);
 	CHECK_EQ_INT(duende_mlock_read_pid_locked_bytes(none, &bytes), 0);
 	CHECK_EQ_INT(bytes, 0);
 	if (!T_SANITIZER) {
 		CHECK_EQ_INT(duende_mlock_report_pid(full, &r), 0);
-		CHECK_EQ_INT(duende_mlock_report_lock_state(&r), DUENDE_MLOCK_LOCK_FULL);
+		CHECK_EQ_INT(duende_mlock_report_lock_state(&r), DUENDE_MLOCK_LOCK_STATE_LOCKED);
 		CHECK_EQ_INT(duende_mlock_read_pid_locked_bytes(full, &bytes), 0);
 		CHECK_EQ_INT((long long)bytes, r.vm_lck);
 		CHECK(bytes > 0);
 		CHECK_EQ_INT(duende_mlock_report_pid(part, &r), 0);
-		CHECK_EQ_INT(duende_mlock_report_lock_state(&r), DUENDE_MLOCK_LOCK_PARTIAL);
+		CHECK_EQ_INT(duende_mlock_report_lock_state(&r), DUENDE_MLOCK_LOCK_STATE_PARTLY_LOCKED);
 		CHECK_EQ_INT(duende_mlock_read_pid_locked_bytes(part, &bytes), 0);
 		CHECK_EQ_INT(bytes, 4096);
 	}
@@ -133,16 +133,16 @@ static void lock_states(void)
 	usleep(100000);
 	CHECK_EQ_INT(duende_mlock_read_pid_locked_bytes(z, &bytes), -EPROTO);
 	CHECK_EQ_INT(duende_mlock_report_pid(z, &r), 0);
-	CHECK_EQ_INT(duende_mlock_report_lock_state(&r), DUENDE_MLOCK_LOCK_NOT_APPLICABLE);
+	CHECK_EQ_INT(duende_mlock_report_lock_state(&r), DUENDE_MLOCK_LOCK_STATE_NOT_APPLICABLE);
 	waitpid(z, NULL, 0);
 	CHECK_EQ_INT(duende_mlock_read_pid_locked_bytes(z, &bytes), -ESRCH);
 	if (access("/proc/2/status", R_OK) == 0 && comm_is(2, "kthreadd"))
 		CHECK_EQ_INT(duende_mlock_read_pid_locked_bytes(2, &bytes), -EPROTO);
 	CHECK_EQ_INT(duende_mlock_read_pid_locked_bytes(-1, &bytes), -EINVAL);
 	CHECK_EQ_INT(duende_mlock_read_pid_locked_bytes(0, NULL), -EINVAL);
-	CHECK_EQ_INT(duende_mlock_report_lock_state(NULL), DUENDE_MLOCK_LOCK_UNKNOWN);
+	CHECK_EQ_INT(duende_mlock_report_lock_state(NULL), DUENDE_MLOCK_LOCK_STATE_UNKNOWN);
 	memset(&r, 0, sizeof(r));
-	CHECK_EQ_INT(duende_mlock_report_lock_state(&r), DUENDE_MLOCK_LOCK_UNKNOWN);
+	CHECK_EQ_INT(duende_mlock_report_lock_state(&r), DUENDE_MLOCK_LOCK_STATE_UNKNOWN);
 }
 
 /* The library's children are no forks of the program: its fork handlers

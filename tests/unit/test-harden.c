@@ -201,6 +201,7 @@ int main(void)
 		fprintf(stderr, "CAP_SYS_RESOURCE held: checking that the steps took effect\n");
 		CHECK_EQ_INT(res.steps[DUENDE_MLOCK_STEP_IO_FLUSHER].rc, 0);
 		CHECK(task_flags() & PF_MEMALLOC_NOIO);
+		CHECK_EQ_INT(duende_mlock_get_io_flusher(), 1);
 		CHECK_CONTAINS(line, "io-flusher: ok: set");
 		CHECK_EQ_INT(res.steps[DUENDE_MLOCK_STEP_OOM_SCORE_ADJ].rc, 0);
 		CHECK_EQ_INT(read_oom_score_adj(), -900);
@@ -209,6 +210,7 @@ int main(void)
 		fprintf(stderr, "CAP_SYS_RESOURCE missing: checking the EPERM/EACCES results\n");
 		CHECK_EQ_INT(res.steps[DUENDE_MLOCK_STEP_IO_FLUSHER].rc, -EPERM);
 		CHECK(!(task_flags() & PF_MEMALLOC_NOIO));
+		CHECK_EQ_INT(duende_mlock_get_io_flusher(), 0);
 		CHECK_CONTAINS(line, "io-flusher: FAILED (EPERM): not permitted: PR_SET_IO_FLUSHER needs "
 				     "CAP_SYS_RESOURCE");
 		CHECK_EQ_INT(res.steps[DUENDE_MLOCK_STEP_OOM_SCORE_ADJ].rc, -EACCES);

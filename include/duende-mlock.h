@@ -401,6 +401,12 @@ duende_mlock_harden_sized(const struct duende_mlock_harden_config *config,
 			  struct duende_mlock_harden_result *result, size_t size);
 #define duende_mlock_harden(config, result) \
 	duende_mlock_harden_sized((config), (result), sizeof(*(result)))
+/* Would a failure of step stop the program under config (required mode,
+ * and the lock or a step in required_steps)? The rule
+ * duende_mlock_harden() applies, for a step a caller runs itself.
+ * Since 1.2. */
+bool duende_mlock_step_is_required(const struct duende_mlock_harden_config *config,
+				   enum duende_mlock_step step);
 /* The 1.0 entry point, for programs built against 1.0 or 1.1: fills
  * 1.0's layout (steps[6], then lock_status) and returns the first failed
  * step's rc also in best-effort mode. New code gets

@@ -27,6 +27,9 @@ static void help(void)
 	       "  --onfault              lock pages as they are touched (MCL_ONFAULT)\n"
 	       "  --lean                 populate what is mapped now, lock later mappings on\n"
 	       "                         touch, small thread stacks, one malloc arena\n"
+	       "  --precise              lock what can go to swap (anonymous and shared memory,\n"
+	       "                         written private file pages), the program's code and\n"
+	       "                         files it serves; leave mapped file data unpinned\n"
 	       "  --current-only         lock only what is mapped at start\n"
 	       "  --future-only          lock only what is mapped later\n"
 	       "  --min-headroom SIZE    refuse unless SIZE more could still be locked\n"
@@ -70,7 +73,7 @@ struct exec_opts {
 enum {
 	OPT_ONFAULT = 256, OPT_LEAN, OPT_BEST_EFFORT, OPT_CURRENT_ONLY, OPT_FUTURE_ONLY,
 	OPT_MIN_HEADROOM, OPT_OOM, OPT_IO_FLUSHER, OPT_MALLOC_KEEP, OPT_PREFAULT,
-	OPT_NO_RAISE, OPT_INHERIT, OPT_MEMLOCK, OPT_NO_FOLLOW_FORKS,
+	OPT_NO_RAISE, OPT_INHERIT, OPT_MEMLOCK, OPT_NO_FOLLOW_FORKS, OPT_PRECISE,
 };
 
 static int parse_options(int argc, char **argv, struct exec_opts *o)
@@ -78,6 +81,7 @@ static int parse_options(int argc, char **argv, struct exec_opts *o)
 	static const struct option opts[] = {
 		{ "onfault", no_argument, NULL, OPT_ONFAULT },
 		{ "lean", no_argument, NULL, OPT_LEAN },
+		{ "precise", no_argument, NULL, OPT_PRECISE },
 		{ "best-effort", no_argument, NULL, OPT_BEST_EFFORT },
 		{ "current-only", no_argument, NULL, OPT_CURRENT_ONLY },
 		{ "future-only", no_argument, NULL, OPT_FUTURE_ONLY },
@@ -107,6 +111,7 @@ static int parse_options(int argc, char **argv, struct exec_opts *o)
 		switch (c) {
 		case OPT_ONFAULT: h->lock_config.onfault = true; break;
 		case OPT_LEAN: h->lock_config.lean = true; break;
+		case OPT_PRECISE: h->lock_config.precise = true; break;
 		case OPT_BEST_EFFORT: h->lock_config.required = false; break;
 		case OPT_CURRENT_ONLY: o->current_only = true; break;
 		case OPT_FUTURE_ONLY: o->future_only = true; break;
@@ -149,6 +154,9 @@ static int parse_options(int argc, char **argv, struct exec_opts *o)
 	}
 	if (o->shim.inherit && !o->shim.follow_forks)
 		return usage_error("exec", usage, "--inherit and --no-follow-forks exclude each other");
+	if (h->lock_config.precise && h->lock_config.onfault)
+		return usage_error("exec", usage, "--precise and --onfault exclude each other: --precise "
+				   "populates what it locks");
 	if (o->current_only && o->future_only)
 		return usage_error("exec", usage, "--current-only and --future-only exclude each other");
 	if (o->current_only)

@@ -113,8 +113,24 @@ struct duende_mlock_config {
 	 * DUENDE_MLOCK_LEAN_STACK_MAX (since 1.1), else the configuration is
 	 * refused (DUENDE_MLOCK_F_BAD_CONFIG). */
 	size_t lean_stack_size;
+	/* Since 1.2. Precise lock: lock what can deadlock on its own swap and
+	 * leave file data to the kernel. Swap-backed memory (anonymous
+	 * memory, shared memory: memfd, SysV, tmpfs; the written,
+	 * copy-on-write pages of private file mappings), the program's own
+	 * code and files on a FUSE mount the process serves itself are locked
+	 * as the default lock locks them; mappings of file data (shared, or
+	 * private and never written), whose pages can only return to their
+	 * own file, are unlocked, whatever their size. Later mappings are
+	 * locked as future says; those made through
+	 * duende_mlock_mmap_precise() (the preload shim routes mmap(2) there)
+	 * are left unlocked when they map file data. Needs current or future;
+	 * refused with onfault (the plan populates what it locks). See
+	 * duende_mlock_lock_with_config(3). */
+	bool precise;
+	/* Must be zero (since 1.2, the rest of the first reserved word). */
+	uint8_t reserved8[7];
 	/* Room to grow without breaking the ABI; must be zero. */
-	uint64_t reserved[4];
+	uint64_t reserved[3];
 };
 
 #define DUENDE_MLOCK_LEAN_STACK_DEFAULT ((size_t)256 * 1024)
@@ -127,7 +143,8 @@ struct duende_mlock_config {
 #define DUENDE_MLOCK_CONFIG_INIT                                          \
 	{ .current = true, .future = true, .required = true, .onfault = false, \
 	  .lean = false, .min_headroom = 0, .lean_stack_size = 0,          \
-	  .reserved = { 0, 0, 0, 0 } }
+	  .precise = false, .reserved8 = { 0, 0, 0, 0, 0, 0, 0 },          \
+	  .reserved = { 0, 0, 0 } }
 
 /* ------------------------------------------------------------------ */
 /* Status                                                             */
@@ -164,6 +181,12 @@ enum duende_mlock_state {
  * shim, so the program was started by exec, which refuses file
  * capabilities: setcap is no remedy for it (since 1.1). */
 #define DUENDE_MLOCK_F_PRELOADED (1u << 10)
+/* Since 1.2: the precise plan was applied (config.precise): file data was
+ * left unlocked, the rest locked and populated. */
+#define DUENDE_MLOCK_F_PRECISE (1u << 11)
+/* Since 1.2: precise was asked but /proc/self/maps could not be read, so
+ * current pages were locked as the default lock locks them. */
+#define DUENDE_MLOCK_F_PRECISE_UNAVAILABLE (1u << 12)
 
 struct duende_mlock_status {
 	enum duende_mlock_state state;
@@ -220,6 +243,28 @@ duende_mlock_lock_after_fork(const struct duende_mlock_config *config,
 
 /* munlockall(2): unlock every page and stop locking future ones. */
 DUENDE_MLOCK_WUR int duende_mlock_unlock_all(void);
+
+/* Since 1.2. mmap(2) for a process under a precise lock (config.precise):
+ * the same arguments, result and errno as mmap(2), and a mapping of file
+ * data (a regular file on a file system that holds file data, not a FUSE
+ * mount this process serves, without PROT_EXEC, MAP_LOCKED or
+ * MAP_HUGETLB) is made without being locked, so that a lock of future
+ * mappings (MCL_FUTURE) neither reads it all in nor counts it against
+ * RLIMIT_MEMLOCK for longer than the call: shared and read-only private
+ * mappings unlocked, writable private ones locked as they are touched
+ * (their written pages are swap-backed). Every other mapping is made as
+ * mmap(2) makes it. The mapping is made inaccessible first, unlocked,
+ * then given its protection (and moved into place for MAP_FIXED); any
+ * step that fails is undone and the call made as asked, so the result is
+ * what mmap(2) itself gives. Async-signal-safe; system calls only. */
+void *duende_mlock_mmap_precise(void *addr, size_t length, int prot, int flags, int fd,
+				int64_t offset);
+/* Since 1.2. mprotect(2) for a process under a precise lock: the same
+ * result and errno, and where it makes private file mappings writable,
+ * they are locked as they are touched from then on (their written pages
+ * are swap-backed). Reads /proc/self/maps when prot has PROT_WRITE.
+ * Async-signal-safe. */
+int duende_mlock_mprotect_precise(void *addr, size_t length, int prot);
 
 /* ------------------------------------------------------------------ */
 /* Queries (async-signal-safe, fork-safe, no malloc)                  */
@@ -487,8 +532,10 @@ int duende_mlock_explain_step(enum duende_mlock_step step, int rc, uint64_t valu
 
 /* The library's verdicts on a process (duende_mlock_report.verdicts,
  * since 1.1). */
-/* Locked as mlockall locks: VmLck above 0 and, where smaps could be read,
- * no accessible mapping left unlocked. */
+/* Locked: VmLck above 0 and, where smaps could be read, no accessible
+ * mapping a lock must cover left unlocked (since 1.2, unlocked file
+ * data does not count: see DUENDE_MLOCK_V_FILE_DATA_UNLOCKED; before, any
+ * accessible mapping did). */
 #define DUENDE_MLOCK_V_LOCKED (1u << 0)
 /* Every thread has PR_SET_IO_FLUSHER (the flag is per thread). */
 #define DUENDE_MLOCK_V_IO_FLUSHER (1u << 1)
@@ -503,6 +550,11 @@ int duende_mlock_explain_step(enum duende_mlock_step step, int rc, uint64_t valu
  * capabilities (cap_effective) do not lift RLIMIT_MEMLOCK nor raise hard
  * limits there, so cap_ipc_lock is false whatever CapEff says. */
 #define DUENDE_MLOCK_V_USER_NAMESPACE (1u << 4)
+/* Since 1.2: mappings of file data are left unlocked (a precise lock):
+ * file_unlocked_size is above 0. Since 1.2 such mappings do not keep
+ * DUENDE_MLOCK_V_LOCKED from a process: the lock covers what can deadlock
+ * when every mapping it must cover is locked (must_lock_unlocked 0). */
+#define DUENDE_MLOCK_V_FILE_DATA_UNLOCKED (1u << 5)
 
 /* How long a read of smaps may make no progress before the process is
  * reported as not responding (since 1.1). */
@@ -513,6 +565,34 @@ int duende_mlock_explain_step(enum duende_mlock_step step, int rc, uint64_t valu
 #define DUENDE_MLOCK_PF_LOCAL_THROTTLE 0x00100000u
 /* A kernel thread: it has no user memory to lock. */
 #define DUENDE_MLOCK_PF_KTHREAD 0x00200000u
+
+/* The kinds of memory a report tells apart (since 1.2). */
+enum duende_mlock_memory_kind {
+	/* Private anonymous memory: heap, stacks, anonymous mappings. */
+	DUENDE_MLOCK_MEMORY_ANONYMOUS = 0,
+	/* Shared memory (memfd, SysV, shared anonymous), files on memory
+	 * file systems (tmpfs, ramfs), devices, and files on mounts the
+	 * reader cannot see: swap-backed or never dropped. */
+	DUENDE_MLOCK_MEMORY_SHARED = 1,
+	/* Private mappings of file data; their anonymous bytes are the
+	 * written (copy-on-write) pages, which are swap-backed. */
+	DUENDE_MLOCK_MEMORY_PRIVATE_FILE = 2,
+	/* Shared mappings of file data. */
+	DUENDE_MLOCK_MEMORY_SHARED_FILE = 3,
+	/* Files on a FUSE mount the process serves itself: file data that
+	 * only it can read back. */
+	DUENDE_MLOCK_MEMORY_SERVED_FILE = 4,
+};
+#define DUENDE_MLOCK_MEMORY_KINDS 5
+
+/* One kind of memory of a process, from its smaps (since 1.2). */
+struct duende_mlock_memory {
+	uint32_t mappings, locked_mappings;
+	/* Bytes: mapped, resident (Rss), anonymous (Anonymous), on swap
+	 * (Swap), and resident and anonymous in locked mappings. */
+	uint64_t size, resident, anonymous, swapped;
+	uint64_t locked_resident, locked_anonymous;
+};
 
 struct duende_mlock_report {
 	pid_t pid;
@@ -564,6 +644,23 @@ struct duende_mlock_report {
 	uint32_t size;
 	uint64_t reserved[1];
 	/* Fields after this line are since 1.2 and later: check size. */
+	/* From smaps (DUENDE_MLOCK_R_SMAPS), what a lock against DT-007 must
+	 * cover, apart from what it need not. Swap-backed: what can go to
+	 * swap (anonymous and shared memory, the written pages of private
+	 * file mappings); file data: pages that can only return to their own
+	 * file. Resident bytes, and those of them in locked mappings. */
+	uint64_t swap_backed_resident, swap_backed_locked;
+	uint64_t file_resident, file_pinned;
+	/* Size of the mappings of file data, and of those left unlocked. */
+	uint64_t file_mapped, file_unlocked_size;
+	/* Accessible mappings a lock must cover (swap-backed, writable
+	 * private file mappings, files of a FUSE mount it serves) that are
+	 * not locked, and their size: 0 under a precise lock. */
+	uint32_t must_lock_unlocked;
+	uint32_t reserved32_2; /* zero */
+	uint64_t must_lock_unlocked_size;
+	/* Each kind of memory (DUENDE_MLOCK_MEMORY_*). */
+	struct duende_mlock_memory memory[DUENDE_MLOCK_MEMORY_KINDS];
 };
 
 /* Reads /proc/PID (0: this process) into *report: -ESRCH when there is no

@@ -35,6 +35,7 @@ static const struct flag_word flag_words[] = {
 	{ "no-future", LOCK(future), false },
 	{ "onfault", LOCK(onfault), true },
 	{ "lean", LOCK(lean), true },
+	{ "precise", LOCK(precise), true },
 	{ "best-effort", LOCK(required), false },
 	{ "no-raise-memlock", HARDEN(raise_memlock), false },
 	{ "io-flusher", HARDEN(io_flusher), true },

@@ -39,6 +39,7 @@
 #include "duende-mlock.h"
 #include "elf-file.h"
 #include "exec-settings.h"
+#include "precise.h"
 
 /* The note by which exec, and the shim itself, know this file for the
  * shim (exec-settings.h, elf_is_shim()). Its symbol, hidden by shim.map,
@@ -346,6 +347,7 @@ static void harden_or_stop(const struct dm_exec_settings *s)
 			lock_failed ? "cannot lock memory" : "a requested step failed");
 		_exit(DM_EXIT_LOCK_FAILED);
 	}
+	shim_precise_start(&res.lock_status);
 	say_lines(text, res.failed && !s->verbose ? "warning: " : "");
 	if (lock_failed) {
 		duende_mlock_status_format(&res.lock_status, line, sizeof(line));

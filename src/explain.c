@@ -108,8 +108,8 @@ static void explain_enomem(struct dm_text *t, const struct duende_mlock_status *
 static void explain_failure(struct dm_text *t, const struct duende_mlock_status *s)
 {
 	if (s->flags & DUENDE_MLOCK_F_BAD_CONFIG) {
-		dm_text_put(t, "invalid configuration: onfault needs current or future, the lean "
-			       "stack size must be from ");
+		dm_text_put(t, "invalid configuration: onfault and precise need current or "
+			       "future, precise excludes onfault, the lean stack size must be from ");
 		dm_text_put_bytes(t, DM_LEAN_STACK_MIN);
 		dm_text_put(t, " to ");
 		dm_text_put_bytes(t, DUENDE_MLOCK_LEAN_STACK_MAX);
@@ -165,6 +165,11 @@ static void explain_locked(struct dm_text *t, const struct duende_mlock_status *
 		dm_text_put(t, ", onfault unavailable in this kernel so pages were populated");
 	if (s->flags & DUENDE_MLOCK_F_LEAN)
 		dm_text_put(t, ", lean");
+	if (s->flags & DUENDE_MLOCK_F_PRECISE)
+		dm_text_put(t, ", precise (file data left to the kernel)");
+	if (s->flags & DUENDE_MLOCK_F_PRECISE_UNAVAILABLE)
+		dm_text_put(t, ", precise unavailable (/proc/self/maps unreadable) so every page "
+			       "was locked");
 	dm_text_put(t, ". Headroom: ");
 	if (s->headroom_bytes == DUENDE_MLOCK_UNLIMITED) {
 		dm_text_put(t, (s->flags & DUENDE_MLOCK_F_CAP_IPC_LOCK)

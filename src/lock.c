@@ -8,6 +8,7 @@
 #include "lock.h"
 #include "lean.h"
 #include "platform.h"
+#include "precise.h"
 
 #if DM_HAVE_MLOCKALL
 #include <sys/mman.h>
@@ -34,8 +35,15 @@ bool dm_lock_config_is_valid(const struct duende_mlock_config *cfg)
 	for (size_t i = 0; i < DM_ARRAY_SIZE(cfg->reserved); i++)
 		if (cfg->reserved[i])
 			return false;
+	for (size_t i = 0; i < DM_ARRAY_SIZE(cfg->reserved8); i++)
+		if (cfg->reserved8[i])
+			return false;
 	/* MCL_ONFAULT alone is meaningless: there is nothing to lock on fault. */
 	if (cfg->onfault && !cfg->current && !cfg->future)
+		return false;
+	/* The precise plan populates what it locks; locking on fault instead
+	 * is a different plan. */
+	if (cfg->precise && (cfg->onfault || (!cfg->current && !cfg->future)))
 		return false;
 	if (cfg->lean && cfg->lean_stack_size &&
 	    (cfg->lean_stack_size < DM_LEAN_STACK_MIN || cfg->lean_stack_size > DUENDE_MLOCK_LEAN_STACK_MAX))
@@ -190,6 +198,40 @@ static void populate_file_mappings(void)
 #endif
 }
 
+#if DM_HAVE_PROCFS
+/* The precise plan: later mappings locked as the default lock locks them
+ * (on fault in lean mode), set first so that nothing mapped meanwhile is
+ * missed; then each current mapping as the plan says. Where /proc/self
+ * cannot be read, current pages are locked as the default lock (or, after
+ * fork, lock-on-fault) locks them. */
+static int apply_precise(const struct duende_mlock_config *cfg, bool after_fork, uint32_t *applied)
+{
+	int rc = 0, lock_error = 0;
+
+	if (cfg->future)
+		rc = mlockall_as(MCL_FUTURE, cfg->lean, applied);
+	if (rc || !cfg->current)
+		goto done;
+	if (dm_precise_lock_current(after_fork, &lock_error) != 0) {
+		struct duende_mlock_config full = *cfg;
+
+		full.precise = false;
+		*applied |= DUENDE_MLOCK_F_PRECISE_UNAVAILABLE;
+		struct lock_plan plan = plan_of(&full, after_fork);
+		rc = apply_plan(&plan, applied);
+		if (!rc && after_fork)
+			populate_file_mappings();
+		return rc;
+	}
+	rc = lock_error;
+done:
+	if (!rc)
+		*applied |= DUENDE_MLOCK_F_PRECISE | (cfg->current ? DUENDE_MLOCK_F_CURRENT : 0) |
+			    (cfg->future ? DUENDE_MLOCK_F_FUTURE : 0);
+	return rc;
+}
+#endif
+
 /* Headroom left once the lock is taken: MCL_CURRENT counts everything
  * mapped (VmSize), MCL_FUTURE alone only what is locked already. */
 static int check_headroom(const struct duende_mlock_config *cfg, struct duende_mlock_status *st)
@@ -232,10 +274,18 @@ static int lock_configured(const struct duende_mlock_config *cfg, bool after_for
 	if (cfg->lean && (after_fork || dm_apply_lean(cfg->lean_stack_size ? cfg->lean_stack_size
 									     : DUENDE_MLOCK_LEAN_STACK_DEFAULT) == 0))
 		st->flags |= DUENDE_MLOCK_F_LEAN;
-	struct lock_plan plan = plan_of(cfg, after_fork);
-	rc = apply_plan(&plan, &st->flags);
-	if (!rc && after_fork && cfg->current)
-		populate_file_mappings();
+	if (cfg->precise) {
+#if DM_HAVE_PROCFS
+		rc = apply_precise(cfg, after_fork, &st->flags);
+#else
+		rc = -ENOTSUP;
+#endif
+	} else {
+		struct lock_plan plan = plan_of(cfg, after_fork);
+		rc = apply_plan(&plan, &st->flags);
+		if (!rc && after_fork && cfg->current)
+			populate_file_mappings();
+	}
 	dm_gather_lock_facts(&f);
 	fill_facts(st, &f);
 	if (rc) {

@@ -72,11 +72,13 @@ static const char *const verdict_names[] = {
 	[2] = "no user memory", /* DUENDE_MLOCK_V_NO_USER_MEMORY */
 	[3] = "not responding", /* DUENDE_MLOCK_V_NOT_RESPONDING */
 	[4] = "user namespace", /* DUENDE_MLOCK_V_USER_NAMESPACE */
+	[5] = "file data unlocked", /* DUENDE_MLOCK_V_FILE_DATA_UNLOCKED */
 };
 _Static_assert(DUENDE_MLOCK_V_LOCKED == 1u << 0 && DUENDE_MLOCK_V_IO_FLUSHER == 1u << 1 &&
 		       DUENDE_MLOCK_V_NO_USER_MEMORY == 1u << 2 &&
 		       DUENDE_MLOCK_V_NOT_RESPONDING == 1u << 3 &&
-		       DUENDE_MLOCK_V_USER_NAMESPACE == 1u << 4,
+		       DUENDE_MLOCK_V_USER_NAMESPACE == 1u << 4 &&
+		       DUENDE_MLOCK_V_FILE_DATA_UNLOCKED == 1u << 5,
 	       "verdict_names is indexed by the position of each DUENDE_MLOCK_V_* bit");
 
 static const char *verdict_bit_name(unsigned bit)

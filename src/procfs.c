@@ -315,14 +315,49 @@ void dm_limits_parse(struct dm_limits *lim, const char *buf, size_t len)
 
 /* ---------------- smaps ---------------- */
 
+static uint64_t add_sat(uint64_t a, uint64_t b)
+{
+	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+bool dm_smaps_field(const char *line, size_t len, const char *key, uint64_t *bytes)
+{
+	size_t pos;
+
+	return has_key(line, len, key, &pos) && parse_kb(line, len, pos, bytes);
+}
+
 void dm_smaps_init(struct dm_smaps *sm)
 {
 	memset(sm, 0, sizeof(*sm));
 }
 
-static uint64_t add_sat(uint64_t a, uint64_t b)
+static void account_kind(struct dm_smaps *sm)
 {
-	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+	bool shared = sm->cur.perms[3] == 's', writable = sm->cur.perms[1] == 'w';
+	enum dm_backing b = dm_backing_of(&sm->mounts, &sm->cur);
+	struct dm_mem_totals *k = &sm->kinds[dm_mem_kind_of(b, shared)];
+	uint64_t anon = sm->cur_anon < sm->cur_rss ? sm->cur_anon : sm->cur_rss;
+
+	if (sm->flag_special)
+		return; /* the kernel's: never locked, never swapped */
+	k->mappings++;
+	k->size = add_sat(k->size, sm->cur_size);
+	k->rss = add_sat(k->rss, sm->cur_rss);
+	k->anonymous = add_sat(k->anonymous, anon);
+	k->swap = add_sat(k->swap, sm->cur_swap);
+	if (sm->flag_lo) {
+		k->locked_mappings++;
+		k->locked_rss = add_sat(k->locked_rss, sm->cur_rss);
+		k->locked_anonymous = add_sat(k->locked_anonymous, anon);
+	} else if (sm->inaccessible) {
+		return;
+	} else if (dm_must_lock(b, shared, writable, anon)) {
+		sm->must_lock_unlocked++;
+		sm->must_lock_unlocked_size = add_sat(sm->must_lock_unlocked_size, sm->cur_size);
+	} else {
+		sm->file_unlocked_size = add_sat(sm->file_unlocked_size, sm->cur_size);
+	}
 }
 
 static void account_mapping(struct dm_smaps *sm)
@@ -333,6 +368,7 @@ static void account_mapping(struct dm_smaps *sm)
 	sm->size = add_sat(sm->size, sm->cur_size);
 	sm->rss = add_sat(sm->rss, sm->cur_rss);
 	sm->swap = add_sat(sm->swap, sm->cur_swap);
+	account_kind(sm);
 	if (sm->flag_lo) {
 		sm->locked_mappings++;
 		if (sm->flag_lf)
@@ -416,10 +452,17 @@ int dm_maps_parse_line(const char *line, size_t len, struct dm_map_entry *out)
 	pos += 4;
 	if (pos < len && !is_blank(line[pos]))
 		return -EINVAL;
-	/* offset, then major:minor, then inode */
-	if (!parse_hex64(line, len, &pos, &out->offset) || !skip_token(line, len, &pos) ||
+	/* offset, then major:minor in hex, then inode */
+	uint64_t major, minor;
+	if (!parse_hex64(line, len, &pos, &out->offset) || !parse_hex64(line, len, &pos, &major) ||
+	    pos >= len || line[pos] != ':')
+		return -EINVAL;
+	pos++;
+	if (!parse_hex64(line, len, &pos, &minor) || major > 0xfff || minor > 0xfffff ||
 	    !dm_parse_u64(line, len, &pos, &out->inode) || (pos < len && !is_blank(line[pos])))
 		return -EINVAL;
+	out->dev_major = (uint32_t)major;
+	out->dev_minor = (uint32_t)minor;
 	return 0;
 }
 
@@ -437,7 +480,8 @@ static bool parse_mapping_header(struct dm_smaps *sm, const char *line, size_t l
 	sm->flag_special = len >= 10 && memcmp(line + len - 10, "[vsyscall]", 10) == 0;
 	sm->inaccessible = m.perms[0] == '-' && m.perms[1] == '-' && m.perms[2] == '-';
 	sm->cur_size = m.end - m.start;
-	sm->cur_rss = sm->cur_swap = 0;
+	sm->cur_rss = sm->cur_swap = sm->cur_anon = 0;
+	sm->cur = m;
 	return true;
 }
 
@@ -476,9 +520,9 @@ int dm_smaps_parse_line(void *ctx, const char *line, size_t len)
 			sm->malformed_lines++;
 		return 0;
 	}
-	/* Of the twenty-odd fields a mapping has, three are read: one byte
+	/* Of the twenty-odd fields a mapping has, four are read: one byte
 	 * tells the rest apart (a host scan parses millions of lines). */
-	if (!len || (line[0] != 'R' && line[0] != 'S' && line[0] != 'V'))
+	if (!len || (line[0] != 'R' && line[0] != 'S' && line[0] != 'V' && line[0] != 'A'))
 		return 0;
 	if (has_key(line, len, "Rss", &pos)) {
 		if (parse_kb(line, len, pos, &v))
@@ -492,6 +536,11 @@ int dm_smaps_parse_line(void *ctx, const char *line, size_t len)
 			sm->malformed_lines++;
 	} else if (has_key(line, len, "VmFlags", &pos)) {
 		parse_vmflags(sm, line, len, pos);
+	} else if (has_key(line, len, "Anonymous", &pos)) {
+		if (parse_kb(line, len, pos, &v))
+			sm->cur_anon = v;
+		else
+			sm->malformed_lines++;
 	}
 	return 0;
 }

@@ -83,6 +83,7 @@ bool dm_uid_map_is_initial(const char *buf, size_t len);
 struct dm_map_entry {
 	uint64_t start, end, offset;
 	char perms[5]; /* "r-xp" */
+	uint32_t dev_major, dev_minor; /* the file's device (maps prints them in hex) */
 	uint64_t inode; /* 0: not backed by a file */
 };
 
@@ -90,8 +91,96 @@ struct dm_map_entry {
  * -EINVAL otherwise. */
 int dm_maps_parse_line(const char *line, size_t len, struct dm_map_entry *out);
 
+/* ---- what backs a mapping: the mounts' kinds (mapkind.c) ---- */
+/* What a file system holds, as a lock sees it. */
+enum dm_fs_kind {
+	DM_FS_UNKNOWN = 0, /* not a mount this table knows */
+	DM_FS_FILE,        /* file data: pages come back from the file */
+	DM_FS_MEMORY,      /* in memory (tmpfs, ramfs, hugetlbfs, devtmpfs): swap-backed or unswappable */
+	DM_FS_FUSE,        /* a FUSE mount, served by whoever holds its connection */
+	DM_FS_SERVED,      /* a FUSE mount whose connection the process itself holds */
+};
+
+/* The kind of each mount's device. Devices are kept as the kernel's
+ * dev_t (major << 20 | minor), which is also how fdinfo of /dev/fuse
+ * names a FUSE connection. A table that is full leaves the rest unknown. */
+#define DM_MOUNT_KINDS_MAX 256
+struct dm_mount_kinds {
+	uint32_t n;
+	bool truncated;
+	uint32_t dev[DM_MOUNT_KINDS_MAX];
+	uint8_t kind[DM_MOUNT_KINDS_MAX]; /* enum dm_fs_kind */
+};
+
+void dm_mount_kinds_init(struct dm_mount_kinds *mk);
+/* The kernel's dev_t of major:minor. */
+uint32_t dm_dev_kernel(uint32_t major, uint32_t minor);
+/* The kind of a file system type as mountinfo names it ("ext4", "tmpfs",
+ * "fuse.bindfs"). */
+enum dm_fs_kind dm_fs_kind_of_type(const char *fstype);
+/* A mountinfo line into the table (a dev seen twice keeps its first kind). */
+int dm_mount_kinds_parse_line(void *mk, const char *line, size_t len);
+enum dm_fs_kind dm_mount_kind(const struct dm_mount_kinds *mk, uint32_t major, uint32_t minor);
+/* Every FUSE mount of connection conn (its dev) becomes DM_FS_SERVED. */
+void dm_mount_kinds_serve(struct dm_mount_kinds *mk, uint64_t conn);
+/* FUSE mounts nobody here serves hold file data: DM_FS_FUSE becomes DM_FS_FILE. */
+void dm_mount_kinds_settle(struct dm_mount_kinds *mk);
+/* Does the table hold a FUSE mount still to settle? */
+bool dm_mount_kinds_has_fuse(const struct dm_mount_kinds *mk);
+
+/* What backs a mapping's pages. */
+enum dm_backing {
+	DM_BACK_ANON = 0,   /* anonymous memory: swap-backed */
+	DM_BACK_MEMORY,     /* shared memory, in-memory files, devices, files of unknown mounts */
+	DM_BACK_FILE,       /* a file on a file system that holds file data */
+	DM_BACK_SERVED,     /* a file on a FUSE mount the process serves itself */
+};
+
+/* A mapping's backing from its maps entry and the mounts' kinds: no inode
+ * is anonymous (shared: shared memory), and a file is file data only on a
+ * mount known to hold file data; what is not known counts as memory, which
+ * a lock must cover. */
+enum dm_backing dm_backing_of(const struct dm_mount_kinds *mk, const struct dm_map_entry *m);
+
+/* The kinds of memory the report tells apart (the indices of
+ * duende_mlock_report.memory[]). */
+enum dm_mem_kind_index {
+	DM_MEM_ANON = 0,      /* private anonymous */
+	DM_MEM_SHARED,        /* shared memory, in-memory files, unknown mounts */
+	DM_MEM_PRIVATE_FILE,  /* private mappings of file data */
+	DM_MEM_SHARED_FILE,   /* shared mappings of file data */
+	DM_MEM_SERVED_FILE,   /* files on a FUSE mount the process serves */
+	DM_MEM_KINDS
+};
+enum dm_mem_kind_index dm_mem_kind_of(enum dm_backing b, bool shared);
+
+/* Must a lock against DT-007 cover this mapping? Whatever can go to swap
+ * (anonymous and shared memory, the copy-on-write pages of a private file
+ * mapping, which a writable one makes as it is written) and files the
+ * process serves itself; file data that can only return to its own file
+ * need not be. anonymous: bytes of copy-on-write pages it holds now. */
+bool dm_must_lock(enum dm_backing b, bool shared, bool writable, uint64_t anonymous);
+
 /* ---- /proc/PID/smaps: every mapping, classified by its lock state ---- */
+/* Totals of one kind of memory. */
+struct dm_mem_totals {
+	uint32_t mappings, locked_mappings;
+	uint64_t size, rss, anonymous, swap; /* bytes */
+	uint64_t locked_rss, locked_anonymous;
+};
+
 struct dm_smaps {
+	/* What backs each device, filled by the reader before the first line;
+	 * all unknown when left empty (every file counts as memory). */
+	struct dm_mount_kinds mounts;
+	/* By kind of memory (enum dm_mem_kind_index). */
+	struct dm_mem_totals kinds[DM_MEM_KINDS];
+	/* Accessible mappings a lock must cover (dm_must_lock) that are not
+	 * locked, and their size. */
+	uint32_t must_lock_unlocked;
+	uint64_t must_lock_unlocked_size;
+	/* Size of accessible file data mappings left unlocked. */
+	uint64_t file_unlocked_size;
 	/* totals */
 	uint32_t mappings;
 	uint32_t locked_mappings;       /* VmFlags lo */
@@ -109,8 +198,12 @@ struct dm_smaps {
 	bool has_flags;
 	bool flag_lo, flag_lf, flag_special;
 	bool inaccessible;
-	uint64_t cur_size, cur_rss, cur_swap;
+	uint64_t cur_size, cur_rss, cur_swap, cur_anon;
+	struct dm_map_entry cur;
 };
+
+/* A smaps field line "Key:   1234 kB": true and *bytes when line is key's. */
+bool dm_smaps_field(const char *line, size_t len, const char *key, uint64_t *bytes);
 
 void dm_smaps_init(struct dm_smaps *sm);
 int dm_smaps_parse_line(void *sm, const char *line, size_t len);

@@ -13,6 +13,7 @@
 #include "duende-mlock.h"
 #include "layout-1.1.h"
 #include "lock-rules.h"
+#include "mounts.h"
 #include "platform.h"
 #include "procfs.h"
 #include "reader.h"
@@ -162,6 +163,51 @@ static void read_tasks(int dirfd, struct duende_mlock_report *r)
 	}
 }
 
+/* Each kind of memory, and the split DT-007 asks about: what can go to
+ * swap (anonymous and shared memory, the written pages of private file
+ * mappings) against file data, which can only return to its own file
+ * (and which a lock must still cover on a FUSE mount the process serves
+ * itself: must_lock_unlocked counts those). */
+static void fill_memory(struct duende_mlock_report *r, const struct dm_smaps *sm)
+{
+	_Static_assert(DUENDE_MLOCK_MEMORY_KINDS == DM_MEM_KINDS, "one kind each");
+	_Static_assert((int)DUENDE_MLOCK_MEMORY_ANONYMOUS == (int)DM_MEM_ANON &&
+			       (int)DUENDE_MLOCK_MEMORY_SHARED == (int)DM_MEM_SHARED &&
+			       (int)DUENDE_MLOCK_MEMORY_PRIVATE_FILE == (int)DM_MEM_PRIVATE_FILE &&
+			       (int)DUENDE_MLOCK_MEMORY_SHARED_FILE == (int)DM_MEM_SHARED_FILE &&
+			       (int)DUENDE_MLOCK_MEMORY_SERVED_FILE == (int)DM_MEM_SERVED_FILE,
+		       "the report's kinds are the parser's");
+	for (int k = 0; k < DM_MEM_KINDS; k++) {
+		const struct dm_mem_totals *t = &sm->kinds[k];
+		struct duende_mlock_memory *m = &r->memory[k];
+
+		m->mappings = t->mappings;
+		m->locked_mappings = t->locked_mappings;
+		m->size = t->size;
+		m->resident = t->rss;
+		m->anonymous = t->anonymous;
+		m->swapped = t->swap;
+		m->locked_resident = t->locked_rss;
+		m->locked_anonymous = t->locked_anonymous;
+	}
+	const struct duende_mlock_memory *anon = &r->memory[DM_MEM_ANON],
+					 *shm = &r->memory[DM_MEM_SHARED],
+					 *priv = &r->memory[DM_MEM_PRIVATE_FILE],
+					 *shf = &r->memory[DM_MEM_SHARED_FILE],
+					 *srv = &r->memory[DM_MEM_SERVED_FILE];
+	r->swap_backed_resident = anon->resident + shm->resident + priv->anonymous;
+	r->swap_backed_locked = anon->locked_resident + shm->locked_resident + priv->locked_anonymous;
+	r->file_resident = shf->resident + (priv->resident - priv->anonymous) + srv->resident;
+	r->file_pinned = shf->locked_resident + (priv->locked_resident - priv->locked_anonymous) +
+			 srv->locked_resident;
+	r->file_mapped = shf->size + priv->size + srv->size;
+	r->file_unlocked_size = sm->file_unlocked_size;
+	r->must_lock_unlocked = sm->must_lock_unlocked;
+	r->must_lock_unlocked_size = sm->must_lock_unlocked_size;
+	if (r->file_unlocked_size)
+		r->verdicts |= DUENDE_MLOCK_V_FILE_DATA_UNLOCKED;
+}
+
 /* This very process cannot be stuck reading its own smaps, and a child
  * would need ptrace access to it (lost with PR_SET_DUMPABLE 0). */
 static int read_smaps_lines(int dirfd, bool self, struct dm_smaps *sm)
@@ -180,6 +226,7 @@ static void read_smaps(int dirfd, bool self, struct duende_mlock_report *r)
 	int rc;
 
 	dm_smaps_init(&sm);
+	(void)dm_read_mount_kinds(dirfd, &sm.mounts);
 	rc = read_smaps_lines(dirfd, self, &sm);
 	if (rc < 0) {
 		r->smaps_error = rc;
@@ -201,15 +248,17 @@ static void read_smaps(int dirfd, bool self, struct duende_mlock_report *r)
 	r->unlocked_resident = sm.unlocked_other_rss;
 	r->unlocked_size = sm.unlocked_other_size;
 	r->inaccessible_size = sm.inaccessible_size;
+	fill_memory(r, &sm);
 }
 
-/* Locked as mlockall locks: what smaps shows when it could be read, else
- * what VmLck shows. */
+/* Locked against DT-007: every mapping a lock must cover is locked, as
+ * smaps shows when it could be read, else what VmLck shows. File data
+ * left unlocked (a precise lock) does not count. */
 static void judge_locked(struct duende_mlock_report *r)
 {
-	bool all_mapped_locked = !(r->known & DUENDE_MLOCK_R_SMAPS) || r->unlocked_other == 0;
+	bool covered = !(r->known & DUENDE_MLOCK_R_SMAPS) || r->must_lock_unlocked == 0;
 
-	if (r->vm_lck > 0 && all_mapped_locked)
+	if (r->vm_lck > 0 && covered)
 		r->verdicts |= DUENDE_MLOCK_V_LOCKED;
 	r->known |= DUENDE_MLOCK_R_VERDICTS;
 }

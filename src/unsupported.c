@@ -125,3 +125,26 @@ DM_EXPORT int(duende_mlock_swap_served_by)(const void *swaps, pid_t pid, uint32_
 	(void)from;
 	return swaps && pid > 0 ? -ENOENT : -EINVAL;
 }
+
+/* No mmap(2) here: the call fails as an unknown system call does. */
+DM_EXPORT void *duende_mlock_mmap_precise(void *addr, size_t length, int prot, int flags, int fd,
+					  int64_t offset)
+{
+	(void)addr;
+	(void)length;
+	(void)prot;
+	(void)flags;
+	(void)fd;
+	(void)offset;
+	errno = ENOSYS;
+	return (void *)-1;
+}
+
+DM_EXPORT int duende_mlock_mprotect_precise(void *addr, size_t length, int prot)
+{
+	(void)addr;
+	(void)length;
+	(void)prot;
+	errno = ENOSYS;
+	return -1;
+}

@@ -88,6 +88,38 @@ static void json_smaps(FILE *f, const struct duende_mlock_report *r)
 	}
 }
 
+/* What a lock must cover against what it need not (since 1.2): the
+ * swap-backed memory locked or not, the file data pinned or not, and each
+ * kind of memory as smaps counts it. */
+static void json_split(FILE *f, const struct duende_mlock_report *r)
+{
+	if (!(r->known & DUENDE_MLOCK_R_SMAPS))
+		return;
+	fprintf(f, ", \"swap_backed\": {\"resident_bytes\": %llu, \"locked_bytes\": %llu}",
+		(unsigned long long)r->swap_backed_resident, (unsigned long long)r->swap_backed_locked);
+	fprintf(f, ", \"file_data\": {\"mapped_bytes\": %llu, \"unlocked_mapped_bytes\": %llu, "
+		   "\"resident_bytes\": %llu, \"pinned_bytes\": %llu}",
+		(unsigned long long)r->file_mapped, (unsigned long long)r->file_unlocked_size,
+		(unsigned long long)r->file_resident, (unsigned long long)r->file_pinned);
+	fprintf(f, ", \"must_lock_unlocked\": {\"mappings\": %u, \"mapped_bytes\": %llu}",
+		r->must_lock_unlocked, (unsigned long long)r->must_lock_unlocked_size);
+	fprintf(f, ", \"memory\": [");
+	for (int k = 0; k < DUENDE_MLOCK_MEMORY_KINDS; k++) {
+		const struct duende_mlock_memory *m = &r->memory[k];
+		fprintf(f, "%s{\"kind\": ", k ? ", " : "");
+		json_text(f, duende_mlock_memory_kind_name((enum duende_mlock_memory_kind)k));
+		fprintf(f, ", \"mappings\": %u, \"locked_mappings\": %u, "
+			   "\"mapped_bytes\": %llu, \"resident_bytes\": %llu, "
+			   "\"anonymous_bytes\": %llu, \"swapped_bytes\": %llu, "
+			   "\"locked_resident_bytes\": %llu, \"locked_anonymous_bytes\": %llu}",
+			m->mappings, m->locked_mappings, (unsigned long long)m->size,
+			(unsigned long long)m->resident, (unsigned long long)m->anonymous,
+			(unsigned long long)m->swapped, (unsigned long long)m->locked_resident,
+			(unsigned long long)m->locked_anonymous);
+	}
+	fprintf(f, "]");
+}
+
 static void json_limits(FILE *f, const struct duende_mlock_report *r)
 {
 	if (!(r->known & DUENDE_MLOCK_R_LIMITS))
@@ -137,6 +169,7 @@ void json_report(FILE *f, const struct duende_mlock_report *r, const struct duen
 	json_bytes(f, r);
 	json_caps(f, r);
 	json_smaps(f, r);
+	json_split(f, r);
 	json_limits(f, r);
 	json_tasks(f, r);
 	json_serves(f, r->pid, swaps);

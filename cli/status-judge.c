@@ -48,5 +48,7 @@ const char *status_note(const struct scan *s, const struct entry *e)
 	enum duende_mlock_lock_state state = duende_mlock_report_lock_state(r);
 	if (state != DUENDE_MLOCK_LOCK_STATE_LOCKED)
 		return duende_mlock_lock_state_name(state);
+	if (r->verdicts & DUENDE_MLOCK_V_FILE_DATA_UNLOCKED)
+		return duende_mlock_verdict_name(DUENDE_MLOCK_V_FILE_DATA_UNLOCKED);
 	return "";
 }

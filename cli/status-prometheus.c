@@ -4,6 +4,8 @@
  * metric names are what the alert rules in monitoring/ match: they only
  * ever gain company. */
 #include <math.h>
+#include <stddef.h>
+#include <string.h>
 
 #include "status.h"
 
@@ -39,13 +41,20 @@ static double v_iofl(const struct duende_mlock_report *r) { return verdict(r, DU
 static double v_iofl_threads(const struct duende_mlock_report *r) { return r->threads_io_flusher; }
 static double v_blocked(const struct duende_mlock_report *r) { return r->threads_blocked; }
 static double v_oom(const struct duende_mlock_report *r) { return r->oom_score_adj; }
+static double v_sb_resident(const struct duende_mlock_report *r) { return (double)r->swap_backed_resident; }
+static double v_sb_locked(const struct duende_mlock_report *r) { return (double)r->swap_backed_locked; }
+static double v_file_resident(const struct duende_mlock_report *r) { return (double)r->file_resident; }
+static double v_file_pinned(const struct duende_mlock_report *r) { return (double)r->file_pinned; }
+static double v_file_mapped(const struct duende_mlock_report *r) { return (double)r->file_mapped; }
+static double v_file_unlocked(const struct duende_mlock_report *r) { return (double)r->file_unlocked_size; }
+static double v_must_unlocked(const struct duende_mlock_report *r) { return r->must_lock_unlocked; }
 static double v_responding(const struct duende_mlock_report *r)
 {
 	return 1 - verdict(r, DUENDE_MLOCK_V_NOT_RESPONDING);
 }
 
 static const struct metric metrics[] = {
-	{ "duende_mlock_locked", "gauge", "1 if every accessible mapping is locked (mlockall); 0 if not, or if an expected daemon is not running.", DUENDE_MLOCK_R_STATUS, v_locked },
+	{ "duende_mlock_locked", "gauge", "1 if every accessible mapping a lock must cover is locked (file data left unlocked by a precise lock does not count); 0 if not, or if an expected daemon is not running.", DUENDE_MLOCK_R_STATUS, v_locked },
 	{ "duende_mlock_pinned_bytes", "gauge", "Pinned: resident bytes inside locked mappings, what the lock keeps out of swap.", DUENDE_MLOCK_R_SMAPS, v_pinned },
 	{ "duende_mlock_resident_bytes", "gauge", "VmRSS.", DUENDE_MLOCK_R_STATUS, v_rss },
 	{ "duende_mlock_swapped_bytes", "gauge", "VmSwap: bytes of the process in swap.", DUENDE_MLOCK_R_STATUS, v_swap },
@@ -54,6 +63,13 @@ static const struct metric metrics[] = {
 	{ "duende_mlock_mapped_bytes", "gauge", "VmSize: the address space mapped, which locking current pages (MCL_CURRENT) counts against RLIMIT_MEMLOCK.", DUENDE_MLOCK_R_STATUS, v_size },
 	{ "duende_mlock_locked_swapped_bytes", "gauge", "Bytes of locked mappings that are in swap (swapped out before the lock).", DUENDE_MLOCK_R_SMAPS, v_locked_swapped },
 	{ "duende_mlock_unlocked_resident_bytes", "gauge", "Resident bytes in accessible mappings that are not locked.", DUENDE_MLOCK_R_SMAPS, v_unlocked },
+	{ "duende_mlock_swap_backed_resident_bytes", "gauge", "Resident bytes that can go to swap: anonymous and shared memory, and the written (copy-on-write) pages of private file mappings.", DUENDE_MLOCK_R_SMAPS, v_sb_resident },
+	{ "duende_mlock_swap_backed_locked_bytes", "gauge", "Swap-backed resident bytes inside locked mappings: what a lock against DT-007 must hold.", DUENDE_MLOCK_R_SMAPS, v_sb_locked },
+	{ "duende_mlock_file_resident_bytes", "gauge", "Resident bytes of file data: page cache mapped from files, which can only return to their own file.", DUENDE_MLOCK_R_SMAPS, v_file_resident },
+	{ "duende_mlock_file_pinned_bytes", "gauge", "Resident file data inside locked mappings (a precise lock pins only the program's code and files the process serves).", DUENDE_MLOCK_R_SMAPS, v_file_pinned },
+	{ "duende_mlock_file_mapped_bytes", "gauge", "Size of the mappings of file data.", DUENDE_MLOCK_R_SMAPS, v_file_mapped },
+	{ "duende_mlock_file_unlocked_mapped_bytes", "gauge", "Size of the file data mappings left unlocked (a precise lock).", DUENDE_MLOCK_R_SMAPS, v_file_unlocked },
+	{ "duende_mlock_must_lock_unlocked_mappings", "gauge", "Accessible mappings a lock must cover (swap-backed, writable private file mappings, files of a FUSE mount the process serves) that are not locked.", DUENDE_MLOCK_R_SMAPS, v_must_unlocked },
 	{ "duende_mlock_memlock_limit_bytes", "gauge", "Soft RLIMIT_MEMLOCK (+Inf for unlimited).", DUENDE_MLOCK_R_LIMITS, v_memlock },
 	{ "duende_mlock_headroom_bytes", "gauge", "Bytes that may still be locked: soft RLIMIT_MEMLOCK less VmLck (+Inf with CAP_IPC_LOCK).", DUENDE_MLOCK_R_LIMITS, v_headroom },
 	{ "duende_mlock_major_faults_total", "counter", "Major page faults of the process.", DUENDE_MLOCK_R_STAT, v_majflt },
@@ -128,6 +144,42 @@ static void prom_serves(FILE *f, const struct scan *s)
 	}
 }
 
+/* Each kind of memory, as the library names it. */
+static void prom_memory(FILE *f, const struct scan *s)
+{
+	static const struct {
+		const char *name, *help;
+		size_t offset;
+	} figures[] = {
+		{ "duende_mlock_memory_resident_bytes", "Resident bytes of each kind of memory (Rss).",
+		  offsetof(struct duende_mlock_memory, resident) },
+		{ "duende_mlock_memory_locked_resident_bytes",
+		  "Resident bytes of each kind of memory inside locked mappings.",
+		  offsetof(struct duende_mlock_memory, locked_resident) },
+		{ "duende_mlock_memory_mapped_bytes", "Mapped bytes of each kind of memory.",
+		  offsetof(struct duende_mlock_memory, size) },
+	};
+
+	for (size_t k = 0; k < sizeof(figures) / sizeof(figures[0]); k++) {
+		prom_header(f, figures[k].name, "gauge", figures[k].help);
+		for (size_t i = 0; i < s->n; i++) {
+			const struct entry *e = &s->e[i];
+			if (e->rc || !(e->r.known & DUENDE_MLOCK_R_SMAPS))
+				continue;
+			for (int m = 0; m < DUENDE_MLOCK_MEMORY_KINDS; m++) {
+				uint64_t v;
+				memcpy(&v, (const char *)&e->r.memory[m] + figures[k].offset, sizeof(v));
+				fputs(figures[k].name, f);
+				prom_labels(f, s, e);
+				fprintf(f, ",kind=");
+				put_prom_label(f, duende_mlock_memory_kind_name((enum duende_mlock_memory_kind)m));
+				fputc('}', f);
+				prom_value(f, (double)v);
+			}
+		}
+	}
+}
+
 static void prom_expected(FILE *f, const struct scan *s)
 {
 	prom_header(f, "duende_mlock_io_flusher_required", "gauge",
@@ -152,6 +204,7 @@ void status_prometheus(FILE *f, const struct scan *s)
 	for (size_t m = 0; m < sizeof(metrics) / sizeof(metrics[0]); m++)
 		prom_metric(f, s, &metrics[m]);
 	prom_serves(f, s);
+	prom_memory(f, s);
 	prom_expected(f, s);
 	prom_header(f, "duende_mlock_headroom_low_bytes", "gauge",
 		    "Headroom below which later allocations of a locked daemon are at risk.");

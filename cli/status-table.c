@@ -30,14 +30,26 @@ static void served(const struct scan *s, pid_t pid, char *out, size_t cap)
 	}
 }
 
-#define ROW_FORMAT "%10s %10s %6s %10s %12s %-14s %10s %10s %5s %3s %5s %-8s %s\n"
+/* "locked/resident" of a kind of memory, "-" without smaps. */
+static const char *split(const struct duende_mlock_report *r, uint64_t locked, uint64_t resident,
+			 char *out, size_t cap)
+{
+	char a[32], b[32];
+
+	if (!(r->known & DUENDE_MLOCK_R_SMAPS))
+		return "-";
+	snprintf(out, cap, "%s/%s", fmt_bytes(locked, a, sizeof(a)), fmt_bytes(resident, b, sizeof(b)));
+	return out;
+}
+
+#define ROW_FORMAT "%10s %10s %6s %21s %21s %10s %12s %-14s %10s %10s %5s %3s %5s %-8s %s\n"
 
 static void print_row(FILE *f, const struct scan *s, const struct entry *e, int name_width)
 {
 	const struct duende_mlock_report *r = &e->r;
 	bool smaps = r->known & DUENDE_MLOCK_R_SMAPS, lim = r->known & DUENDE_MLOCK_R_LIMITS;
 	char pinned[32], rss[32], swap[32], space[32], soft[32], room[32], pct[16], maps[40],
-		iofl[24], blocked[16], dev[96], oom[16];
+		iofl[24], blocked[16], dev[96], oom[16], swap_backed[72], file[72];
 	double p = pin_percent(r);
 
 	if (p < 0)
@@ -64,7 +76,10 @@ static void print_row(FILE *f, const struct scan *s, const struct entry *e, int 
 	fprintf(f, "%-8d ", (int)r->pid);
 	put_text(f, r->name, name_width);
 	fprintf(f, " " ROW_FORMAT, smaps ? fmt_bytes(r->locked_resident, pinned, sizeof(pinned)) : "-",
-		fmt_bytes(r->vm_rss, rss, sizeof(rss)), pct, fmt_bytes(r->vm_swap, swap, sizeof(swap)),
+		fmt_bytes(r->vm_rss, rss, sizeof(rss)), pct,
+		split(r, r->swap_backed_locked, r->swap_backed_resident, swap_backed, sizeof(swap_backed)),
+		split(r, r->file_pinned, r->file_resident, file, sizeof(file)),
+		fmt_bytes(r->vm_swap, swap, sizeof(swap)),
 		fmt_bytes(r->vm_lck, space, sizeof(space)), maps,
 		lim ? fmt_bytes(r->memlock_soft, soft, sizeof(soft)) : "-",
 		lim ? fmt_bytes(r->headroom, room, sizeof(room)) : "-", iofl, blocked, oom,
@@ -78,7 +93,8 @@ void status_table(FILE *f, const struct scan *s)
 	for (size_t i = 0; i < s->n; i++)
 		if (!s->e[i].rc && text_width(s->e[i].r.name) > width)
 			width = text_width(s->e[i].r.name);
-	fprintf(f, "%-8s %-*s " ROW_FORMAT, "PID", width, "NAME", "PINNED", "RSS", "PIN%", "SWAP",
+	fprintf(f, "%-8s %-*s " ROW_FORMAT, "PID", width, "NAME", "PINNED", "RSS", "PIN%",
+		"SWAP-BACKED lo/all", "FILE-DATA pin/all", "SWAP",
 		"LOCKED-SPACE", "MAPS lo/lf/all", "MEMLOCK", "HEADROOM", "IOFL", "D", "OOM", "SERVES",
 		"NOTE");
 	for (size_t i = 0; i < s->n; i++)

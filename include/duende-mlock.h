@@ -987,6 +987,8 @@ const char *duende_mlock_severity_name(enum duende_mlock_severity severity);
 const char *duende_mlock_finding_name(enum duende_mlock_finding_code code);
 /* verdict is one DUENDE_MLOCK_V_* bit; NULL for 0 or several bits. */
 const char *duende_mlock_verdict_name(uint32_t verdict);
+/* "anonymous", "shared", "private file", "shared file", "served file". */
+const char *duende_mlock_memory_kind_name(enum duende_mlock_memory_kind kind);
 
 #ifdef __cplusplus
 }

@@ -108,8 +108,9 @@ static void explain_enomem(struct dm_text *t, const struct duende_mlock_status *
 static void explain_failure(struct dm_text *t, const struct duende_mlock_status *s)
 {
 	if (s->flags & DUENDE_MLOCK_F_BAD_CONFIG) {
-		dm_text_put(t, "invalid configuration: onfault and precise need current or "
-			       "future, precise excludes onfault, the lean stack size must be from ");
+		dm_text_put(t, "invalid configuration: onfault needs current or future, precise "
+			       "needs one of them and excludes onfault, the lean stack size must be "
+			       "from ");
 		dm_text_put_bytes(t, DM_LEAN_STACK_MIN);
 		dm_text_put(t, " to ");
 		dm_text_put_bytes(t, DUENDE_MLOCK_LEAN_STACK_MAX);

@@ -65,6 +65,15 @@ static const char *const lock_state_names[] = {
 };
 DM_NAME_LOOKUP(duende_mlock_lock_state_name, enum duende_mlock_lock_state, lock_state_names)
 
+static const char *const memory_kind_names[DUENDE_MLOCK_MEMORY_KINDS] = {
+	[DUENDE_MLOCK_MEMORY_ANONYMOUS] = "anonymous",
+	[DUENDE_MLOCK_MEMORY_SHARED] = "shared",
+	[DUENDE_MLOCK_MEMORY_PRIVATE_FILE] = "private file",
+	[DUENDE_MLOCK_MEMORY_SHARED_FILE] = "shared file",
+	[DUENDE_MLOCK_MEMORY_SERVED_FILE] = "served file",
+};
+DM_NAME_LOOKUP(duende_mlock_memory_kind_name, enum duende_mlock_memory_kind, memory_kind_names)
+
 /* Indexed by the bit's position: DUENDE_MLOCK_V_* are single bits. */
 static const char *const verdict_names[] = {
 	[0] = "locked",         /* DUENDE_MLOCK_V_LOCKED */

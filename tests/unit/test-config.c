@@ -35,6 +35,30 @@ int main(void)
 	CHECK_EQ_INT(duende_mlock_lock_with_config(&cfg, &st), -EINVAL);
 	CHECK(st.flags & DUENDE_MLOCK_F_BAD_CONFIG);
 
+	/* Since 1.2: the rest of the first reserved word must be zero too. */
+	cfg = (struct duende_mlock_config)DUENDE_MLOCK_CONFIG_INIT;
+	cfg.reserved8[6] = 1;
+	CHECK_EQ_INT(duende_mlock_lock_with_config(&cfg, &st), -EINVAL);
+	CHECK(st.flags & DUENDE_MLOCK_F_BAD_CONFIG);
+
+	/* The precise plan populates what it locks: not with onfault, and
+	 * not with nothing to lock. */
+	cfg = (struct duende_mlock_config)DUENDE_MLOCK_CONFIG_INIT;
+	CHECK(!cfg.precise);
+	cfg.precise = true;
+	cfg.onfault = true;
+	CHECK_EQ_INT(duende_mlock_lock_with_config(&cfg, &st), -EINVAL);
+	CHECK(st.flags & DUENDE_MLOCK_F_BAD_CONFIG);
+	duende_mlock_explain(&st, text, sizeof(text));
+	CHECK_CONTAINS(text, "precise needs one of them and excludes onfault");
+	cfg.onfault = false;
+	cfg.current = cfg.future = false;
+	CHECK_EQ_INT(duende_mlock_lock_with_config(&cfg, &st), -EINVAL);
+	CHECK(st.flags & DUENDE_MLOCK_F_BAD_CONFIG);
+	/* Valid: it gets as far as the (filtered) mlockall of future pages. */
+	cfg.future = true;
+	CHECK_EQ_INT(duende_mlock_lock_with_config(&cfg, &st), -ENOSYS);
+
 	cfg = (struct duende_mlock_config)DUENDE_MLOCK_CONFIG_INIT;
 	cfg.lean = true;
 	cfg.lean_stack_size = 4096;

@@ -128,6 +128,7 @@ static void check_enum(const struct declared *d, const char *what, const char *(
 static const char *severity(long v) { return duende_mlock_severity_name((enum duende_mlock_severity)v); }
 static const char *finding(long v) { return duende_mlock_finding_name((enum duende_mlock_finding_code)v); }
 static const char *lock_state(long v) { return duende_mlock_lock_state_name((enum duende_mlock_lock_state)v); }
+static const char *memory_kind(long v) { return duende_mlock_memory_kind_name((enum duende_mlock_memory_kind)v); }
 
 int main(int argc, char **argv)
 {
@@ -153,6 +154,11 @@ int main(int argc, char **argv)
 	CHECK_EQ_INT(d.n, 5);
 	check_enum(&d, "lock state", lock_state);
 	CHECK(duende_mlock_lock_state_name((enum duende_mlock_lock_state)5) == NULL);
+
+	read_enum(h, "duende_mlock_memory_kind", "DUENDE_MLOCK_MEMORY_", &d);
+	CHECK_EQ_INT(d.n, DUENDE_MLOCK_MEMORY_KINDS);
+	check_enum(&d, "memory kind", memory_kind);
+	CHECK_EQ_STR(duende_mlock_memory_kind_name(DUENDE_MLOCK_MEMORY_PRIVATE_FILE), "private file");
 
 	read_verdicts(h, &d);
 	CHECK(d.n >= 5);

@@ -17,18 +17,21 @@
 #                 [--blockd BLOCKD] [--ublkd UBLKD] [--runs N] [--cases "CASE..."]
 #                 [--guest 6.12/v2|6.1/v1|6.1/v2] [--table FILE] [--results FILE]
 # Cases (default: those this machine can run of fuse-unlocked fuse-exec
-# fuse-blockd fuse-daemon shared-locked shared-flusher):
+# fuse-precise fuse-blockd fuse-daemon shared-locked shared-flusher):
 #   fuse-unlocked    bindfs -f, unlocked                                 must hang
 #   fuse-exec        bindfs -f under duende-mlock exec                   must survive
+#   fuse-precise     bindfs -f under exec --precise (file data unpinned) must survive
 #   fuse-blockd      examples/blockd --harden (library API)              must survive
 #   fuse-daemon      bindfs without -f (it daemonizes) under exec        must survive
 #   nbd-unlocked     nbd-server as Debian ships it (forks per client)    must hang
 #   nbd-exec         nbd-server, forking, under exec                     must survive
 #   nbd-exec-nofork  nbd-server -d (no fork) under exec                  must survive
+#   nbd-precise      nbd-server, forking, under exec --precise           must survive
 #   nbd-client-swap  nbd-server unlocked, nbd-client -swap (client locked) must hang
 #   ublk-unlocked    examples/ublkd, plain                               must hang
 #   ublk-harden      examples/ublkd --harden                             must survive
 #   ublk-exec        examples/ublkd, plain, under exec                   must survive
+#   ublk-precise     examples/ublkd, plain, under exec --precise         must survive
 #   shared-locked    bindfs -f under exec, in the pressure's own cgroup   recorded
 #   shared-flusher   the same with exec --io-flusher (CAP_SYS_RESOURCE)  no hang (OOM kills counted)
 #   shared-ublk      ublkd --harden in the pressure's own cgroup          no hang (OOM kills counted)
@@ -67,8 +70,9 @@ while [ $# -gt 0 ]; do
 done
 [[ $RUNS =~ ^[1-9][0-9]*$ ]] || { echo "dt007: --runs takes a positive number" >&2; exit 64; }
 [[ $FIRST_RUN =~ ^[1-9][0-9]*$ ]] || { echo "dt007: --first-run takes a positive number" >&2; exit 64; }
-ALL_CASES="fuse-unlocked fuse-exec fuse-blockd fuse-daemon nbd-unlocked nbd-exec nbd-exec-nofork
-nbd-client-swap ublk-unlocked ublk-harden ublk-exec shared-locked shared-flusher shared-ublk"
+ALL_CASES="fuse-unlocked fuse-exec fuse-precise fuse-blockd fuse-daemon nbd-unlocked nbd-exec
+nbd-exec-nofork nbd-precise nbd-client-swap ublk-unlocked ublk-harden ublk-exec ublk-precise
+shared-locked shared-flusher shared-ublk"
 for c in $CASES; do
 	[[ " ${ALL_CASES//$'\n'/ } " == *" $c "* ]] || { echo "dt007: unknown case '$c' (cases: ${ALL_CASES//$'\n'/ })" >&2; exit 64; }
 done
@@ -333,7 +337,7 @@ why_not() {
 	esac
 }
 if [ -z "$CASES" ]; then
-	for c in fuse-unlocked fuse-exec fuse-blockd fuse-daemon shared-locked shared-flusher; do
+	for c in fuse-unlocked fuse-exec fuse-precise fuse-blockd fuse-daemon shared-locked shared-flusher; do
 		[ -z "$(why_not $c)" ] && CASES+="$c "
 	done
 	[ -n "$CASES" ] || skip "this machine can run none of the default cases (no FUSE or loop device?)"
@@ -556,6 +560,7 @@ start_daemon() {
 		case $c in
 		fuse-unlocked) "${IN_CGROUP[@]}" "$cg" bindfs -f "$back" "$mnt" >"$out" 2>&1 & ;;
 		fuse-exec | shared-locked) "${IN_CGROUP[@]}" "$cg" "$DM" exec -- bindfs -f "$back" "$mnt" >"$out" 2>&1 & ;;
+		fuse-precise) "${IN_CGROUP[@]}" "$cg" "$DM" exec --precise -- bindfs -f "$back" "$mnt" >"$out" 2>&1 & ;;
 		shared-flusher) "${IN_CGROUP[@]}" "$cg" "$DM" exec --io-flusher -- bindfs -f "$back" "$mnt" >"$out" 2>&1 & ;;
 		fuse-daemon) "${IN_CGROUP[@]}" "$cg" "$DM" exec -- bindfs "$back" "$mnt" >"$out" 2>&1 & ;;
 		fuse-blockd)
@@ -582,6 +587,7 @@ start_daemon() {
 		nbd-unlocked | nbd-client-swap) "${IN_CGROUP[@]}" "$cg" nbd-server -C "$RUN_DIR/nbd.conf" >"$out" 2>&1 & ;;
 		nbd-exec) "${IN_CGROUP[@]}" "$cg" "$DM" exec -- nbd-server -C "$RUN_DIR/nbd.conf" >"$out" 2>&1 & ;;
 		nbd-exec-nofork) "${IN_CGROUP[@]}" "$cg" "$DM" exec -- nbd-server -C "$RUN_DIR/nbd.conf" -d >"$out" 2>&1 & ;;
+		nbd-precise) "${IN_CGROUP[@]}" "$cg" "$DM" exec --precise -- nbd-server -C "$RUN_DIR/nbd.conf" >"$out" 2>&1 & ;;
 		esac
 		DPID=$!
 		poll $SETUP_SECONDS nbd_listening
@@ -601,6 +607,7 @@ start_daemon() {
 		ublk-unlocked) "${IN_CGROUP[@]}" "$cg" "$UBLKD" --backing "$STORE/ublk-$c.img" >"$out" 2>&1 & ;;
 		ublk-harden | shared-ublk) "${IN_CGROUP[@]}" "$cg" "$UBLKD" --harden --backing "$STORE/ublk-$c.img" >"$out" 2>&1 & ;;
 		ublk-exec) "${IN_CGROUP[@]}" "$cg" "$DM" exec -- "$UBLKD" --backing "$STORE/ublk-$c.img" >"$out" 2>&1 & ;;
+		ublk-precise) "${IN_CGROUP[@]}" "$cg" "$DM" exec --precise -- "$UBLKD" --backing "$STORE/ublk-$c.img" >"$out" 2>&1 & ;;
 		esac
 		DPID=$!
 		poll $SETUP_SECONDS ublkd_answered "$out" "$DPID"

@@ -33,6 +33,9 @@ static void help(void)
 	       "  --current-only         lock only what is mapped at start\n"
 	       "  --future-only          lock only what is mapped later\n"
 	       "  --min-headroom SIZE    refuse unless SIZE more could still be locked\n"
+	       "  --no-swap              cgroup v2: memory.swap.max 0 in PROGRAM's cgroup, where it\n"
+	       "                         is PROGRAM's own and writable (with --precise: nothing of\n"
+	       "                         it goes to swap, file data is still dropped and reread)\n"
 	       "  --oom-score-adj N      set oom_score_adj (%d..%d), inherited\n"
 	       "  --io-flusher           PR_SET_IO_FLUSHER (needs CAP_SYS_RESOURCE), inherited\n"
 	       "  --malloc-keep          glibc keeps freed memory (no trim, no mmap)\n"
@@ -68,12 +71,14 @@ struct exec_opts {
 	bool current_only, future_only;
 	bool memlock_set;
 	uint64_t memlock;
+	bool no_swap;
 };
 
 enum {
 	OPT_ONFAULT = 256, OPT_LEAN, OPT_BEST_EFFORT, OPT_CURRENT_ONLY, OPT_FUTURE_ONLY,
 	OPT_MIN_HEADROOM, OPT_OOM, OPT_IO_FLUSHER, OPT_MALLOC_KEEP, OPT_PREFAULT,
 	OPT_NO_RAISE, OPT_INHERIT, OPT_MEMLOCK, OPT_NO_FOLLOW_FORKS, OPT_PRECISE,
+	OPT_NO_SWAP,
 };
 
 static int parse_options(int argc, char **argv, struct exec_opts *o)
@@ -82,6 +87,7 @@ static int parse_options(int argc, char **argv, struct exec_opts *o)
 		{ "onfault", no_argument, NULL, OPT_ONFAULT },
 		{ "lean", no_argument, NULL, OPT_LEAN },
 		{ "precise", no_argument, NULL, OPT_PRECISE },
+		{ "no-swap", no_argument, NULL, OPT_NO_SWAP },
 		{ "best-effort", no_argument, NULL, OPT_BEST_EFFORT },
 		{ "current-only", no_argument, NULL, OPT_CURRENT_ONLY },
 		{ "future-only", no_argument, NULL, OPT_FUTURE_ONLY },
@@ -112,6 +118,7 @@ static int parse_options(int argc, char **argv, struct exec_opts *o)
 		case OPT_ONFAULT: h->lock_config.onfault = true; break;
 		case OPT_LEAN: h->lock_config.lean = true; break;
 		case OPT_PRECISE: h->lock_config.precise = true; break;
+		case OPT_NO_SWAP: o->no_swap = true; break;
 		case OPT_BEST_EFFORT: h->lock_config.required = false; break;
 		case OPT_CURRENT_ONLY: o->current_only = true; break;
 		case OPT_FUTURE_ONLY: o->future_only = true; break;
@@ -212,6 +219,25 @@ static int set_memlock(const struct exec_opts *o)
 	return 0;
 }
 
+/* memory.swap.max 0 for this process's cgroup, which PROGRAM runs in.
+ * Like every step exec is asked for, it stops PROGRAM when it fails,
+ * unless --best-effort. */
+static int set_no_swap(const struct exec_opts *o)
+{
+	char line[1024];
+	int rc = duende_mlock_cgroup_no_swap(0);
+	bool stop = rc && o->shim.harden.lock_config.required;
+
+	duende_mlock_cgroup_no_swap_explain(rc, line, sizeof(line));
+	if (rc || o->shim.verbose)
+		say("exec", "%s%s", rc && !stop ? "warning: " : "", line);
+	if (stop) {
+		say("exec", "not starting the program (use --best-effort to run it anyway)");
+		return DM_EXIT_LOCK_FAILED;
+	}
+	return 0;
+}
+
 int cmd_exec(int argc, char **argv)
 {
 	struct exec_opts o;
@@ -236,6 +262,9 @@ int cmd_exec(int argc, char **argv)
 		return rc;
 	}
 	rc = set_memlock(&o);
+	if (rc)
+		return rc;
+	rc = o.no_swap ? set_no_swap(&o) : 0;
 	if (rc)
 		return rc;
 	/* execve keeps this PID: PROGRAM is the leader of its exec chain. The

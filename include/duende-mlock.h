@@ -259,6 +259,18 @@ DUENDE_MLOCK_WUR int duende_mlock_unlock_all(void);
  * what mmap(2) itself gives. Async-signal-safe; system calls only. */
 void *duende_mlock_mmap_precise(void *addr, size_t length, int prot, int flags, int fd,
 				int64_t offset);
+/* Since 1.2. cgroup v2: memory.swap.max 0 in the memory cgroup of
+ * process pid (0: the caller), so that none of its memory goes to swap,
+ * locked or not: the complement of a precise lock, which leaves file data
+ * unlocked. Only a cgroup of the process's own is changed. 0; -ENOTSUP no
+ * cgroup v2 memory cgroup with swap accounting (cgroup v1, the root
+ * cgroup); -EBUSY the cgroup holds other processes; -EACCES, -EPERM or
+ * -EROFS not writable here; -ESRCH no such process. No malloc. */
+DUENDE_MLOCK_WUR int duende_mlock_cgroup_no_swap(pid_t pid);
+/* duende_mlock_cgroup_no_swap()'s outcome rc in one line, with the fix
+ * where one applies (a unit's MemorySwapMax=0). snprintf semantics. */
+int duende_mlock_cgroup_no_swap_explain(int rc, char *buf, size_t len);
+
 /* Since 1.2. mprotect(2) for a process under a precise lock: the same
  * result and errno, and where it makes private file mappings writable,
  * they are locked as they are touched from then on (their written pages
@@ -840,7 +852,17 @@ enum duende_mlock_finding_code {
 	DUENDE_MLOCK_FOUND_CGROUP_V2_UNPROTECTED, /* memory.min and memory.low 0 */
 	DUENDE_MLOCK_FOUND_CGROUP_V2_PROTECTED,  /* no swap, a protected minimum */
 	DUENDE_MLOCK_FOUND_CGROUP_V2_SHARED,     /* the hazard, seen on v2 too */
+	/* Since 1.2: it maps more file data than it could lock, or than
+	 * DUENDE_MLOCK_FILE_DATA_PIN_MAX, and the lock pins it (or would):
+	 * a precise lock would leave it to the kernel. */
+	DUENDE_MLOCK_FOUND_FILE_DATA_PINNED,
+	/* Since 1.2: its file data is left to the kernel (a precise lock). */
+	DUENDE_MLOCK_FOUND_FILE_DATA_UNPINNED,
 };
+
+/* File data a lock may sensibly pin (since 1.2): a process that maps more,
+ * under a lock that pins it, is advised the precise lock. */
+#define DUENDE_MLOCK_FILE_DATA_PIN_MAX ((uint64_t)256 << 20)
 
 struct duende_mlock_finding {
 	enum duende_mlock_finding_code code;
@@ -913,7 +935,9 @@ struct duende_mlock_survey {
 	enum duende_mlock_severity verdict;
 	uint32_t nfindings;
 	struct duende_mlock_finding findings[DUENDE_MLOCK_SURVEY_FINDINGS];
-	uint64_t reserved[16];
+	/* Since 1.2: the host's RAM (MemTotal, bytes; 0 when unreadable). */
+	uint64_t mem_total;
+	uint64_t reserved[15];
 	/* Active swap areas and who serves them. */
 	struct duende_mlock_swaps swaps;
 	/* The process surveyed. */

@@ -179,9 +179,11 @@ void dm_put_fix_file_capability(struct dm_text *t)
 		       "capabilities)\n");
 }
 
-void dm_put_fix_exec(struct dm_text *t, bool caller_sys_resource)
+void dm_put_fix_exec(struct dm_text *t, bool caller_sys_resource, bool precise)
 {
 	dm_text_put(t, "run:    " DM_EXEC " ");
+	if (precise)
+		dm_text_put(t, DM_PRECISE_OPTION " ");
 	if (caller_sys_resource)
 		put_exec_hardening(t);
 	dm_text_put(t, "-- DAEMON ARGS...\n");
@@ -197,4 +199,11 @@ void dm_put_fix_lock(struct dm_text *t, uint64_t needed, const struct dm_remedy_
 	dm_text_put(t, "; or ");
 	dm_put_fix_ipc_lock(t, c);
 	dm_text_put(t, ".");
+}
+
+void dm_put_fix_precise(struct dm_text *t)
+{
+	dm_text_put(t, "Lock it with " DM_EXEC " " DM_PRECISE_OPTION " (a program linked with "
+		       "libduende-mlock: config.precise): swap-backed memory and the program's code "
+		       "stay locked and resident, file data is left to the kernel");
 }

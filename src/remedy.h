@@ -42,6 +42,8 @@
 #define DM_OWN_CGROUP "keep the daemon out of any memory-limited cgroup that other work shares"
 /* duende-mlock itself */
 #define DM_EXEC "duende-mlock exec"
+/* exec's option for the precise lock (config.precise). */
+#define DM_PRECISE_OPTION "--precise"
 
 /* ---- the words as remedies, where a static string needs them ---- */
 #define DM_FIX_IPC_LOCK_SETCAP DM_IPC_LOCK_SETCAP
@@ -105,6 +107,8 @@ void dm_put_fix_shell(struct dm_text *t, uint64_t caller_hard, bool caller_sys_r
 /* setcap, for a daemon linked with the library. */
 void dm_put_fix_file_capability(struct dm_text *t);
 /* The duende-mlock exec line, with the hardening the caller can give. */
-void dm_put_fix_exec(struct dm_text *t, bool caller_sys_resource);
+void dm_put_fix_exec(struct dm_text *t, bool caller_sys_resource, bool precise);
+/* The precise lock, for a daemon that maps much file data. */
+void dm_put_fix_precise(struct dm_text *t);
 
 #endif

@@ -31,6 +31,16 @@ duende_mlock_report_lock_state(const struct duende_mlock_report *r)
 	return dm_lock_state(r->known, r->vm_lck, r->verdicts);
 }
 
+bool dm_file_data_too_much(uint64_t file_mapped, uint64_t headroom, uint64_t mem_total)
+{
+	if (file_mapped > DUENDE_MLOCK_FILE_DATA_PIN_MAX)
+		return true;
+	if (headroom != DUENDE_MLOCK_UNLIMITED && file_mapped > headroom)
+		return true;
+	/* Pinned, it would take more than half the machine. */
+	return mem_total && file_mapped > mem_total / 2;
+}
+
 static const char *const container_names[] = {
 	[DUENDE_MLOCK_CONTAINER_NONE] = "",
 	[DUENDE_MLOCK_CONTAINER_DOCKER] = "docker",

@@ -18,6 +18,11 @@ bool dm_io_flusher_in(uint64_t task_flags);
  * VmLck is above 0 but it is not, else not locked. */
 enum duende_mlock_lock_state dm_lock_state(uint32_t known, uint64_t vm_lck, uint32_t verdicts);
 
+/* File data a lock pins, or would: more than the process could lock
+ * (can_lock: its headroom, or the host's RAM; 0 for unknown) or than
+ * DUENDE_MLOCK_FILE_DATA_PIN_MAX. The precise lock is advised then. */
+bool dm_file_data_too_much(uint64_t file_mapped, uint64_t headroom, uint64_t mem_total);
+
 /* The container kind a runtime's name stands for ("docker", ...). */
 enum duende_mlock_container dm_container_named(const char *name);
 /* The name of a container kind ("" for none). */

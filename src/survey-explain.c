@@ -271,6 +271,48 @@ static void explain_task(struct dm_text *t, const DM_SURVEY *s)
 	}
 }
 
+#if DM_LAYOUT_HAS_SIZE
+/* What its file data costs, as measured in its smaps. */
+static void explain_file_data(struct dm_text *t, const DM_SURVEY *s,
+			      enum duende_mlock_finding_code code)
+{
+	const DM_SURVEY_REPORT *r = &s->process;
+
+	dm_text_put(t, "PID ");
+	dm_text_put_i64(t, r->pid);
+	dm_text_put(t, " maps ");
+	dm_text_put_bytes(t, r->file_mapped);
+	dm_text_put(t, " of file data, ");
+	dm_text_put_bytes(t, r->file_resident);
+	dm_text_put(t, " resident, ");
+	dm_text_put_bytes(t, r->file_pinned);
+	dm_text_put(t, " pinned");
+	if (code == DUENDE_MLOCK_FOUND_FILE_DATA_UNPINNED) {
+		dm_text_put(t, ": ");
+		dm_text_put_bytes(t, r->file_unlocked_size);
+		dm_text_put(t, " of it is left to the kernel (a precise lock), which drops clean "
+			       "pages and reads them back from their own file: no deadlock");
+		return;
+	}
+	dm_text_put(t, ": the lock pins all of it (");
+	if (r->vm_lck)
+		dm_text_put(t, "it is locked: every page read in when mapped");
+	else
+		dm_text_put(t, "once locked: every page read in when mapped");
+	if (r->headroom != DUENDE_MLOCK_UNLIMITED && r->file_mapped > r->headroom) {
+		dm_text_put(t, "; more than the ");
+		dm_text_put_bytes(t, r->headroom);
+		dm_text_put(t, " it may still lock");
+	} else if (s->mem_total && r->file_mapped > s->mem_total / 2) {
+		dm_text_put(t, "; more than half of the ");
+		dm_text_put_bytes(t, s->mem_total);
+		dm_text_put(t, " of RAM");
+	}
+	dm_text_put(t, "), yet a page of file data can only return to its own file. ");
+	dm_put_fix_precise(t);
+}
+#endif
+
 static void explain_finding(struct dm_text *t, const DM_SURVEY *s,
 			    const struct duende_mlock_finding *f)
 {
@@ -342,6 +384,12 @@ static void explain_finding(struct dm_text *t, const DM_SURVEY *s,
 	case DUENDE_MLOCK_FOUND_CGROUP_V2_PROTECTED:
 		explain_v2_protection(t, s, f->code);
 		break;
+	case DUENDE_MLOCK_FOUND_FILE_DATA_PINNED:
+	case DUENDE_MLOCK_FOUND_FILE_DATA_UNPINNED:
+#if DM_LAYOUT_HAS_SIZE
+		explain_file_data(t, s, f->code);
+#endif
+		break;
 	}
 }
 
@@ -379,6 +427,14 @@ static struct dm_dropin dropin_of(const DM_SURVEY *s)
 	return d;
 }
 
+static bool survey_found(const DM_SURVEY *s, enum duende_mlock_finding_code code)
+{
+	for (uint32_t i = 0; i < s->nfindings && i < DM_SURVEY_FINDINGS; i++)
+		if (s->findings[i].code == code)
+			return true;
+	return false;
+}
+
 /* The fix, one block each for the ways the daemon may be started here. */
 static void put_fix(struct dm_text *t, const DM_SURVEY *s)
 {
@@ -393,7 +449,7 @@ static void put_fix(struct dm_text *t, const DM_SURVEY *s)
 	/* exec refuses programs with file capabilities: no setcap for one it runs. */
 	if (!s->preloaded)
 		dm_put_fix_file_capability(t);
-	dm_put_fix_exec(t, s->caller_cap_sys_resource);
+	dm_put_fix_exec(t, s->caller_cap_sys_resource, survey_found(s, DUENDE_MLOCK_FOUND_FILE_DATA_PINNED));
 }
 
 static int systemd_dropin(const DM_SURVEY *s, char *buf, size_t len)

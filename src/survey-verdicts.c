@@ -163,6 +163,24 @@ static void judge_serving(DM_SURVEY *s)
 		      (uint32_t)i);
 }
 
+#if DM_LAYOUT_HAS_SIZE
+/* File data pinned by the lock, or to be pinned by it: a clean page could
+ * simply be dropped and read back from its file, and a mapping larger
+ * than RAM cannot be locked at all. Under a precise lock it is left to
+ * the kernel. */
+static void judge_file_data(DM_SURVEY *s)
+{
+	const DM_SURVEY_REPORT *r = &s->process;
+
+	if (!(r->known & DUENDE_MLOCK_R_SMAPS))
+		return;
+	if (r->verdicts & DUENDE_MLOCK_V_FILE_DATA_UNLOCKED)
+		found(s, DUENDE_MLOCK_FOUND_FILE_DATA_UNPINNED, DUENDE_MLOCK_SEVERITY_OK, 0);
+	else if (dm_file_data_too_much(r->file_mapped, r->headroom, s->mem_total))
+		found(s, DUENDE_MLOCK_FOUND_FILE_DATA_PINNED, DUENDE_MLOCK_SEVERITY_WARNING, 0);
+}
+#endif
+
 void dm_survey_judge(DM_SURVEY *s)
 {
 	if (s->process.verdicts & DUENDE_MLOCK_V_NO_USER_MEMORY) {
@@ -175,4 +193,7 @@ void dm_survey_judge(DM_SURVEY *s)
 	judge_cgroup(s);
 	judge_swaps(s);
 	judge_serving(s);
+#if DM_LAYOUT_HAS_SIZE
+	judge_file_data(s);
+#endif
 }

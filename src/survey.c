@@ -226,6 +226,22 @@ static int runtime_line(void *ctx, const char *line, size_t len)
 	return 0;
 }
 
+#if DM_LAYOUT_HAS_SIZE
+/* MemTotal of /proc/meminfo in bytes, 0 when unreadable. */
+static uint64_t mem_total(void)
+{
+	char buf[512];
+	const char *line;
+	size_t len;
+	uint64_t bytes;
+
+	if (dm_read_field(AT_FDCWD, "/proc/meminfo", "MemTotal", buf, sizeof(buf), &line, &len) != 0 ||
+	    !dm_smaps_field(line, len, "MemTotal", &bytes))
+		return 0;
+	return bytes;
+}
+#endif
+
 static void survey_runtime(pid_t pid, DM_SURVEY *s)
 {
 	char path[64], buf[512], comm[64];
@@ -267,6 +283,9 @@ static int survey(pid_t pid, DM_SURVEY *s, size_t report_size)
 	s->kernel_onfault = dm_probe_onfault();
 	s->kernel_io_flusher = dm_probe_io_flusher();
 	s->cgroup_error = survey_cgroup(pid, &s->cgroup);
+#if DM_LAYOUT_HAS_SIZE
+	s->mem_total = mem_total();
+#endif
 	if (DM_LAYOUT_NAME(dm_swaps_read)(&s->swaps) < 0)
 		s->swaps.count = 0; /* swaps.error says why */
 	survey_runtime(pid, s);

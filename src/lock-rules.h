@@ -38,6 +38,11 @@ struct dm_lock_facts {
 };
 
 void dm_gather_lock_facts(struct dm_lock_facts *f);
+/* The same facts about another process, from its /proc directory open at
+ * dirfd: its limits, its effective capabilities as the kernel honours them
+ * (its user namespace), its VmSize and VmLck. What a lock made inside it
+ * is judged by. 0, or a negative errno when its status is unreadable. */
+int dm_gather_lock_facts_of(int dirfd, struct dm_lock_facts *f);
 
 /* The library's code was loaded as part of duende-mlock exec's preload
  * shim (which links the library in), not as libduende-mlock.so or inside a

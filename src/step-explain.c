@@ -6,6 +6,7 @@
 #include "platform.h"
 #include "remedy.h"
 #include "text.h"
+#include "explain.h"
 
 static const char *const step_names[DUENDE_MLOCK_STEP_COUNT] = {
 	[DUENDE_MLOCK_STEP_RAISE_MEMLOCK] = "raise-memlock",
@@ -33,6 +34,8 @@ static void put_errno(struct dm_text *t, int rc)
 	case ENOTSUP: dm_text_put(t, "ENOTSUP"); break;
 	case ERANGE: dm_text_put(t, "ERANGE"); break;
 	case ENOSYS: dm_text_put(t, "ENOSYS"); break;
+	case ETIMEDOUT: dm_text_put(t, "ETIMEDOUT"); break;
+	case ESRCH: dm_text_put(t, "ESRCH"); break;
 	default:
 		dm_text_put(t, "errno ");
 		dm_text_put_i64(t, -rc);
@@ -64,11 +67,19 @@ static void explain_raise(struct dm_text *t, const struct duende_mlock_step_resu
 			       "prlimit as root with CAP_SYS_RESOURCE) or CAP_IPC_LOCK lifts it");
 }
 
-static void explain_io_flusher(struct dm_text *t, const struct duende_mlock_step_result *r)
+static void explain_io_flusher(struct dm_text *t, const struct duende_mlock_step_result *r, int pid)
 {
-	if (!r->rc) {
+	if (!r->rc && pid) {
+		dm_text_put(t, "set on every thread (");
+		dm_text_put_u64(t, r->value);
+		dm_text_put(t, "): its allocations no longer wait on I/O, so reclaim cannot wait on "
+			       "writeback to its own device");
+	} else if (!r->rc) {
 		dm_text_put(t, "set: this process's allocations no longer wait on I/O, so reclaim "
 			       "cannot wait on writeback to its own device");
+	} else if (r->rc == -ETIMEDOUT) {
+		dm_text_put(t, "a thread stayed in uninterruptible sleep (state D): blocked in the "
+			       "kernel, possibly on its own swap; it was left as it was");
 	} else if (r->rc == -EPERM) {
 		dm_text_put(t, "not permitted: PR_SET_IO_FLUSHER needs CAP_SYS_RESOURCE (" DM_FIX_SYS_RESOURCE
 			       "); without it, " DM_FIX_OWN_CGROUP);
@@ -79,7 +90,7 @@ static void explain_io_flusher(struct dm_text *t, const struct duende_mlock_step
 	}
 }
 
-static void explain_oom(struct dm_text *t, const struct duende_mlock_step_result *r)
+static void explain_oom(struct dm_text *t, const struct duende_mlock_step_result *r, int pid)
 {
 	if (!r->rc) {
 		dm_text_put(t, "set to ");
@@ -91,7 +102,14 @@ static void explain_oom(struct dm_text *t, const struct duende_mlock_step_result
 	} else if (r->rc == -EINVAL) {
 		dm_text_put(t, "out of range: oom_score_adj is -1000..1000");
 	} else {
-		dm_text_put(t, "could not write /proc/self/oom_score_adj");
+		dm_text_put(t, "could not write ");
+		if (pid) {
+			dm_text_put(t, "/proc/");
+			dm_text_put_u64(t, (uint64_t)pid);
+			dm_text_put(t, "/oom_score_adj");
+		} else {
+			dm_text_put(t, "/proc/self/oom_score_adj");
+		}
 	}
 }
 
@@ -118,6 +136,37 @@ static void explain_prefault(struct dm_text *t, const struct duende_mlock_step_r
 	}
 }
 
+void dm_put_step_explain(struct dm_text *t, enum duende_mlock_step step,
+			 const struct duende_mlock_step_result *r, int pid)
+{
+	dm_text_put(t, step_names[step]);
+	if (!r->requested) {
+		dm_text_put(t, ": skipped");
+		return;
+	}
+	dm_text_put(t, r->rc ? ": FAILED (" : ": ok: ");
+	if (r->rc) {
+		put_errno(t, r->rc);
+		dm_text_put(t, "): ");
+	}
+	switch (step) {
+	case DUENDE_MLOCK_STEP_RAISE_MEMLOCK: explain_raise(t, r); break;
+	case DUENDE_MLOCK_STEP_IO_FLUSHER: explain_io_flusher(t, r, pid); break;
+	case DUENDE_MLOCK_STEP_OOM_SCORE_ADJ: explain_oom(t, r, pid); break;
+	case DUENDE_MLOCK_STEP_MALLOC: explain_malloc(t, r); break;
+	case DUENDE_MLOCK_STEP_LOCK:
+		if (r->rc) {
+			dm_text_put(t, "see the lock diagnosis");
+		} else {
+			dm_text_put(t, "locked ");
+			dm_text_put_bytes(t, r->value);
+		}
+		break;
+	case DUENDE_MLOCK_STEP_PREFAULT_STACK: explain_prefault(t, r); break;
+	default: break;
+	}
+}
+
 DM_EXPORT int duende_mlock_step_explain(enum duende_mlock_step step,
 					const struct duende_mlock_step_result *r, char *buf,
 					size_t len)
@@ -127,31 +176,6 @@ DM_EXPORT int duende_mlock_step_explain(enum duende_mlock_step step,
 	dm_text_init(&t, buf, len); /* an empty text on every error, too */
 	if (!r || (unsigned)step >= DUENDE_MLOCK_STEP_COUNT)
 		return -EINVAL;
-	dm_text_put(&t, step_names[step]);
-	if (!r->requested) {
-		dm_text_put(&t, ": skipped");
-		return dm_text_result(&t);
-	}
-	dm_text_put(&t, r->rc ? ": FAILED (" : ": ok: ");
-	if (r->rc) {
-		put_errno(&t, r->rc);
-		dm_text_put(&t, "): ");
-	}
-	switch (step) {
-	case DUENDE_MLOCK_STEP_RAISE_MEMLOCK: explain_raise(&t, r); break;
-	case DUENDE_MLOCK_STEP_IO_FLUSHER: explain_io_flusher(&t, r); break;
-	case DUENDE_MLOCK_STEP_OOM_SCORE_ADJ: explain_oom(&t, r); break;
-	case DUENDE_MLOCK_STEP_MALLOC: explain_malloc(&t, r); break;
-	case DUENDE_MLOCK_STEP_LOCK:
-		if (r->rc) {
-			dm_text_put(&t, "see the lock diagnosis");
-		} else {
-			dm_text_put(&t, "locked ");
-			dm_text_put_bytes(&t, r->value);
-		}
-		break;
-	case DUENDE_MLOCK_STEP_PREFAULT_STACK: explain_prefault(&t, r); break;
-	default: break;
-	}
+	dm_put_step_explain(&t, step, r, 0);
 	return dm_text_result(&t);
 }

@@ -353,8 +353,11 @@ static int lock_pid(pid_t pid, const struct duende_mlock_pid_config *c, int dirf
 	if (o.rc && !o.lock_ran && !o.raise_ran)
 		return engine_failure(&o, caps, r);
 	int first = 0;
-	if (o.raise_ran)
+	if (o.raise_ran) {
 		record(r, DUENDE_MLOCK_STEP_RAISE_MEMLOCK, o.raise_rc, o.soft_after);
+		if (o.raise_rc) /* the words name the hard limit that stays */
+			r->steps[DUENDE_MLOCK_STEP_RAISE_MEMLOCK].value = before.memlock_hard;
+	}
 	if (c->lock.current || c->lock.future) {
 		if (o.rc && !o.lock_ran)
 			return engine_failure(&o, caps, r);

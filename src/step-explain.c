@@ -42,8 +42,15 @@ static void put_errno(struct dm_text *t, int rc)
 	}
 }
 
-static void explain_raise(struct dm_text *t, const struct duende_mlock_step_result *r)
+static void explain_raise(struct dm_text *t, const struct duende_mlock_step_result *r, int pid)
 {
+	if (r->rc == -EPERM && pid) {
+		dm_text_put(t, "not permitted to change its RLIMIT_MEMLOCK (hard limit ");
+		dm_text_put_limit(t, r->value);
+		dm_text_put(t, "): prlimit(2) on another user's process, and any raise of a hard "
+			       "limit, take CAP_SYS_RESOURCE, which this caller lacks");
+		return;
+	}
 	if (r->rc == -EPERM) {
 		/* Raising soft to hard needs nothing; only a hard raise is refused. */
 		dm_text_put(t, "the hard RLIMIT_MEMLOCK (");
@@ -150,7 +157,7 @@ void dm_put_step_explain(struct dm_text *t, enum duende_mlock_step step,
 		dm_text_put(t, "): ");
 	}
 	switch (step) {
-	case DUENDE_MLOCK_STEP_RAISE_MEMLOCK: explain_raise(t, r); break;
+	case DUENDE_MLOCK_STEP_RAISE_MEMLOCK: explain_raise(t, r, pid); break;
 	case DUENDE_MLOCK_STEP_IO_FLUSHER: explain_io_flusher(t, r, pid); break;
 	case DUENDE_MLOCK_STEP_OOM_SCORE_ADJ: explain_oom(t, r, pid); break;
 	case DUENDE_MLOCK_STEP_MALLOC: explain_malloc(t, r); break;

@@ -141,13 +141,15 @@ struct insn_search {
 	bool vdso_only;
 	uintptr_t found;
 	int checked;
+	int error; /* the first read refused (-EPERM: no ptrace access) */
 };
 
 /* Searches [start, end) of the process for the instruction, a page at a
  * time (process_vm_readv: no text is written, and none of ours is read
  * as its). */
-static uintptr_t search_range(pid_t pid, uint64_t start, uint64_t end)
+static uintptr_t search_range(struct insn_search *s, uint64_t start, uint64_t end)
 {
+	pid_t pid = s->pid;
 	unsigned char page[4096];
 	const size_t n = dm_arch_syscall_insn_len;
 
@@ -158,8 +160,11 @@ static uintptr_t search_range(pid_t pid, uint64_t start, uint64_t end)
 		struct iovec local = { page, want }, remote = { (void *)(uintptr_t)at, want };
 		ssize_t got = process_vm_readv(pid, &local, 1, &remote, 1, 0);
 
-		if (got <= 0)
+		if (got <= 0) {
+			if (got < 0 && !s->error)
+				s->error = -errno;
 			return 0;
+		}
 		for (size_t i = 0; i + n <= (size_t)got; i += dm_arch_insn_align)
 			if (memcmp(page + i, dm_arch_syscall_insn, n) == 0)
 				return (uintptr_t)(at + i);
@@ -180,7 +185,7 @@ static int insn_line(void *ctx, const char *line, size_t len)
 	if (s->vdso_only ? !vdso : (vdso || !m.inode || s->checked >= 8))
 		return 0;
 	s->checked++;
-	s->found = search_range(s->pid, m.start,
+	s->found = search_range(s, m.start,
 				m.end - m.start > code_max ? m.start + code_max : m.end);
 	return s->found != 0;
 }
@@ -199,7 +204,7 @@ int dm_remote_find_insn(pid_t pid, uintptr_t *insn)
 			return rc;
 	}
 	if (!s.found)
-		return -ENOEXEC;
+		return s.error == -EPERM || s.error == -EACCES ? s.error : -ENOEXEC;
 	*insn = s.found;
 	return 0;
 }

@@ -638,8 +638,51 @@ static void over_its_limit(void)
 	reap(&t);
 }
 
+/* Another user's process, from a caller that has dropped CAP_SYS_PTRACE
+ * with setpriv: refused, and named so. */
+static void another_users_process(const char *self)
+{
+	static const char *const as_nobody[] = { "setpriv", "--reuid=65534", "--regid=65534",
+						 "--clear-groups", NULL };
+	struct target t;
+	char cmd[4200], line[4096] = "";
+	FILE *f;
+
+	if (access("/usr/bin/setpriv", X_OK) != 0) {
+		fprintf(stderr, "SKIP [another user's process]: setpriv missing (util-linux)\n");
+		return;
+	}
+	CHECK(start(&t, as_nobody, "sleep", "1500"));
+	snprintf(cmd, sizeof(cmd), "setpriv --bounding-set=-sys_ptrace %s --lock %d 2>&1", self,
+		 (int)t.pid);
+	f = popen(cmd, "r");
+	CHECK(f && fgets(line, sizeof(line), f));
+	if (f)
+		pclose(f);
+	CHECK_CONTAINS(line, "refusal=7 rc=-1 ");
+	CHECK_CONTAINS(line, "it runs as uid 65534, this caller as uid 0 without CAP_SYS_PTRACE");
+	CHECK_EQ_INT(status_field(t.pid, "TracerPid"), 0);
+	CHECK_EQ_INT(status_field(t.pid, "VmLck"), 0);
+	reap(&t);
+}
+
+/* --lock PID: one attempt, its refusal and words on one line. */
+static int lock_and_say(const char *pid)
+{
+	struct duende_mlock_pid_result r;
+	char text[4096];
+	int rc = duende_mlock_lock_pid(atoi(pid), NULL, &r, sizeof(r));
+
+	duende_mlock_pid_explain(&r, text, sizeof(text));
+	text[strcspn(text, "\n")] = '\0';
+	printf("refusal=%d rc=%d %s\n", (int)r.refusal, rc, text);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 3 && strcmp(argv[1], "--lock") == 0)
+		return lock_and_say(argv[2]);
 	if (argc < 2)
 		SKIP("usage: test-lock-pid REMOTE-TARGET");
 	target_path = argv[1];
@@ -669,5 +712,11 @@ int main(int argc, char **argv)
 	refusals();
 	pid_reuse();
 	over_its_limit();
+	char self[4096];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		self[n] = '\0';
+		another_users_process(self);
+	}
 	return t_result();
 }

@@ -143,13 +143,21 @@ static int gather(const struct lock_opts *o, pid_t pid, struct targets *t)
 	return 0;
 }
 
-/* Locked as mlockall locks, checked in /proc afterwards, and every step
- * that must have succeeded did. */
-static bool locked_well(const struct lock_opts *o, const struct duende_mlock_pid_result *r, int rc)
+/* Locked as mlockall locks, checked in its /proc afterwards (status and
+ * every mapping in smaps), and every step that must have succeeded did. */
+static bool locked_well(const struct lock_opts *o, const struct duende_mlock_pid_result *r, int rc,
+			bool *mappings_left)
 {
+	struct duende_mlock_report rep;
+
+	*mappings_left = false;
 	if (r->refusal != DUENDE_MLOCK_PID_ACCEPTED || !(r->flags & DUENDE_MLOCK_PID_F_VERIFIED) ||
 	    !duende_mlock_status_is_locked(&r->lock_status))
 		return false;
+	if (duende_mlock_report_pid(r->pid, &rep) != 0 || !(rep.verdicts & DUENDE_MLOCK_V_LOCKED)) {
+		*mappings_left = true;
+		return false;
+	}
 	return rc == 0 || o->best_effort;
 }
 
@@ -162,16 +170,17 @@ static int lock_one(const struct lock_opts *o, pid_t pid, uint64_t start_time)
 	c.start_time = start_time;
 	int rc = duende_mlock_lock_pid(pid, &c, &r, sizeof(r));
 	duende_mlock_pid_explain(&r, text, sizeof(text));
-	bool ok = locked_well(o, &r, rc);
+	bool mappings_left;
+	bool ok = locked_well(o, &r, rc, &mappings_left);
 	if (!ok) {
 		/* Library text, escaped already, a step a line. */
 		char prefix[64];
 
 		snprintf(prefix, sizeof(prefix), "%s: lock: ", cli_name);
 		put_lines(stderr, prefix, text);
-		if (r.refusal == DUENDE_MLOCK_PID_ACCEPTED && duende_mlock_status_is_locked(&r.lock_status) &&
-		    !(r.flags & DUENDE_MLOCK_PID_F_VERIFIED))
-			say("lock", "process %d: /proc/%d/smaps shows mappings left unlocked", (int)pid, (int)pid);
+		if (mappings_left)
+			say("lock", "process %d: its /proc/%d/status or smaps shows memory left unlocked",
+			    (int)pid, (int)pid);
 		return DM_EXIT_LOCK_FAILED;
 	}
 	if (o->verbose) {

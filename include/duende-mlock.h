@@ -750,8 +750,9 @@ enum duende_mlock_pid_refusal {
  * first, without faulting anything in, and only what cannot come from
  * its own device was faulted in after. */
 #define DUENDE_MLOCK_PID_F_SERVES_SWAP (1u << 4)
-/* Its memory was checked after the lock in /proc/PID/status and smaps:
- * locked as mlockall locks (DUENDE_MLOCK_V_LOCKED). */
+/* Read back after the lock: its /proc/PID/status shows VmLck above 0.
+ * (duende_mlock_report_pid()'s DUENDE_MLOCK_V_LOCKED also checks every
+ * mapping in smaps, at the cost of a walk of its page tables.) */
 #define DUENDE_MLOCK_PID_F_VERIFIED (1u << 5)
 
 /* What duende_mlock_lock_pid() did; filled up to the size the caller

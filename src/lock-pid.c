@@ -23,6 +23,7 @@
 #include "procfs.h"
 #include "reader.h"
 #include "remote-lock.h"
+#include "survey.h"
 #include "text.h"
 
 /* The size of the result in 1.2, its first release: callers pass at
@@ -283,18 +284,50 @@ static int conclude_lock(const struct duende_mlock_pid_config *c, const struct d
 	return rc;
 }
 
-/* Read back from /proc: what the kernel now holds for it. */
-static void verify(pid_t pid, const struct dm_remote_outcome *o, struct duende_mlock_pid_result *r)
-{
-	struct duende_mlock_report rep;
+struct thread_count {
+	uint32_t threads, io_flusher;
+};
 
-	if (duende_mlock_report_pid(pid, &rep) != 0)
-		return;
-	r->threads = rep.threads;
-	r->threads_io_flusher = rep.threads_io_flusher;
-	if (rep.verdicts & DUENDE_MLOCK_V_LOCKED)
-		r->flags |= DUENDE_MLOCK_PID_F_VERIFIED;
-	r->swap_left = o->swap_left ? o->swap_left : rep.vm_swap;
+static int count_thread(void *ctx, int dirfd, const char *name, uint64_t tid)
+{
+	struct thread_count *c = ctx;
+	char path[48], buf[1024];
+	struct dm_text t;
+	struct dm_proc_stat st;
+	size_t len;
+
+	(void)name;
+	dm_text_init(&t, path, sizeof(path));
+	dm_text_put_u64(&t, tid);
+	dm_text_put(&t, "/stat");
+	if (dm_read_small(dirfd, path, buf, sizeof(buf), &len) != 0 || dm_stat_parse(buf, len, &st) != 0)
+		return 0; /* it ended meanwhile */
+	c->threads++;
+	if (dm_io_flusher_in(st.flags))
+		c->io_flusher++;
+	return 0;
+}
+
+/* Read back from its /proc what the kernel now holds for it: VmLck above
+ * 0 (the lock was taken), its swap, its threads and how many have
+ * PR_SET_IO_FLUSHER. Cheap: status and each thread's stat, not smaps
+ * (duende_mlock_report_pid() judges every mapping, at the cost of a walk
+ * of its page tables). */
+static void verify(int dirfd, const struct dm_remote_outcome *o, struct duende_mlock_pid_result *r)
+{
+	struct thread_count c = { 0, 0 };
+	struct dm_proc_status st;
+
+	if (dm_read_proc_status(dirfd, "status", DM_ST_VMLCK | DM_ST_VMSWAP, &st) == 0) {
+		if ((st.present & DM_ST_VMLCK) && st.vm_lck > 0 &&
+		    duende_mlock_status_is_locked(&r->lock_status))
+			r->flags |= DUENDE_MLOCK_PID_F_VERIFIED;
+		r->swap_left = o->swap_left ? o->swap_left : st.vm_swap;
+	}
+	if (dm_for_each_number(dirfd, "task", count_thread, &c) == 0) {
+		r->threads = c.threads;
+		r->threads_io_flusher = c.io_flusher;
+	}
 	if (r->flags & DUENDE_MLOCK_PID_F_SERVES_SWAP)
 		r->swap_left_own = r->swap_left;
 }
@@ -367,7 +400,7 @@ static int lock_pid(pid_t pid, const struct duende_mlock_pid_config *c, int dirf
 	} else {
 		r->lock_status.state = DUENDE_MLOCK_STATE_LOCKED; /* the documented no-op */
 	}
-	verify(pid, &o, r);
+	verify(dirfd, &o, r);
 	if (o.io_ran) {
 		record(r, DUENDE_MLOCK_STEP_IO_FLUSHER, o.io_rc, r->threads_io_flusher);
 		if (o.io_rc && !first)

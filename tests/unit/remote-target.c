@@ -13,6 +13,8 @@
  *                "signals got=N bytes=B sum=S errors=E"
  *   vfork        a thread vforks a child that waits: the parent thread sits in D
  *   map MIB      touches MIB of memory, then waits on stdin; "map done"
+ *   pageout MIB  fills MIB with a pattern and pages it out (MADV_PAGEOUT: to
+ *                swap), waits on stdin, then checks it; "pageout ok=1"
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -223,6 +225,32 @@ static int do_map(long mib)
 	return 0;
 }
 
+#ifndef MADV_PAGEOUT
+#define MADV_PAGEOUT 21
+#endif
+
+static int do_pageout(long mib)
+{
+	size_t n = (size_t)mib << 20;
+	unsigned char *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char line[64];
+	int ok = 1;
+
+	if (p == MAP_FAILED)
+		return 2;
+	for (size_t i = 0; i < n; i++)
+		p[i] = (unsigned char)(i * 7 + i / 4096);
+	if (madvise(p, n, MADV_PAGEOUT) != 0)
+		return 3;
+	ready();
+	(void)!read(0, line, sizeof(line));
+	for (size_t i = 0; i < n; i++)
+		if (p[i] != (unsigned char)(i * 7 + i / 4096))
+			ok = 0;
+	printf("pageout ok=%d\n", ok);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -240,6 +268,8 @@ int main(int argc, char **argv)
 		return do_vfork();
 	if (argc >= 3 && strcmp(argv[1], "map") == 0)
 		return do_map(atol(argv[2]));
+	if (argc >= 3 && strcmp(argv[1], "pageout") == 0)
+		return do_pageout(atol(argv[2]));
 	fprintf(stderr, "usage: remote-target sleep MS|read|epoll|futex N|signals|vfork|map MIB\n");
 	return 2;
 }

@@ -376,6 +376,7 @@ static int lock_pid(pid_t pid, const struct duende_mlock_pid_config *c, int dirf
 	 * for (a pidfd holds it; the start time names it). */
 	if (!still_same(pidfd, dirfd, r))
 		return refuse(r, DUENDE_MLOCK_PID_REUSED, -ESRCH);
+	memset(&o, 0, sizeof(o));
 	rc = run_tracer(&plan, &o);
 	if (rc)
 		return rc;

@@ -329,18 +329,11 @@ static void raise_memlock(const struct dm_remote_plan *plan, struct dm_remote_ou
 	out->soft_after = unlimited(want.rlim_cur) ? DUENDE_MLOCK_UNLIMITED : (uint64_t)want.rlim_cur;
 }
 
-static void lock_step(const struct dm_remote_plan *plan, uintptr_t insn, struct dm_remote_outcome *out)
+static void lock_step(const struct dm_remote_plan *plan, uintptr_t insn, pid_t tid,
+		      struct dm_remote_outcome *out)
 {
 	struct dm_remote_thread th;
-	pid_t tid;
-	int rc = choose_thread(plan->pid, plan->stop_ms, &tid);
-
-	if (rc) {
-		out->rc = rc;
-		out->stage = DM_REMOTE_CHOOSE;
-		return;
-	}
-	rc = dm_remote_attach(&th, plan->pid, tid, plan->stop_ms);
+	int rc = dm_remote_attach(&th, plan->pid, tid, plan->stop_ms);
 	if (rc) {
 		out->rc = rc;
 		out->stage = DM_REMOTE_ATTACH;
@@ -497,10 +490,22 @@ void dm_remote_run(const struct dm_remote_plan *plan, struct dm_remote_outcome *
 		out->stage = DM_REMOTE_ACCESS;
 		return;
 	}
+	bool locking = plan->lock && (plan->lock->current || plan->lock->future);
+	pid_t tid = 0;
+	/* A process whose every thread stays in the kernel is refused
+	 * before anything is changed, its limits included. */
+	if (locking) {
+		rc = choose_thread(plan->pid, plan->stop_ms, &tid);
+		if (rc) {
+			out->rc = rc;
+			out->stage = DM_REMOTE_CHOOSE;
+			return;
+		}
+	}
 	if (plan->raise_memlock)
 		raise_memlock(plan, out);
-	if (plan->lock && (plan->lock->current || plan->lock->future) && !headroom_short(plan, out)) {
-		lock_step(plan, insn, out);
+	if (locking && !headroom_short(plan, out)) {
+		lock_step(plan, insn, tid, out);
 		if (out->rc)
 			return;
 	}

@@ -150,7 +150,7 @@ struct insn_search {
 static uintptr_t search_range(struct insn_search *s, uint64_t start, uint64_t end)
 {
 	pid_t pid = s->pid;
-	unsigned char page[4096];
+	unsigned char page[4096] = { 0 };
 	const size_t n = dm_arch_syscall_insn_len;
 
 	if (n == 0)

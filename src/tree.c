@@ -35,7 +35,7 @@ static int statx_image(const char *path, struct image *im)
 	/* Not synced with a network or FUSE server: a hung daemon serving the
 	 * program's file system must not hang the scan. */
 	if (syscall(SYS_statx, AT_FDCWD, path, DM_AT_STATX_DONT_SYNC, DM_STATX_INO, buf) != 0)
-		return errno == ENOSYS ? 1 : -errno;
+		return errno == ENOSYS ? 1 : errno ? -errno : -EIO;
 	memcpy(&ino, buf + 32, sizeof(ino));
 	memcpy(&major, buf + 136, sizeof(major));
 	memcpy(&minor, buf + 140, sizeof(minor));
@@ -56,6 +56,7 @@ static int image_of(pid_t pid, struct image *im)
 	struct stat st;
 	int rc;
 
+	memset(im, 0, sizeof(*im));
 	dm_proc_path(path, sizeof(path), (int)pid, "exe");
 	rc = statx_image(path, im);
 	if (rc <= 0)
@@ -108,7 +109,7 @@ static int tree_line(void *ctx, int dirfd, const char *name, uint64_t number)
 {
 	struct tree *t = ctx;
 	struct dm_proc_stat st, up;
-	struct image im;
+	struct image im = { 0, 0, 0 };
 	pid_t pid = (pid_t)number;
 
 	(void)dirfd;

@@ -184,9 +184,13 @@ int main(int argc, char **argv)
 		SKIP("needs root (swapon, tracing)");
 	if (!DM_REMOTE_ARCH_SUPPORTED)
 		SKIP("the engine is not built for this architecture");
+	/* The shared lock of heavy resources, waited for at most 60 s. */
 	int lock = open("/tmp/dm-heavy.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0666);
-	if (lock < 0 || flock(lock, LOCK_EX) != 0)
-		SKIP("cannot take /tmp/dm-heavy.lock");
+	int tries = 0;
+	while (lock >= 0 && flock(lock, LOCK_EX | LOCK_NB) != 0 && ++tries < 120)
+		usleep(500000);
+	if (lock < 0 || tries >= 120)
+		SKIP("/tmp/dm-heavy.lock is held by other work (swap is a shared resource)");
 	why = make_swap();
 	if (why)
 		SKIP("%s", why);

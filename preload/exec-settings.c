@@ -166,34 +166,3 @@ int dm_exec_settings_format(const struct dm_exec_settings *s, char *buf, size_t 
 		put_word(buf, len, &used, "probe", s->probe_fd, true, 0);
 	return used > INT32_MAX ? INT32_MAX : (int)used;
 }
-
-bool dm_is_launcher(const char *file_name)
-{
-	static const char *const launchers[] = {
-		/* shells */
-		"sh", "dash", "bash", "ash", "ksh", "ksh93", "mksh", "zsh", "busybox",
-		/* wrappers that fork the command and wait for it */
-		"timeout", "setsid", "su", "runuser", "sudo", "flock", "time", "unshare",
-		"nsenter", "start-stop-daemon",
-		/* the inits of containers */
-		"tini", "tini-static", "dumb-init", "catatonit",
-	};
-
-	for (size_t i = 0; i < DM_ARRAY_SIZE(launchers); i++)
-		if (strcmp(file_name, launchers[i]) == 0)
-			return true;
-	return false;
-}
-
-bool dm_is_exec_wrapper(const char *file_name)
-{
-	static const char *const wrappers[] = {
-		"env", "nice", "ionice", "nohup", "taskset", "chrt", "stdbuf", "setpriv",
-		"chroot", "prlimit", "numactl", "chpst", "capsh", "setarch",
-	};
-
-	for (size_t i = 0; i < DM_ARRAY_SIZE(wrappers); i++)
-		if (strcmp(file_name, wrappers[i]) == 0)
-			return true;
-	return false;
-}

@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <stddef.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -46,7 +47,7 @@ static bool pid_config_valid(const struct duende_mlock_pid_config *c)
 	for (size_t i = 0; i < sizeof(c->reserved) / sizeof(c->reserved[0]); i++)
 		if (c->reserved[i])
 			return false;
-	if (c->lock.lean || !dm_lock_config_valid(&c->lock))
+	if (c->lock.lean || !dm_lock_config_is_valid(&c->lock))
 		return false;
 	return !c->set_oom_score_adj || (c->oom_score_adj >= -1000 && c->oom_score_adj <= 1000);
 }
@@ -164,16 +165,23 @@ static enum duende_mlock_pid_refusal why_no_access(const struct duende_mlock_pid
  * lock costs time, never a deadlock. */
 static bool serves_swap(pid_t pid, struct duende_mlock_pid_result *r)
 {
-	struct duende_mlock_swaps swaps;
+	/* The swap areas take more than a library frame may (8 KiB): a
+	 * scratch mapping, not malloc. */
+	struct duende_mlock_swaps *swaps = mmap(NULL, sizeof(*swaps), PROT_READ | PROT_WRITE,
+						MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	bool serves = true;
 	int i;
 
-	if (duende_mlock_read_swaps(&swaps) != 0)
+	if (swaps == MAP_FAILED)
 		return true;
-	i = duende_mlock_swap_served_by(&swaps, pid, 0);
-	if (i < 0)
-		return false;
-	dm_copy_str(r->serves_swap, sizeof(r->serves_swap), swaps.area[i].path);
-	return true;
+	if (duende_mlock_read_swaps(swaps) == 0) {
+		i = duende_mlock_swap_served_by(swaps, pid, 0);
+		serves = i >= 0;
+		if (serves)
+			dm_copy_str(r->serves_swap, sizeof(r->serves_swap), swaps->area[i].path);
+	}
+	munmap(swaps, sizeof(*swaps));
+	return serves;
 }
 
 static ssize_t move_all(int fd, void *buf, size_t n, bool out)

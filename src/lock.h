@@ -8,6 +8,12 @@
 #include "duende-mlock.h"
 #include "lock-rules.h"
 
+/* The configuration is one duende_mlock_lock_with_config() accepts:
+ * reserved words zero, onfault with something to lock, a lean stack in
+ * range. */
+bool dm_lock_config_is_valid(const struct duende_mlock_config *cfg);
+
+
 /* One mlockall(2), made wherever the caller makes it (here, or inside
  * another process): 0 or a negative errno. */
 typedef int (*dm_mlockall_fn)(void *ctx, int flags);
@@ -20,8 +26,6 @@ typedef int (*dm_mlockall_fn)(void *ctx, int flags);
  * Adds the DUENDE_MLOCK_F_* applied to *applied. */
 int dm_lock_apply(const struct duende_mlock_config *cfg, bool current_onfault, dm_mlockall_fn fn,
 		  void *ctx, uint32_t *applied);
-/* Reserved words zero, onfault with current or future, lean stack in range. */
-bool dm_lock_config_valid(const struct duende_mlock_config *cfg);
 /* The status's facts (limits, capabilities, usage, headroom now). */
 void dm_lock_fill_facts(struct duende_mlock_status *st, const struct dm_lock_facts *f);
 /* The headroom once counted bytes are charged; with the usage unknown,

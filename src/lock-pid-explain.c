@@ -35,9 +35,11 @@ static void put_no_permission(struct dm_text *t, const struct duende_mlock_pid_r
 		dm_text_put(t, " without CAP_SYS_PTRACE. Run as root holding CAP_SYS_PTRACE, or as "
 			       "its own user");
 	} else {
-		dm_text_put(t, "it is not dumpable (it changed its credentials, or set "
-			       "PR_SET_DUMPABLE to 0), and tracing it then takes CAP_SYS_PTRACE: "
-			       "run as root holding CAP_SYS_PTRACE");
+		dm_text_put(t, "it runs as this caller's uid but holds capabilities this caller "
+			       "lacks (a tracer's permitted set must include the target's), or it is "
+			       "not dumpable (it changed its credentials, or set PR_SET_DUMPABLE to "
+			       "0); either way tracing it takes CAP_SYS_PTRACE: run as root holding "
+			       "CAP_SYS_PTRACE");
 	}
 	dm_text_put(t, ". Nothing was done to it.");
 }

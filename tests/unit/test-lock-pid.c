@@ -6,7 +6,7 @@
  * a stream read through a pipe while its reader is locked 30 times arrives
  * whole; signals, SIGSTOP and SIGCONT during the attach are delivered as
  * if no tracer were there; and every refusal leaves the process as it was.
- * Usage: test-lock-pid REMOTE-TARGET
+ * Usage: test-lock-pid [REMOTE-TARGET]   (default: remote-target beside it)
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -739,13 +739,24 @@ static int lock_and_say(const char *pid)
 	return 0;
 }
 
+/* The static target program: given, or built beside this test. */
+static const char *target_beside(int argc, char **argv)
+{
+	static char path[4096];
+	const char *slash = strrchr(argv[0], '/');
+
+	if (argc >= 2)
+		return argv[1];
+	snprintf(path, sizeof(path), "%.*sremote-target", slash ? (int)(slash - argv[0] + 1) : 0,
+		 argv[0]);
+	return path;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 3 && strcmp(argv[1], "--lock") == 0)
 		return lock_and_say(argv[2]);
-	if (argc < 2)
-		SKIP("usage: test-lock-pid REMOTE-TARGET");
-	target_path = argv[1];
+	target_path = target_beside(argc, argv);
 	if (t_under_valgrind())
 		SKIP("valgrind does not follow a forked tracer's ptrace requests");
 	if (geteuid() != 0)

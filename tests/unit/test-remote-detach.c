@@ -4,7 +4,7 @@
  * with it: the kernel detaches it (no PTRACE_O_EXITKILL), and it goes on
  * as before, its interrupted sleep restarted. The engine's own parts:
  * attach, the call, detach.
- * Usage: test-remote-detach REMOTE-TARGET
+ * Usage: test-remote-detach [REMOTE-TARGET]   (default: remote-target beside it)
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -117,17 +117,28 @@ static void one_call(const char *target)
 	fclose(out);
 }
 
+/* The static target program: given, or built beside this test. */
+static const char *target_beside(int argc, char **argv)
+{
+	static char path[4096];
+	const char *slash = strrchr(argv[0], '/');
+
+	if (argc >= 2)
+		return argv[1];
+	snprintf(path, sizeof(path), "%.*sremote-target", slash ? (int)(slash - argv[0] + 1) : 0,
+		 argv[0]);
+	return path;
+}
+
 int main(int argc, char **argv)
 {
-	if (argc < 2)
-		SKIP("usage: test-remote-detach REMOTE-TARGET");
 	if (t_under_valgrind())
 		SKIP("valgrind does not follow ptrace requests");
 	if (geteuid() != 0)
 		SKIP("needs root to trace");
 	if (!DM_REMOTE_ARCH_SUPPORTED)
 		SKIP("the engine is not built for this architecture");
-	tracer_dies(argv[1]);
-	one_call(argv[1]);
+	tracer_dies(target_beside(argc, argv));
+	one_call(target_beside(argc, argv));
 	return t_result();
 }

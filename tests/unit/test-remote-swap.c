@@ -9,7 +9,7 @@
  *    the swapped ones are left where they are (VmSwap unchanged, counted
  *    in swap_left) and come back, locked, when it touches them.
  * Takes /tmp/dm-heavy.lock while its swap file is on (a shared resource).
- * Usage: test-remote-swap REMOTE-TARGET
+ * Usage: test-remote-swap [REMOTE-TARGET]   (default: remote-target beside it)
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -172,12 +172,23 @@ static void resident_first(const char *target)
 	CHECK_EQ_STR(line, "pageout ok=1");
 }
 
+/* The static target program: given, or built beside this test. */
+static const char *target_beside(int argc, char **argv)
+{
+	static char path[4096];
+	const char *slash = strrchr(argv[0], '/');
+
+	if (argc >= 2)
+		return argv[1];
+	snprintf(path, sizeof(path), "%.*sremote-target", slash ? (int)(slash - argv[0] + 1) : 0,
+		 argv[0]);
+	return path;
+}
+
 int main(int argc, char **argv)
 {
 	const char *why;
 
-	if (argc < 2)
-		SKIP("usage: test-remote-swap REMOTE-TARGET");
 	if (t_under_valgrind())
 		SKIP("valgrind does not follow ptrace requests");
 	if (geteuid() != 0)
@@ -194,8 +205,8 @@ int main(int argc, char **argv)
 	why = make_swap();
 	if (why)
 		SKIP("%s", why);
-	not_serving(argv[1]);
-	resident_first(argv[1]);
+	not_serving(target_beside(argc, argv));
+	resident_first(target_beside(argc, argv));
 	swap_off();
 	return t_result();
 }

@@ -86,6 +86,12 @@ void dm_arch_reenter_call(struct dm_arch_regs *r)
 	r->r.rip -= dm_arch_syscall_insn_len;
 }
 
+bool dm_arch_can_reenter(const struct dm_arch_regs *r)
+{
+	(void)r;
+	return true;
+}
+
 int dm_arch_read_hidden(pid_t pid, pid_t tid, struct dm_arch_regs *r)
 {
 	(void)pid;
@@ -186,6 +192,11 @@ void dm_arch_reenter_call(struct dm_arch_regs *r)
 {
 	r->r.regs[0] = r->orig_x0;
 	r->r.pc -= dm_arch_syscall_insn_len;
+}
+
+bool dm_arch_can_reenter(const struct dm_arch_regs *r)
+{
+	return r->orig_x0_known;
 }
 
 static bool parse_hex(const char *s, size_t len, size_t *pos, uint64_t *out)
@@ -317,6 +328,12 @@ long dm_arch_interrupted_arg(const struct dm_arch_regs *r, int i)
 void dm_arch_reenter_call(struct dm_arch_regs *r)
 {
 	(void)r;
+}
+
+bool dm_arch_can_reenter(const struct dm_arch_regs *r)
+{
+	(void)r;
+	return false;
 }
 
 int dm_arch_read_hidden(pid_t pid, pid_t tid, struct dm_arch_regs *r)

@@ -72,6 +72,8 @@ long dm_arch_interrupted_arg(const struct dm_arch_regs *r, int i);
  * again with the same arguments (what the kernel does for -ERESTARTSYS
  * without a handler). */
 void dm_arch_reenter_call(struct dm_arch_regs *r);
+/* Whether r holds what entering the call again needs (aarch64: orig_x0). */
+bool dm_arch_can_reenter(const struct dm_arch_regs *r);
 /* Reads what the kernel keeps of the thread's state that the register
  * sets do not show (aarch64: orig_x0), from /proc/PID/task/TID/syscall,
  * while it is stopped. 0 or a negative errno. */

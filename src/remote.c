@@ -359,7 +359,7 @@ static void settle_interrupted_call(struct dm_remote_thread *th)
 	if (nr < 0 || !is_epoll_wait(nr) || dm_arch_interrupted_result(&th->saved) != -EINTR ||
 	    th->stop_sig != SIGTRAP)
 		return;
-	if (!waits_forever(&th->saved, nr) || signal_pending(th)) {
+	if (!waits_forever(&th->saved, nr) || !dm_arch_can_reenter(&th->saved) || signal_pending(th)) {
 		th->eintr_left = true;
 		return;
 	}

@@ -1002,7 +1002,9 @@ struct duende_mlock_pid_result {
 	 * EINTR, as after SIGSTOP/SIGCONT (the time already waited is
 	 * unknown); without a timeout the wait is entered again. */
 	uint32_t threads_eintr;
-	uint32_t reserved32;
+	/* Bytes of this structure the library filled (the caller's size, or
+	 * the library's own when smaller). */
+	uint32_t size;
 	/* The longest time one thread was held stopped, in nanoseconds. */
 	uint64_t longest_stop_ns;
 	/* After locking: bytes of it still on swap, and of those the bytes

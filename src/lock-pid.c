@@ -19,6 +19,7 @@
 
 #include "duende-mlock.h"
 #include "lock-rules.h"
+#include "layout.h"
 #include "lock.h"
 #include "platform.h"
 #include "procfs.h"
@@ -27,11 +28,8 @@
 #include "survey.h"
 #include "text.h"
 
-/* The size of the result in 1.2, its first release: callers pass at
- * least this much. */
-#define DM_PID_RESULT_SIZE_1_2 sizeof(struct duende_mlock_pid_result)
-_Static_assert(sizeof(struct duende_mlock_pid_result) == 488,
-	       "struct duende_mlock_pid_result may only grow at its end");
+_Static_assert(sizeof(struct duende_mlock_pid_result) >= DM_PID_RESULT_SIZE_1_2,
+	       "the result of lock_pid only grows, at its end");
 
 #define DM_CAP_SYS_PTRACE 19
 
@@ -468,8 +466,12 @@ DM_EXPORT int duende_mlock_lock_pid(pid_t pid, const struct duende_mlock_pid_con
 	r.caller_uid = (uint32_t)getuid();
 	r.ptrace_scope = -1;
 	r.rc = lock_pid_checked(pid, config ? config : &defaults, &r);
-	memcpy(out, &r, sizeof(r));
-	if (size > sizeof(r))
-		memset((char *)out + sizeof(r), 0, size - sizeof(r));
+	/* Filled whole here, handed over as far as the caller knows it; the
+	 * rest of a larger caller's structure zeroed. */
+	size_t filled = size < sizeof(r) ? size : sizeof(r);
+	r.size = (uint32_t)filled;
+	memcpy(out, &r, filled);
+	if (size > filled)
+		memset((char *)out + filled, 0, size - filled);
 	return r.rc;
 }

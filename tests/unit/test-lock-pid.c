@@ -451,6 +451,21 @@ static void refusals(void)
 	expect_refusal(1, &lean, -EINVAL, DUENDE_MLOCK_PID_BAD_CONFIG, "lean");
 	struct duende_mlock_pid_result r;
 	CHECK_EQ_INT(duende_mlock_lock_pid(1, NULL, &r, 16), -EINVAL); /* too small */
+	/* a caller built against a later version: what this one knows, the
+	 * rest zeroed */
+	unsigned char later[sizeof(r) + 64];
+	memset(later, 0xff, sizeof(later));
+	CHECK_EQ_INT(duende_mlock_lock_pid(2, NULL, (struct duende_mlock_pid_result *)(void *)later,
+					   sizeof(later)),
+		     -EPERM);
+	struct duende_mlock_pid_result head;
+	memcpy(&head, later, sizeof(head));
+	CHECK_EQ_INT(head.size, sizeof(r));
+	CHECK_EQ_INT(head.refusal, DUENDE_MLOCK_PID_KERNEL_THREAD);
+	bool tail_zero = true;
+	for (size_t i = sizeof(r); i < sizeof(later); i++)
+		tail_zero = tail_zero && later[i] == 0;
+	CHECK(tail_zero);
 
 	/* a process whose only thread sits in D (vfork) past the wait */
 	CHECK(start(&t, NULL, "vfork", NULL));

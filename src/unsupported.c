@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "duende-mlock.h"
-#include "layout-1.1.h"
+#include "layout.h"
 #include "platform.h"
 #include "report.h"
 
@@ -64,7 +64,7 @@ DM_EXPORT int(duende_mlock_report_pid)(pid_t pid, struct duende_mlock_report *r)
 DM_EXPORT int duende_mlock_survey_pid_sized(pid_t pid, struct duende_mlock_survey *s, size_t size)
 {
 	(void)pid;
-	if (!s || size < sizeof(*s))
+	if (!s || size < DM_SURVEY_SIZE_1_2)
 		return -EINVAL;
 	memset(s, 0, size);
 	return -ENOSYS;
@@ -95,7 +95,7 @@ DM_EXPORT int duende_mlock_find_pids(const char *spec, pid_t *pids, size_t cap)
 
 DM_EXPORT int duende_mlock_read_swaps_sized(struct duende_mlock_swaps *swaps, size_t size)
 {
-	if (!swaps || size < sizeof(*swaps))
+	if (!swaps || size < DM_SWAPS_SIZE_1_2)
 		return -EINVAL;
 	memset(swaps, 0, size);
 	swaps->error = -ENOSYS;

@@ -6,6 +6,7 @@
  * small-stacked thread (lean mode accepts 16 KiB stacks).
  */
 #define _GNU_SOURCE
+#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <sys/mman.h>
@@ -42,6 +43,7 @@ static void *queries_and_lock(void *arg)
 	uint64_t other;
 	struct duende_mlock_status st;
 	struct duende_mlock_config onfault = DUENDE_MLOCK_CONFIG_INIT;
+	struct duende_mlock_config precise = DUENDE_MLOCK_CONFIG_INIT;
 	struct duende_mlock_harden_config hc = { .raise_memlock = true, .set_oom_score_adj = true,
 						 .oom_score_adj = 0, .malloc_keep = true };
 
@@ -50,12 +52,26 @@ static void *queries_and_lock(void *arg)
 	(void)!duende_mlock_read_locked_bytes(&bytes);
 	(void)!duende_mlock_read_pid_locked_bytes(1, &other);
 	onfault.onfault = true;
+	precise.precise = true;
 	if (!T_SANITIZER) {
 		/* onfault: nothing is populated, so the test stays cheap */
 		(void)!duende_mlock_lock_with_config(&onfault, &st);
 		(void)!duende_mlock_lock_after_fork(&onfault, &st);
 		(void)!duende_mlock_unlock_all();
+		/* precise: a walk of every mapping, mountinfo and smaps */
+		(void)!duende_mlock_lock_with_config(&precise, &st);
+		(void)!duende_mlock_lock_after_fork(&precise, &st);
+		(void)!duende_mlock_unlock_all();
 	}
+	int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	void *file = duende_mlock_mmap_precise(NULL, 4096, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (file != MAP_FAILED) {
+		(void)!duende_mlock_mprotect_precise(file, 4096, PROT_READ | PROT_WRITE);
+		munmap(file, 4096);
+	}
+	if (fd >= 0)
+		close(fd);
+	(void)!duende_mlock_cgroup_no_swap(getpid());
 	(void)!duende_mlock_harden(&hc, (struct duende_mlock_harden_result *)arg);
 	return arg;
 }

@@ -52,7 +52,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	case 3: {
 		struct dm_mount_entry m;
+		static struct dm_mount_kinds mk;
 		if (dm_mountinfo_parse_line(s, n, &m) == 0 && !memchr(m.fstype, '\0', sizeof(m.fstype)))
+			__builtin_trap();
+		/* The kinds' table takes any line and never overflows. */
+		dm_mount_kinds_init(&mk);
+		(void)dm_mount_kinds_parse_line(&mk, s, n);
+		if (mk.n > 1 || (mk.n && mk.kind[0] > DM_FS_SERVED))
 			__builtin_trap();
 		break;
 	}
@@ -71,7 +77,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	case 7: {
 		struct dm_map_entry m;
-		if (dm_maps_parse_line(s, n, &m) == 0 && (m.end < m.start || m.perms[4] != '\0'))
+		struct dm_mount_kinds none;
+		if (dm_maps_parse_line(s, n, &m) == 0 &&
+		    (m.end < m.start || m.perms[4] != '\0' || m.dev_major > 0xfff || m.dev_minor > 0xfffff))
+			__builtin_trap();
+		/* Without a known mount, a file is never file data: it stays locked. */
+		dm_mount_kinds_init(&none);
+		if (dm_maps_parse_line(s, n, &m) == 0 && dm_backing_of(&none, &m) == DM_BACK_FILE)
 			__builtin_trap();
 		break;
 	}

@@ -42,11 +42,17 @@ static mprotect_fn next_mprotect;
  * that has some needs its mprotect(PROT_WRITE) calls looked at. */
 static unsigned long private_readonly;
 
-void shim_precise_start(const struct duende_mlock_status *lock)
+/* The next definitions (libc's, or another preload's), found before the
+ * shim's own constructor runs, in every image the shim is loaded into. */
+__attribute__((constructor(101))) static void find_next(void)
 {
 	next_mmap = (mmap_fn)dlsym(RTLD_NEXT, "mmap");
 	next_mmap64 = (mmap64_fn)dlsym(RTLD_NEXT, "mmap64");
 	next_mprotect = (mprotect_fn)dlsym(RTLD_NEXT, "mprotect");
+}
+
+void shim_precise_start(const struct duende_mlock_status *lock)
+{
 	if (duende_mlock_status_is_locked(lock) && (lock->flags & DUENDE_MLOCK_F_PRECISE))
 		__atomic_store_n(&active, true, __ATOMIC_RELEASE);
 }
@@ -56,8 +62,8 @@ static bool is_active(void)
 	return __atomic_load_n(&active, __ATOMIC_ACQUIRE);
 }
 
-/* Before shim_precise_start (another library's constructor), or where
- * there is no next symbol: the kernel's call, which libc's mmap makes. */
+/* Before find_next (a constructor that ran earlier), or where there is no
+ * next symbol: the kernel's call, which libc's mmap makes. */
 static void *sys_mmap(void *addr, size_t len, int prot, int flags, int fd, int64_t off)
 {
 #if defined(SYS_mmap2)

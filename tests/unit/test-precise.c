@@ -231,7 +231,7 @@ static int limited_child(const char *dir)
 
 static void check_limited(const char *dir)
 {
-	int status;
+	int status = 0;
 	pid_t pid = fork();
 
 	if (pid == 0)
@@ -246,7 +246,7 @@ static void check_limited(const char *dir)
  * the parent's: Shared_Dirty). */
 static void check_after_fork(const struct duende_mlock_config *cfg, char *file, char *heap)
 {
-	int p[2], status;
+	int p[2], status = 0;
 	char reply = 'x';
 
 	CHECK(pipe(p) == 0);

@@ -42,7 +42,7 @@ static const char *split(const struct duende_mlock_report *r, uint64_t locked, u
 	return out;
 }
 
-#define ROW_FORMAT "%10s %10s %6s %21s %21s %10s %12s %-14s %10s %10s %5s %3s %5s %-8s %s\n"
+#define ROW_FORMAT "%10s %10s %6s %10s %12s %21s %21s %-14s %10s %10s %5s %3s %5s %-8s %s\n"
 
 static void print_row(FILE *f, const struct scan *s, const struct entry *e, int name_width)
 {
@@ -76,11 +76,10 @@ static void print_row(FILE *f, const struct scan *s, const struct entry *e, int 
 	fprintf(f, "%-8d ", (int)r->pid);
 	put_text(f, r->name, name_width);
 	fprintf(f, " " ROW_FORMAT, smaps ? fmt_bytes(r->locked_resident, pinned, sizeof(pinned)) : "-",
-		fmt_bytes(r->vm_rss, rss, sizeof(rss)), pct,
+		fmt_bytes(r->vm_rss, rss, sizeof(rss)), pct, fmt_bytes(r->vm_swap, swap, sizeof(swap)),
+		fmt_bytes(r->vm_lck, space, sizeof(space)),
 		split(r, r->swap_backed_locked, r->swap_backed_resident, swap_backed, sizeof(swap_backed)),
-		split(r, r->file_pinned, r->file_resident, file, sizeof(file)),
-		fmt_bytes(r->vm_swap, swap, sizeof(swap)),
-		fmt_bytes(r->vm_lck, space, sizeof(space)), maps,
+		split(r, r->file_pinned, r->file_resident, file, sizeof(file)), maps,
 		lim ? fmt_bytes(r->memlock_soft, soft, sizeof(soft)) : "-",
 		lim ? fmt_bytes(r->headroom, room, sizeof(room)) : "-", iofl, blocked, oom,
 		dev[0] ? dev : "-", status_note(s, e));
@@ -93,10 +92,9 @@ void status_table(FILE *f, const struct scan *s)
 	for (size_t i = 0; i < s->n; i++)
 		if (!s->e[i].rc && text_width(s->e[i].r.name) > width)
 			width = text_width(s->e[i].r.name);
-	fprintf(f, "%-8s %-*s " ROW_FORMAT, "PID", width, "NAME", "PINNED", "RSS", "PIN%",
-		"SWAP-BACKED lo/all", "FILE-DATA pin/all", "SWAP",
-		"LOCKED-SPACE", "MAPS lo/lf/all", "MEMLOCK", "HEADROOM", "IOFL", "D", "OOM", "SERVES",
-		"NOTE");
+	fprintf(f, "%-8s %-*s " ROW_FORMAT, "PID", width, "NAME", "PINNED", "RSS", "PIN%", "SWAP",
+		"LOCKED-SPACE", "SWAP-BACKED lo/all", "FILE-DATA pin/all", "MAPS lo/lf/all", "MEMLOCK",
+		"HEADROOM", "IOFL", "D", "OOM", "SERVES", "NOTE");
 	for (size_t i = 0; i < s->n; i++)
 		if (!s->e[i].rc)
 			print_row(f, s, &s->e[i], width);

@@ -80,7 +80,14 @@ check "status: the 2 GiB shared file counted as file data, unpinned" at_least \
 	"$(jq '.processes[0].file_data.unlocked_mapped_bytes' <<<"$json")" $((2048 * MiB))
 check "status: the pinned file data is the program's, not the file's" below \
 	"$(jq '.processes[0].file_data.pinned_bytes' <<<"$json")" $((64 * MiB))
-check "status: the table says file data unlocked" contains "$("$DM" status "$pid")" "file data unlocked"
+table=$("$DM" status "$pid")
+check "status: the table says file data unlocked" contains "$table" "file data unlocked"
+# A right-aligned cell of the table, by its column's header.
+cell() { awk -v pid="$pid" -v col="$1" -v w="$2" 'NR == 1 {end = index($0, col) + length(col) - 1}
+	$1 == pid {c = substr($0, end - w + 1, w); gsub(/^ +| +$/, "", c); print c}' <<<"$table"; }
+sb=$(cell "SWAP-BACKED lo/all" 21) fd=$(cell "FILE-DATA pin/all" 21)
+check "status: the table's swap-backed memory is all locked ($sb)" equals "${sb%/*}" "${sb#*/}"
+check "status: the table's file data is resident, little of it pinned ($fd)" matches "${fd#*/}" "^5[0-9]{2}\.[0-9] MiB$"
 prom=$("$DM" status --prometheus "$pid")
 check "status --prometheus: swap-backed locked bytes" matches "$prom" \
 	"^duende_mlock_swap_backed_locked_bytes\{pid=\"$pid\",name=\"precise-mapper\"\} [0-9]"

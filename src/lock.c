@@ -217,38 +217,46 @@ static void populate_file_mappings(void)
 #endif
 }
 
-#if DM_HAVE_PROCFS
+/* Without /proc/self/maps (or a /proc at all) there is no plan: current
+ * pages are locked as the default lock (after fork, lock-on-fault) locks
+ * them, and the status says so. */
+static int lock_without_plan(const struct duende_mlock_config *cfg, bool after_fork, uint32_t *applied)
+{
+	struct duende_mlock_config full = *cfg;
+	int rc;
+
+	full.precise = false;
+	*applied |= DUENDE_MLOCK_F_PRECISE_UNAVAILABLE;
+	rc = dm_lock_apply(&full, after_fork, mlockall_here, NULL, applied);
+	if (!rc && after_fork && cfg->current)
+		populate_file_mappings();
+	return rc;
+}
+
 /* The precise plan: later mappings locked as the default lock locks them
  * (on fault in lean mode), set first so that nothing mapped meanwhile is
- * missed; then each current mapping as the plan says. Where /proc/self
- * cannot be read, current pages are locked as the default lock (or, after
- * fork, lock-on-fault) locks them. */
+ * missed; then each current mapping as the plan says. */
 static int apply_precise(const struct duende_mlock_config *cfg, bool after_fork, uint32_t *applied)
 {
+#if DM_HAVE_PROCFS
 	int rc = 0, lock_error = 0;
 
 	if (cfg->future)
 		rc = mlockall_as(mlockall_here, NULL, MCL_FUTURE, cfg->lean, applied);
 	if (rc || !cfg->current)
 		goto done;
-	if (dm_precise_lock_current(after_fork, &lock_error) != 0) {
-		struct duende_mlock_config full = *cfg;
-
-		full.precise = false;
-		*applied |= DUENDE_MLOCK_F_PRECISE_UNAVAILABLE;
-		rc = dm_lock_apply(&full, after_fork, mlockall_here, NULL, applied);
-		if (!rc && after_fork)
-			populate_file_mappings();
-		return rc;
-	}
+	if (dm_precise_lock_current(after_fork, &lock_error) != 0)
+		return lock_without_plan(cfg, after_fork, applied);
 	rc = lock_error;
 done:
 	if (!rc)
 		*applied |= DUENDE_MLOCK_F_PRECISE | (cfg->current ? DUENDE_MLOCK_F_CURRENT : 0) |
 			    (cfg->future ? DUENDE_MLOCK_F_FUTURE : 0);
 	return rc;
-}
+#else
+	return lock_without_plan(cfg, after_fork, applied);
 #endif
+}
 
 /* Headroom left once the lock is taken: MCL_CURRENT counts everything
  * mapped (VmSize), MCL_FUTURE alone only what is locked already. */
@@ -314,11 +322,7 @@ static int lock_configured(const struct duende_mlock_config *cfg, bool after_for
 									     : DUENDE_MLOCK_LEAN_STACK_DEFAULT) == 0))
 		st->flags |= DUENDE_MLOCK_F_LEAN;
 	if (cfg->precise) {
-#if DM_HAVE_PROCFS
 		rc = apply_precise(cfg, after_fork, &st->flags);
-#else
-		rc = -ENOTSUP;
-#endif
 	} else {
 		/* A forked child shares its parent's pages, which are resident
 		 * and locked already. Populating them would write-fault every

@@ -52,6 +52,20 @@ int main(void)
 	CHECK_EQ_STR(text, "locked (size unknown)");
 	CHECK_EQ_INT(duende_mlock_unlock_all(), 0);
 
+	/* No maps to plan from: the precise lock locks as the default lock
+	 * does, and says so; not a failure. */
+	cfg.precise = true;
+	rc = duende_mlock_lock_with_config(&cfg, &st);
+	CHECK_EQ_INT(rc, 0);
+	CHECK(duende_mlock_status_is_locked(&st));
+	CHECK(st.flags & DUENDE_MLOCK_F_PRECISE_UNAVAILABLE);
+	CHECK(!(st.flags & DUENDE_MLOCK_F_PRECISE));
+	CHECK(st.flags & DUENDE_MLOCK_F_CURRENT);
+	duende_mlock_explain(&st, text, sizeof(text));
+	CHECK_CONTAINS(text, "precise unavailable");
+	CHECK_EQ_INT(duende_mlock_unlock_all(), 0);
+	cfg.precise = false;
+
 	/* Without the capability the headroom cannot be known: refused. */
 	if (drop_cap_ipc_lock() != 0)
 		SKIP("cannot drop CAP_IPC_LOCK: %s", strerror(errno));

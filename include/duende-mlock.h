@@ -675,6 +675,69 @@ int duende_mlock_survey_fix(const struct duende_mlock_survey *survey, char *buf,
  * cgroup v1). snprintf semantics. */
 int duende_mlock_systemd_dropin(const struct duende_mlock_survey *survey, char *buf, size_t len);
 
+/* ------------------------------------------------------------------ */
+/* Privilege drops (since 1.2)                                        */
+/* ------------------------------------------------------------------ */
+
+/* A daemon started as root holds CAP_IPC_LOCK, which lifts
+ * RLIMIT_MEMLOCK. When it changes its uid to a service user the kernel
+ * clears its capabilities, and from then on the limit binds what it has
+ * locked and everything it maps later under MCL_FUTURE: its allocations
+ * and thread stacks fail beyond it, and its forked children cannot lock.
+ * What such a drop would do to the calling process, read just before it: */
+struct duende_mlock_drop {
+	uint32_t flags;        /* DUENDE_MLOCK_DROP_* */
+	uint32_t threads;      /* threads of the process; 0 when unknown */
+	/* RLIMIT_MEMLOCK, which binds once CAP_IPC_LOCK is gone
+	 * (DUENDE_MLOCK_UNLIMITED for infinity). */
+	uint64_t memlock_soft, memlock_hard;
+	uint64_t locked;       /* VmLck: what the kernel counts now */
+	uint64_t headroom;     /* memlock_soft less locked */
+};
+
+/* The soft limit covers what is locked and DUENDE_MLOCK_LOW_HEADROOM more
+ * (the survey's own line): the drop leaves the lock sound, the capability
+ * is not needed. */
+#define DUENDE_MLOCK_DROP_COVERED (1u << 0)
+/* CAP_IPC_LOCK is in the calling thread's permitted set (in the initial
+ * user namespace, where it counts): it can be kept through a uid change. */
+#define DUENDE_MLOCK_DROP_HOLDS_IPC_LOCK (1u << 1)
+/* SECBIT_KEEP_CAPS (PR_SET_KEEPCAPS) is set: a uid change keeps the
+ * permitted set. */
+#define DUENDE_MLOCK_DROP_KEEPCAPS (1u << 2)
+/* SECBIT_KEEP_CAPS_LOCKED with SECBIT_KEEP_CAPS off: a uid change from
+ * root clears every capability, and nothing can keep one. */
+#define DUENDE_MLOCK_DROP_KEEPCAPS_LOCKED (1u << 3)
+/* SECBIT_NO_SETUID_FIXUP: uid changes leave the capabilities alone. */
+#define DUENDE_MLOCK_DROP_NO_SETUID_FIXUP (1u << 4)
+/* VmLck could not be read (no /proc, as after a chroot): locked is 0 and
+ * unknown, and the limit is not judged to cover it. */
+#define DUENDE_MLOCK_DROP_USAGE_UNKNOWN (1u << 5)
+
+/* Fills *drop for the calling thread (capabilities are per thread): the
+ * limits, what is locked, the capability, the securebits. size is the
+ * caller's sizeof(*drop): the library writes min(size, its own) and zeroes
+ * the rest; -EINVAL below the size of 1.2. Async-signal-safe, no malloc:
+ * getrlimit, capget, prctl and one read of /proc/self/status. */
+DUENDE_MLOCK_WUR int duende_mlock_drop_outlook(struct duende_mlock_drop *drop, size_t size);
+
+/* What happened to CAP_IPC_LOCK at a drop. */
+enum duende_mlock_drop_outcome {
+	DUENDE_MLOCK_DROP_KEPT = 1,          /* kept, and nothing else */
+	DUENDE_MLOCK_DROP_REFUSED,           /* keeping it was refused */
+	DUENDE_MLOCK_DROP_OTHER_THREADS,     /* other threads would lose it */
+	DUENDE_MLOCK_DROP_LOCKED_OFF,        /* SECBIT_KEEP_CAPS locked off */
+	DUENDE_MLOCK_DROP_NO_PRIVILEGE_MODE, /* libcap's CAP_MODE_NOPRIV */
+	DUENDE_MLOCK_DROP_KEEP_FAILED,       /* the kernel refused; err says why */
+};
+
+/* The outcome in words, with the numbers of *drop (size as above), what
+ * the process meets without the capability and the fix; err is the
+ * negative errno of DUENDE_MLOCK_DROP_KEEP_FAILED. snprintf semantics;
+ * -EINVAL for an unknown outcome. Async-signal-safe, no malloc. */
+int duende_mlock_drop_explain(const struct duende_mlock_drop *drop, size_t size,
+			      enum duende_mlock_drop_outcome outcome, int err, char *buf, size_t len);
+
 #ifdef __cplusplus
 }
 #endif

@@ -37,6 +37,7 @@ enum {
 	DM_ST_CAPEFF = 1u << 7,
 	DM_ST_CAPBND = 1u << 8,
 	DM_ST_STATE = 1u << 9,
+	DM_ST_THREADS = 1u << 10,
 };
 
 struct dm_proc_status {
@@ -47,6 +48,7 @@ struct dm_proc_status {
 	uint32_t uid; /* real uid */
 	uint64_t vm_size, vm_lck, vm_pin, vm_rss, vm_swap; /* bytes */
 	uint64_t cap_eff, cap_bnd;
+	uint32_t threads;
 };
 
 void dm_status_init(struct dm_proc_status *st);

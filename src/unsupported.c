@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "drop.h"
 #include "duende-mlock.h"
 #include "platform.h"
 
@@ -116,4 +117,12 @@ DM_EXPORT int duende_mlock_swap_served_by(const struct duende_mlock_swaps *swaps
 {
 	(void)from;
 	return swaps && pid > 0 ? -ENOENT : -EINVAL;
+}
+
+DM_EXPORT int duende_mlock_drop_outlook(struct duende_mlock_drop *drop, size_t size)
+{
+	if (!drop || size < DM_DROP_SIZE_1_2)
+		return -EINVAL;
+	memset(drop, 0, size);
+	return -ENOSYS;
 }

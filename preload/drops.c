@@ -39,7 +39,7 @@ struct cap_data {
 #define LIBCAP_SET 1
 #define LIBCAP_MODE_NOPRIV 1u
 
-static struct dm_drops_policy policy;
+static struct dm_exec_settings settings;
 static volatile bool watching;
 static const char *name = "?";
 
@@ -83,11 +83,11 @@ static void resolve_libcap(void)
 	RESOLVE(cap_set_flag);
 }
 
-void dm_drops_watch(const struct dm_drops_policy *p, const char *name_shown)
+void dm_drops_watch(const struct dm_exec_settings *s, const char *name_shown)
 {
 	resolve_libc();
 	resolve_libcap();
-	policy = *p;
+	settings = *s;
 	name = name_shown;
 	watching = true;
 }
@@ -187,21 +187,22 @@ static void say(const struct text *t)
 }
 
 /* The drop cannot keep CAP_IPC_LOCK: required mode stops the program
- * here, best-effort mode says so and lets it go on. */
+ * here, best-effort mode says so and lets it go on (dm_drop_plan). */
 static void cannot_keep(const char *call, const struct duende_mlock_drop *d,
 			enum duende_mlock_drop_outcome outcome, int err)
 {
 	struct text t = { .len = 0 };
 	char why[2048];
+	bool stop = dm_drop_plan(&settings, true, false, true, false) == DM_DROP_STOP;
 
-	duende_mlock_drop_explain(d, sizeof(*d), outcome, err, why, sizeof(why));
+	duende_mlock_drop_explain(d, outcome, err, why, sizeof(why));
 	put_head(&t, call);
-	put(&t, policy.required ? "stopping it at this privilege drop (exit status 120): "
-				: "warning: it runs on without a sound lock: ");
+	put(&t, stop ? "stopping it at this privilege drop (exit status 120): "
+		     : "warning: it runs on without a sound lock: ");
 	put(&t, why);
 	say(&t);
-	to_syslog(t.buf, policy.required ? SYSLOG_DAEMON_ERR : SYSLOG_DAEMON_WARNING);
-	if (policy.required)
+	to_syslog(t.buf, stop ? SYSLOG_DAEMON_ERR : SYSLOG_DAEMON_WARNING);
+	if (stop)
 		_exit(DM_EXIT_LOCK_FAILED);
 }
 
@@ -210,9 +211,9 @@ static void kept(const char *call, const struct duende_mlock_drop *d)
 	struct text t = { .len = 0 };
 	char why[2048];
 
-	if (!policy.verbose)
+	if (!settings.verbose)
 		return;
-	duende_mlock_drop_explain(d, sizeof(*d), DUENDE_MLOCK_DROP_KEPT, 0, why, sizeof(why));
+	duende_mlock_drop_explain(d, DUENDE_MLOCK_DROP_KEPT, 0, why, sizeof(why));
 	put_head(&t, call);
 	put(&t, why);
 	say(&t);
@@ -259,12 +260,26 @@ static int keep_ipc_lock(bool trim)
 	return rc;
 }
 
-/* Would losing CAP_IPC_LOCK now leave the lock short, and is it there to
- * lose? Fills *d for the words. */
-static bool lock_needs_capability(struct duende_mlock_drop *d)
+/* What the shim does at this drop, with *d filled for the words. */
+static enum dm_drop_plan plan_for(struct duende_mlock_drop *d, bool can_keep)
 {
-	return duende_mlock_drop_outlook(d, sizeof(*d)) == 0 &&
-	       (d->flags & DUENDE_MLOCK_DROP_HOLDS_IPC_LOCK) && !(d->flags & DUENDE_MLOCK_DROP_COVERED);
+	if (duende_mlock_drop_outlook(d) != 0)
+		return DM_DROP_SOUND; /* nothing known to judge by: the drop as asked */
+	/* A chroot hides what is locked: counted as locked, and short. */
+	return dm_drop_plan(&settings, d->locked > 0 || (d->flags & DUENDE_MLOCK_DROP_USAGE_UNKNOWN),
+			    d->flags & DUENDE_MLOCK_DROP_COVERED,
+			    d->flags & DUENDE_MLOCK_DROP_HOLDS_IPC_LOCK, can_keep);
+}
+
+/* Why CAP_IPC_LOCK is not kept where the plan says it is needed. */
+static enum duende_mlock_drop_outcome why_not_kept(const struct duende_mlock_drop *d,
+						   bool set_keepcaps)
+{
+	if (!settings.keep_ipc_lock)
+		return DUENDE_MLOCK_DROP_REFUSED;
+	if (set_keepcaps && (d->flags & DUENDE_MLOCK_DROP_KEEPCAPS_LOCKED))
+		return DUENDE_MLOCK_DROP_LOCKED_OFF;
+	return DUENDE_MLOCK_DROP_OTHER_THREADS;
 }
 
 /* ---- uid changes ---- */
@@ -348,16 +363,11 @@ static void put_call(struct text *t, enum uid_call call, uid_t a, uid_t b, uid_t
 	put(t, ")");
 }
 
-/* Why the drop cannot keep CAP_IPC_LOCK (0: it can). */
-static int why_not_kept(const struct duende_mlock_drop *d, bool set_keepcaps)
+/* Other threads would keep the old credentials' loss: only the calling
+ * thread can keep the capability. */
+static bool only_thread(const struct duende_mlock_drop *d)
 {
-	if (!policy.keep_ipc_lock)
-		return DUENDE_MLOCK_DROP_REFUSED;
-	if (d->threads > 1)
-		return DUENDE_MLOCK_DROP_OTHER_THREADS;
-	if (set_keepcaps && (d->flags & DUENDE_MLOCK_DROP_KEEPCAPS_LOCKED))
-		return DUENDE_MLOCK_DROP_LOCKED_OFF;
-	return 0;
+	return d->threads <= 1;
 }
 
 static int change_uids(enum uid_call call, uid_t a, uid_t b, uid_t c)
@@ -366,7 +376,8 @@ static int change_uids(enum uid_call call, uid_t a, uid_t b, uid_t c)
 	struct cap_data caps[2];
 	struct uids old, now;
 	struct text what = { .len = 0 };
-	int rc, err, why, keep_err = 0;
+	enum dm_drop_plan plan;
+	int rc, err, keep_err;
 	bool clears_permitted, clears_effective, set_keepcaps;
 
 	resolve_libc();
@@ -375,20 +386,24 @@ static int change_uids(enum uid_call call, uid_t a, uid_t b, uid_t c)
 	now = predict(call, old, a, b, c, (caps[0].effective >> 7) & 1); /* CAP_SETUID */
 	clears_permitted = has_root(&old) && !has_root(&now);
 	clears_effective = old.e == 0 && now.e != 0;
-	if ((!clears_permitted && !clears_effective) || !lock_needs_capability(&d) ||
-	    (d.flags & DUENDE_MLOCK_DROP_NO_SETUID_FIXUP))
+	if (!clears_permitted && !clears_effective)
 		return call_real(call, a, b, c);
-	put_call(&what, call, a, b, c);
+	if (duende_mlock_drop_outlook(&d) != 0 || (d.flags & DUENDE_MLOCK_DROP_NO_SETUID_FIXUP))
+		return call_real(call, a, b, c);
 	/* The program's own PR_SET_KEEPCAPS keeps the permitted set already. */
 	set_keepcaps = clears_permitted && !(d.flags & DUENDE_MLOCK_DROP_KEEPCAPS);
-	why = why_not_kept(&d, set_keepcaps);
-	if (!why && set_keepcaps && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) {
-		why = DUENDE_MLOCK_DROP_KEEP_FAILED;
-		keep_err = -errno;
+	plan = plan_for(&d, only_thread(&d) &&
+				    !(set_keepcaps && (d.flags & DUENDE_MLOCK_DROP_KEEPCAPS_LOCKED)));
+	if (plan == DM_DROP_SOUND)
+		return call_real(call, a, b, c);
+	put_call(&what, call, a, b, c);
+	if (plan != DM_DROP_KEEP) {
+		cannot_keep(what.buf, &d, why_not_kept(&d, set_keepcaps), 0);
+		return call_real(call, a, b, c); /* best effort: the drop as asked */
 	}
-	if (why) {
-		cannot_keep(what.buf, &d, (enum duende_mlock_drop_outcome)why, keep_err);
-		return call_real(call, a, b, c); /* best-effort: the drop as asked */
+	if (set_keepcaps && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) {
+		cannot_keep(what.buf, &d, DUENDE_MLOCK_DROP_KEEP_FAILED, -errno);
+		return call_real(call, a, b, c);
 	}
 	rc = call_real(call, a, b, c);
 	err = errno;
@@ -449,10 +464,16 @@ DM_INTERPOSE int capset(void *hdrp, const void *datap)
 	if (!watching || !h || !in || !names_this_thread(h))
 		return real.capset(hdrp, datap);
 	words = h->version == CAP_VERSION_1 ? 1 : h->version == CAP_VERSION_2 || h->version == CAP_VERSION_3 ? 2 : 0;
-	if (!words || ((in[0].permitted & IPC_LOCK_BIT) && (in[0].effective & IPC_LOCK_BIT)) ||
-	    !lock_needs_capability(&d))
+	if (!words || ((in[0].permitted & IPC_LOCK_BIT) && (in[0].effective & IPC_LOCK_BIT)))
 		return real.capset(hdrp, datap);
-	if (!policy.keep_ipc_lock) {
+	/* capset changes the calling thread alone: other threads do not
+	 * stand in the way. */
+	switch (plan_for(&d, true)) {
+	case DM_DROP_SOUND:
+		return real.capset(hdrp, datap);
+	case DM_DROP_KEEP:
+		break;
+	default:
 		cannot_keep("capset", &d, DUENDE_MLOCK_DROP_REFUSED, 0);
 		return real.capset(hdrp, datap);
 	}
@@ -483,9 +504,14 @@ DM_INTERPOSE int cap_set_proc(void *cap)
 	if (!watching || in_cap_set_mode || !cap || !real.cap_get_flag || !real.cap_set_flag ||
 	    real.cap_get_flag(cap, CAP_IPC_LOCK, LIBCAP_PERMITTED, &permitted) != 0 ||
 	    real.cap_get_flag(cap, CAP_IPC_LOCK, LIBCAP_EFFECTIVE, &effective) != 0 ||
-	    (permitted && effective) || !lock_needs_capability(&d))
+	    (permitted && effective))
 		return real.cap_set_proc(cap);
-	if (!policy.keep_ipc_lock) {
+	switch (plan_for(&d, true)) {
+	case DM_DROP_SOUND:
+		return real.cap_set_proc(cap);
+	case DM_DROP_KEEP:
+		break;
+	default:
 		cannot_keep("cap_set_proc", &d, DUENDE_MLOCK_DROP_REFUSED, 0);
 		return real.cap_set_proc(cap);
 	}
@@ -515,7 +541,8 @@ DM_INTERPOSE int cap_set_mode(unsigned mode)
 		errno = ENOSYS;
 		return -1;
 	}
-	if (watching && mode == LIBCAP_MODE_NOPRIV && lock_needs_capability(&d))
+	/* The mode cannot keep a capability without being defeated. */
+	if (watching && mode == LIBCAP_MODE_NOPRIV && plan_for(&d, false) != DM_DROP_SOUND)
 		cannot_keep("cap_set_mode(CAP_MODE_NOPRIV)", &d, DUENDE_MLOCK_DROP_NO_PRIVILEGE_MODE, 0);
 	in_cap_set_mode = true;
 	rc = real.cap_set_mode(mode);

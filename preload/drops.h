@@ -56,23 +56,13 @@
 #ifndef DM_DROPS_H
 #define DM_DROPS_H
 
-#include <stdbool.h>
+#include "exec-settings.h"
 
-/* How a watched image meets a drop. */
-struct dm_drops_policy {
-	/* Keep CAP_IPC_LOCK where the limit cannot cover the lock (exec's
-	 * default; exec --no-keep-ipc-lock clears it). */
-	bool keep_ipc_lock;
-	/* A drop that leaves the lock short stops the program (120). */
-	bool required;
-	/* Say on stderr what was kept. */
-	bool verbose;
-};
-
-/* From now on this image is locked: its privilege drops are met as policy
- * says. name_shown (the program's name, escaped) is referenced, not
- * copied. Called in the constructor after the lock; a forked child
- * inherits the watch. Resolves the wrapped calls (dlsym). */
-void dm_drops_watch(const struct dm_drops_policy *policy, const char *name_shown);
+/* From now on this image is locked: its privilege drops are met as the
+ * settings say (keep_ipc_lock, required, verbose; the plan is
+ * dm_drop_plan()). name_shown (the program's name, escaped) is referenced,
+ * not copied. Called in the constructor once the lock holds; a forked
+ * child inherits the watch. Resolves the wrapped calls (dlsym). */
+void dm_drops_watch(const struct dm_exec_settings *s, const char *name_shown);
 
 #endif

@@ -16,7 +16,10 @@ void dm_exec_settings_init(struct dm_exec_settings *s)
 	s->harden.raise_memlock = true;
 	s->harden.lock = true;
 	s->harden.lock_config = lock;
+	/* Every step the user asks exec for is required, unless best effort. */
+	s->harden.required_steps = DUENDE_MLOCK_STEPS_ALL;
 	s->follow_forks = true;
+	s->keep_ipc_lock = true;
 }
 
 /* A word that sets a flag to value, the opposite of its default. */
@@ -40,6 +43,7 @@ static const struct flag_word flag_words[] = {
 	{ "inherit", offsetof(struct dm_exec_settings, inherit), true },
 	{ "no-follow-forks", offsetof(struct dm_exec_settings, follow_forks), false },
 	{ "verbose", offsetof(struct dm_exec_settings, verbose), true },
+	{ "no-keep-ipc-lock", offsetof(struct dm_exec_settings, keep_ipc_lock), false },
 };
 
 static bool *flag_at(struct dm_exec_settings *s, const struct flag_word *w)
@@ -79,31 +83,64 @@ static bool word_value(const char *w, size_t n, const char *name, bool negative_
 	return *v >= min && *v <= max;
 }
 
+/* An unsigned decimal of 64 bits at w[*i..n), up to stop (or the end). */
+static bool u64_digits(const char *w, size_t n, size_t *i, char stop, uint64_t *v)
+{
+	size_t start = *i;
+
+	*v = 0;
+	for (; *i < n && w[*i] != stop; (*i)++) {
+		unsigned d = (unsigned)(w[*i] - '0');
+		if (d > 9 || *v > (UINT64_MAX - d) / 10)
+			return false;
+		*v = *v * 10 + d;
+	}
+	return *i > start;
+}
+
+/* "image=DEV:INO", both decimal. */
+static bool image_word(const char *w, size_t n, struct dm_exec_settings *s)
+{
+	static const char key[] = "image=";
+	size_t i = sizeof(key) - 1;
+	uint64_t dev, ino;
+
+	if (n <= i || memcmp(w, key, i) != 0 || !u64_digits(w, n, &i, ':', &dev) || i >= n ||
+	    w[i] != ':')
+		return false;
+	i++;
+	if (!u64_digits(w, n, &i, '\0', &ino) || i != n)
+		return false;
+	s->image_known = true;
+	s->image_dev = dev;
+	s->image_ino = ino;
+	return true;
+}
+
 static bool apply_word(struct dm_exec_settings *s, const char *w, size_t n)
 {
 	struct duende_mlock_harden_config *h = &s->harden;
 	long long v;
 
-	for (size_t i = 0; i < sizeof(flag_words) / sizeof(flag_words[0]); i++) {
+	for (size_t i = 0; i < DM_ARRAY_SIZE(flag_words); i++) {
 		if (word_is(w, n, flag_words[i].word)) {
 			*flag_at(s, &flag_words[i]) = flag_words[i].value;
 			return true;
 		}
 	}
-	if (word_value(w, n, "oom-score-adj", true, -1000, 1000, &v)) {
+	if (word_value(w, n, "oom-score-adj", true, DUENDE_MLOCK_OOM_SCORE_ADJ_MIN,
+		       DUENDE_MLOCK_OOM_SCORE_ADJ_MAX, &v)) {
 		h->set_oom_score_adj = true;
 		h->oom_score_adj = (int)v;
 	} else if (word_value(w, n, "min-headroom", false, 1, LLONG_MAX, &v)) {
 		h->lock_config.min_headroom = (uint64_t)v;
-	} else if (word_value(w, n, "prefault", false, 1, (long long)(SIZE_MAX >> 1), &v)) {
+	} else if (word_value(w, n, "prefault", false, 1, (long long)DUENDE_MLOCK_PREFAULT_STACK_MAX, &v)) {
 		h->prefault_stack = (size_t)v;
-	} else if (word_value(w, n, "lean-stack", false, 1, (long long)(SIZE_MAX >> 1), &v)) {
-		h->lock_config.lean_stack_size = (size_t)v;
 	} else if (word_value(w, n, "leader", false, 1, INT32_MAX, &v)) {
 		s->leader = (pid_t)v;
 	} else if (word_value(w, n, "probe", false, 3, INT_MAX, &v)) {
 		s->probe_fd = (int)v;
-	} else {
+	} else if (!image_word(w, n, s)) {
 		return false;
 	}
 	return true;
@@ -142,6 +179,17 @@ static void put_word(char *buf, size_t len, size_t *used, const char *word, long
 	*used += n > 0 ? (size_t)n : 0;
 }
 
+/* ",word=TEXT". */
+static void put_text_word(char *buf, size_t len, size_t *used, const char *word, const char *text)
+{
+	char piece[96];
+	int n = snprintf(piece, sizeof(piece), "%s%s=%s", *used ? "," : "", word, text);
+
+	if (n > 0 && *used + (size_t)n < len)
+		memcpy(buf + *used, piece, (size_t)n + 1);
+	*used += n > 0 ? (size_t)n : 0;
+}
+
 int dm_exec_settings_format(const struct dm_exec_settings *s, char *buf, size_t len)
 {
 	const struct duende_mlock_harden_config *h = &s->harden;
@@ -150,7 +198,7 @@ int dm_exec_settings_format(const struct dm_exec_settings *s, char *buf, size_t 
 
 	if (len)
 		buf[0] = '\0';
-	for (size_t i = 0; i < sizeof(flag_words) / sizeof(flag_words[0]); i++)
+	for (size_t i = 0; i < DM_ARRAY_SIZE(flag_words); i++)
 		if (*flag_at(&copy, &flag_words[i]) == flag_words[i].value)
 			put_word(buf, len, &used, flag_words[i].word, 0, false, 0);
 	if (h->set_oom_score_adj)
@@ -159,12 +207,17 @@ int dm_exec_settings_format(const struct dm_exec_settings *s, char *buf, size_t 
 		put_word(buf, len, &used, "min-headroom", (long long)h->lock_config.min_headroom, true, 0);
 	if (h->prefault_stack)
 		put_word(buf, len, &used, "prefault", (long long)h->prefault_stack, true, 0);
-	if (h->lock_config.lean_stack_size)
-		put_word(buf, len, &used, "lean-stack", (long long)h->lock_config.lean_stack_size, true, 0);
 	if (s->leader > 0) /* fixed width: see DM_LEADER_DIGITS */
 		put_word(buf, len, &used, "leader", s->leader, true, DM_LEADER_DIGITS);
 	if (s->probe_fd)
 		put_word(buf, len, &used, "probe", s->probe_fd, true, 0);
+	if (s->image_known) {
+		char image[64];
+
+		snprintf(image, sizeof(image), "%llu:%llu", (unsigned long long)s->image_dev,
+			 (unsigned long long)s->image_ino);
+		put_text_word(buf, len, &used, "image", image);
+	}
 	return used > INT32_MAX ? INT32_MAX : (int)used;
 }
 
@@ -180,7 +233,7 @@ bool dm_is_launcher(const char *file_name)
 		"tini", "tini-static", "dumb-init", "catatonit",
 	};
 
-	for (size_t i = 0; i < sizeof(launchers) / sizeof(launchers[0]); i++)
+	for (size_t i = 0; i < DM_ARRAY_SIZE(launchers); i++)
 		if (strcmp(file_name, launchers[i]) == 0)
 			return true;
 	return false;
@@ -193,17 +246,18 @@ bool dm_is_exec_wrapper(const char *file_name)
 		"chroot", "prlimit", "numactl", "chpst", "capsh", "setarch",
 	};
 
-	for (size_t i = 0; i < sizeof(wrappers) / sizeof(wrappers[0]); i++)
+	for (size_t i = 0; i < DM_ARRAY_SIZE(wrappers); i++)
 		if (strcmp(file_name, wrappers[i]) == 0)
 			return true;
 	return false;
 }
 
-bool dm_exec_must_stop(const struct dm_exec_settings *s,
-		       const struct duende_mlock_harden_result *res)
+enum dm_drop_plan dm_drop_plan(const struct dm_exec_settings *s, bool locked, bool limit_covers,
+			       bool holds_ipc_lock, bool can_keep)
 {
-	for (int step = 0; step < DUENDE_MLOCK_STEP_COUNT; step++)
-		if (res->steps[step].requested && res->steps[step].rc)
-			return s->harden.lock_config.required;
-	return false;
+	if (!locked || limit_covers || !holds_ipc_lock)
+		return DM_DROP_SOUND;
+	if (s->keep_ipc_lock && can_keep)
+		return DM_DROP_KEEP;
+	return s->harden.lock_config.required ? DM_DROP_STOP : DM_DROP_UNSOUND;
 }

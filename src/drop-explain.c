@@ -59,7 +59,7 @@ static void put_fix(struct dm_text *t, bool keeping_refused)
 		       DM_FIX_IPC_LOCK_SYSTEMD " with User=)");
 }
 
-DM_EXPORT int duende_mlock_drop_explain(const struct duende_mlock_drop *drop, size_t size,
+DM_EXPORT int duende_mlock_drop_explain(const struct duende_mlock_drop *drop,
 					enum duende_mlock_drop_outcome outcome, int err, char *buf,
 					size_t len)
 {
@@ -67,10 +67,10 @@ DM_EXPORT int duende_mlock_drop_explain(const struct duende_mlock_drop *drop, si
 	struct dm_text t;
 
 	dm_text_init(&t, buf, len);
-	if (!drop || size < DM_DROP_SIZE_1_2)
+	if (!drop || drop->size < DM_DROP_SIZE_1_2)
 		return -EINVAL;
 	memset(&d, 0, sizeof(d));
-	memcpy(&d, drop, size < sizeof(d) ? size : sizeof(d));
+	memcpy(&d, drop, drop->size < sizeof(d) ? drop->size : sizeof(d));
 	switch (outcome) {
 	case DUENDE_MLOCK_DROP_KEPT:
 		dm_text_put(&t, "kept CAP_IPC_LOCK, and no other capability, through the drop: ");

@@ -83,15 +83,17 @@ static void gather(struct duende_mlock_drop *d)
 		d->flags |= DUENDE_MLOCK_DROP_COVERED;
 }
 
-DM_EXPORT int duende_mlock_drop_outlook(struct duende_mlock_drop *out, size_t size)
+DM_EXPORT int duende_mlock_drop_outlook_sized(struct duende_mlock_drop *out, size_t size)
 {
 	struct duende_mlock_drop d;
+	size_t n = size < sizeof(d) ? size : sizeof(d);
 
 	if (!out || size < DM_DROP_SIZE_1_2)
 		return -EINVAL;
 	gather(&d);
-	memcpy(out, &d, size < sizeof(d) ? size : sizeof(d));
-	if (size > sizeof(d))
-		memset((char *)out + sizeof(d), 0, size - sizeof(d));
+	d.size = (uint32_t)n;
+	memcpy(out, &d, n);
+	if (size > n)
+		memset((char *)out + n, 0, size - n);
 	return 0;
 }

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "duende-mlock.h"
+#include "layout.h"
 #include "harden.h"
 #include "lock-rules.h"
 #include "lock.h"
@@ -21,6 +22,8 @@
 #include "procfs.h"
 #include "reader.h"
 #include "survey.h"
+#include "swaps.h"
+#include "report.h"
 #include "text.h"
 
 /* ---- memory cgroup ---- */
@@ -184,9 +187,17 @@ static int survey_cgroup(pid_t pid, struct duende_mlock_cgroup *out)
 
 /* ---- container and service manager ---- */
 
+static void set_container(DM_SURVEY *s, enum duende_mlock_container kind)
+{
+#if DM_LAYOUT_HAS_SIZE
+	s->container_kind = kind;
+#endif
+	dm_copy_str(s->container, sizeof(s->container), dm_container_name(kind));
+}
+
 static int runtime_line(void *ctx, const char *line, size_t len)
 {
-	struct duende_mlock_survey *s = ctx;
+	DM_SURVEY *s = ctx;
 	struct dm_cgroup_entry e;
 	const char *p;
 
@@ -194,11 +205,11 @@ static int runtime_line(void *ctx, const char *line, size_t len)
 		return 0;
 	if (!s->container[0]) {
 		if (strstr(e.path, "kubepods"))
-			dm_copy_str(s->container, sizeof(s->container), "kubernetes");
+			set_container(s, DUENDE_MLOCK_CONTAINER_KUBERNETES);
 		else if (strstr(e.path, "docker"))
-			dm_copy_str(s->container, sizeof(s->container), "docker");
+			set_container(s, DUENDE_MLOCK_CONTAINER_DOCKER);
 		else if (strstr(e.path, "libpod"))
-			dm_copy_str(s->container, sizeof(s->container), "podman");
+			set_container(s, DUENDE_MLOCK_CONTAINER_PODMAN);
 	}
 	p = strstr(e.path, ".service");
 	if (!s->systemd_unit[0] && p) {
@@ -214,7 +225,7 @@ static int runtime_line(void *ctx, const char *line, size_t len)
 	return 0;
 }
 
-static void survey_runtime(pid_t pid, struct duende_mlock_survey *s)
+static void survey_runtime(pid_t pid, DM_SURVEY *s)
 {
 	char path[64], buf[512], comm[64];
 	size_t len;
@@ -223,11 +234,11 @@ static void survey_runtime(pid_t pid, struct duende_mlock_survey *s)
 	dm_read_lines(AT_FDCWD, path, buf, sizeof(buf), runtime_line, s);
 	if (!s->container[0]) {
 		if (access("/.dockerenv", F_OK) == 0)
-			dm_copy_str(s->container, sizeof(s->container), "docker");
+			set_container(s, DUENDE_MLOCK_CONTAINER_DOCKER);
 		else if (access("/run/.containerenv", F_OK) == 0)
-			dm_copy_str(s->container, sizeof(s->container), "podman");
+			set_container(s, DUENDE_MLOCK_CONTAINER_PODMAN);
 		else if (access("/var/run/secrets/kubernetes.io", F_OK) == 0)
-			dm_copy_str(s->container, sizeof(s->container), "kubernetes");
+			set_container(s, DUENDE_MLOCK_CONTAINER_KUBERNETES);
 	}
 	if (dm_read_small(AT_FDCWD, "/proc/1/comm", comm, sizeof(comm), &len) == 0)
 		s->systemd = strncmp(comm, "systemd\n", 8) == 0;
@@ -235,21 +246,25 @@ static void survey_runtime(pid_t pid, struct duende_mlock_survey *s)
 
 /* ---- the verdicts ---- */
 
-static void found(struct duende_mlock_survey *s, enum duende_mlock_finding_code code,
+static void found(DM_SURVEY *s, enum duende_mlock_finding_code code,
 		  enum duende_mlock_severity severity, uint32_t swap)
 {
-	if (s->nfindings == DUENDE_MLOCK_SURVEY_FINDINGS)
+	if (severity > s->verdict)
+		s->verdict = severity;
+	if (s->nfindings == DM_SURVEY_FINDINGS) {
+#if DM_LAYOUT_HAS_SIZE
+		s->flags |= DUENDE_MLOCK_SURVEY_F_TRUNCATED;
+#endif
 		return;
+	}
 	s->findings[s->nfindings++] = (struct duende_mlock_finding){ .code = code,
 								       .severity = severity,
 								       .swap = swap };
-	if (severity > s->verdict)
-		s->verdict = severity;
 }
 
-static void judge_limits(struct duende_mlock_survey *s)
+static void judge_limits(DM_SURVEY *s)
 {
-	const struct duende_mlock_report *r = &s->process;
+	const DM_SURVEY_REPORT *r = &s->process;
 	uint64_t need = dm_survey_lock_need(s);
 
 	if (r->cap_ipc_lock) {
@@ -270,9 +285,9 @@ static void judge_limits(struct duende_mlock_survey *s)
 	}
 }
 
-static void judge_caps(struct duende_mlock_survey *s)
+static void judge_caps(DM_SURVEY *s)
 {
-	const struct duende_mlock_report *r = &s->process;
+	const DM_SURVEY_REPORT *r = &s->process;
 
 	if (!(r->known & DUENDE_MLOCK_R_STATUS)) {
 		found(s, DUENDE_MLOCK_FOUND_CAPS_UNREADABLE, DUENDE_MLOCK_SEVERITY_WARNING, 0);
@@ -285,7 +300,7 @@ static void judge_caps(struct duende_mlock_survey *s)
 		found(s, DUENDE_MLOCK_FOUND_NO_SYS_RESOURCE, DUENDE_MLOCK_SEVERITY_WARNING, 0);
 }
 
-static void judge_kernel(struct duende_mlock_survey *s)
+static void judge_kernel(DM_SURVEY *s)
 {
 	if (s->kernel_onfault == 0)
 		found(s, DUENDE_MLOCK_FOUND_KERNEL_NO_ONFAULT, DUENDE_MLOCK_SEVERITY_WARNING, 0);
@@ -295,16 +310,16 @@ static void judge_kernel(struct duende_mlock_survey *s)
 		found(s, DUENDE_MLOCK_FOUND_TASK, DUENDE_MLOCK_SEVERITY_OK, 0);
 }
 
-static bool process_locked(const struct duende_mlock_survey *s)
+static bool process_locked(const DM_SURVEY *s)
 {
-	return s->process.verdicts & DUENDE_MLOCK_V_LOCKED;
+	return dm_survey_lock_state(s) == DUENDE_MLOCK_LOCK_STATE_LOCKED;
 }
 
 /* Besides its lock, a v2 cgroup can keep the daemon out of swap
  * (memory.swap.max 0) and protect its memory from reclaim (memory.min,
  * memory.low). Without them an unlocked daemon is exposed; a locked one
  * is told what more would protect it. */
-static void judge_v2_protection(struct duende_mlock_survey *s)
+static void judge_v2_protection(DM_SURVEY *s)
 {
 	const struct duende_mlock_cgroup *cg = &s->cgroup;
 	enum duende_mlock_severity exposed =
@@ -319,7 +334,7 @@ static void judge_v2_protection(struct duende_mlock_survey *s)
 		found(s, DUENDE_MLOCK_FOUND_CGROUP_V2_PROTECTED, DUENDE_MLOCK_SEVERITY_OK, 0);
 }
 
-static void judge_cgroup(struct duende_mlock_survey *s)
+static void judge_cgroup(DM_SURVEY *s)
 {
 	const struct duende_mlock_cgroup *cg = &s->cgroup;
 
@@ -339,32 +354,22 @@ static void judge_cgroup(struct duende_mlock_survey *s)
 		judge_v2_protection(s);
 }
 
-/* VmLck of pid is above 0 (one read of its status). */
-static bool holds_lock(pid_t pid)
-{
-	struct dm_proc_status st;
-	char path[64];
-
-	dm_proc_path(path, sizeof(path), (int)pid, "status");
-	return dm_read_proc_status(AT_FDCWD, path, DM_ST_VMLCK, &st) == 0 &&
-	       (st.present & DM_ST_VMLCK) && st.vm_lck > 0;
-}
-
 /* A swap served from user space endangers the host while one of its
- * servers is not locked, or while no server is known. */
-static bool servers_locked(const struct duende_mlock_swap *sw)
+ * servers is not locked (as a process's own lock state says), or while
+ * no server is known. */
+static bool servers_locked(const DM_SWAP *sw)
 {
 	if (!sw->nservers)
 		return false;
-	for (uint32_t j = 0; j < sw->nservers && j < DUENDE_MLOCK_SWAP_SERVERS; j++)
-		if (!holds_lock(sw->servers[j]))
+	for (uint32_t j = 0; j < sw->nservers && j < DM_SWAP_SERVERS; j++)
+		if (dm_pid_lock_state(sw->servers[j]) != DUENDE_MLOCK_LOCK_STATE_LOCKED)
 			return false;
 	return true;
 }
 
-static void judge_swaps(struct duende_mlock_survey *s)
+static void judge_swaps(DM_SURVEY *s)
 {
-	const struct duende_mlock_swaps *sw = &s->swaps;
+	const DM_SWAPS *sw = &s->swaps;
 
 	if (sw->error) {
 		found(s, DUENDE_MLOCK_FOUND_SWAPS_UNREADABLE, DUENDE_MLOCK_SEVERITY_WARNING, 0);
@@ -384,25 +389,27 @@ static void judge_swaps(struct duende_mlock_survey *s)
 
 /* The process itself serves a swap area: unlocked, it is the DT-007
  * deadlock waiting to happen. */
-static void judge_serving(struct duende_mlock_survey *s)
+static void judge_serving(DM_SURVEY *s)
 {
 	int i = -1;
 
-	while ((i = duende_mlock_swap_served_by(&s->swaps, s->process.pid, (uint32_t)(i + 1))) >= 0)
+	while ((i = dm_swap_served_by(&s->swaps, s->process.pid, (uint32_t)(i + 1))) >= 0)
 		found(s, DUENDE_MLOCK_FOUND_SERVES_SWAP,
 		      process_locked(s) ? DUENDE_MLOCK_SEVERITY_OK : DUENDE_MLOCK_SEVERITY_WARNING,
 		      (uint32_t)i);
 }
 
-DM_EXPORT int duende_mlock_survey_pid(pid_t pid, struct duende_mlock_survey *s)
+/* Fills the survey, which the caller has zeroed; its report, last, has
+ * report_size bytes. */
+static int survey(pid_t pid, DM_SURVEY *s, size_t report_size)
 {
 	struct dm_lock_facts own;
 	int rc;
 
-	if (!s)
-		return -EINVAL;
-	memset(s, 0, sizeof(*s));
-	rc = duende_mlock_report_pid(pid, &s->process);
+	rc = dm_read_report(pid, (struct duende_mlock_report *)&s->process, report_size);
+#if !DM_LAYOUT_HAS_SIZE
+	s->process.reserved32 = 0; /* 1.1's report had no size */
+#endif
 	if (rc)
 		return rc;
 	dm_gather_lock_facts(&own);
@@ -414,7 +421,7 @@ DM_EXPORT int duende_mlock_survey_pid(pid_t pid, struct duende_mlock_survey *s)
 	s->kernel_onfault = dm_probe_onfault();
 	s->kernel_io_flusher = dm_probe_io_flusher();
 	s->cgroup_error = survey_cgroup(pid, &s->cgroup);
-	if (duende_mlock_read_swaps(&s->swaps) < 0)
+	if (DM_LAYOUT_NAME(dm_swaps_read)(&s->swaps) < 0)
 		s->swaps.count = 0; /* swaps.error says why */
 	survey_runtime(pid, s);
 	if (s->process.verdicts & DUENDE_MLOCK_V_NO_USER_MEMORY) {
@@ -429,3 +436,26 @@ DM_EXPORT int duende_mlock_survey_pid(pid_t pid, struct duende_mlock_survey *s)
 	judge_serving(s);
 	return 0;
 }
+
+#if DM_LAYOUT_HAS_SIZE
+DM_EXPORT int duende_mlock_survey_pid_sized(pid_t pid, struct duende_mlock_survey *out, size_t size)
+{
+	/* The survey grows at its end, its report's: a caller built against
+	 * a later version passes more, and gets this version's fields. */
+	if (!out || size < sizeof(*out))
+		return -EINVAL;
+	memset(out, 0, size);
+	out->size = (uint32_t)sizeof(*out);
+	return survey(pid, out, sizeof(out->process));
+}
+#else
+DM_EXPORT int(duende_mlock_survey_pid)(pid_t pid, void *survey_1_1)
+{
+	struct dm_v11_survey *out = survey_1_1;
+
+	if (!out)
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+	return survey(pid, out, sizeof(out->process));
+}
+#endif

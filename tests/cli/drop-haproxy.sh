@@ -82,8 +82,8 @@ for t in "${tasks[@]}"; do
 	check "... thread ${t##*/} holds what the process holds" \
 		equals "$(awk '$1 == "CapEff:" {print $2}' "$t/status")" "$(status_field "$pid" CapEff)"
 done
-for _ in $(seq 200); do echo "url = \"http://127.0.0.1:$port/\""; done >"$TMP/many"
-timeout "$PATIENCE" curl -s -m 5 -K "$TMP/many" -o /dev/null
+for _ in $(seq 200); do printf 'url = "http://127.0.0.1:%s/"\noutput = "/dev/null"\n' "$port"; done >"$TMP/many"
+timeout "$PATIENCE" curl -s -m 5 -K "$TMP/many"
 check "... still serves after 200 requests" equals "$(http_code "http://127.0.0.1:$port/")" 200
 check "... and runs" kill -0 "$pid"
 kill_and_wait "$pid"

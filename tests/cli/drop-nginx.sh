@@ -83,8 +83,8 @@ for w in $(workers_of "${master:-0}"); do
 	check_dropped_locked "nginx worker" "$w" www-data
 done
 # A worker allocates after the drop: 200 requests make it map more.
-for _ in $(seq 200); do echo "url = \"http://127.0.0.1:$port/\""; done >"$TMP/many"
-timeout "$PATIENCE" curl -s -m 5 -K "$TMP/many" -o /dev/null
+for _ in $(seq 200); do printf 'url = "http://127.0.0.1:%s/"\noutput = "/dev/null"\n' "$port"; done >"$TMP/many"
+timeout "$PATIENCE" curl -s -m 5 -K "$TMP/many"
 check "... and still serves after 200 requests" equals "$(http_code "http://127.0.0.1:$port/")" 200
 
 # --- binary upgrade: the old master forks, its child execs nginx again

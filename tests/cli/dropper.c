@@ -5,6 +5,9 @@
  * and forks a child. It prints what it holds after the drop, so that the
  * tests can see what exec's shim kept and what it stopped.
  * Usage: dropper METHOD UID [MIB]
+ * Before the drop it maps and touches 16 MiB, as a daemon sets itself up
+ * as root (more than the usual 8 MiB hard RLIMIT_MEMLOCK); after it, MIB
+ * (default 32).
  *   setuid       setgid + setgroups + setuid (nginx, haproxy, lighttpd)
  *   setresuid    setresgid + setresuid
  *   setreuid     setregid + setreuid
@@ -71,10 +74,12 @@ static int set_caps(uint32_t permitted, uint32_t effective)
 	return capset((void *)&h, (void *)d);
 }
 
+/* glibc's set*id broadcast interrupts pause() in every thread. */
 static void *idle(void *arg)
 {
 	(void)arg;
-	pause();
+	for (;;)
+		pause();
 	return NULL;
 }
 
@@ -151,6 +156,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: dropper METHOD UID [MIB]\n");
 		return 2;
 	}
+	char *setup = mmap(NULL, 16 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (setup == MAP_FAILED) {
+		printf("setup mmap failed: %s\n", strerror(errno));
+		return 1;
+	}
+	memset(setup, 1, 16 << 20);
 	if (drop(argv[1], (uid_t)strtoul(argv[2], NULL, 10)) != 0) {
 		printf("drop failed: %s\n", strerror(errno));
 		return 1;

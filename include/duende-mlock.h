@@ -729,6 +729,12 @@ enum duende_mlock_finding_code {
 	DUENDE_MLOCK_FOUND_CGROUP_V2_UNPROTECTED, /* memory.min and memory.low 0 */
 	DUENDE_MLOCK_FOUND_CGROUP_V2_PROTECTED,  /* no swap, a protected minimum */
 	DUENDE_MLOCK_FOUND_CGROUP_V2_SHARED,     /* the hazard, seen on v2 too */
+	/* Since 1.2: locked without CAP_IPC_LOCK beyond what the limit covers
+	 * (a daemon that dropped root): its new mappings fail. */
+	DUENDE_MLOCK_FOUND_LOCKED_SHORT,
+	/* Since 1.2: root that can drop privileges, or whose children did,
+	 * where the limit cannot cover the lock without CAP_IPC_LOCK. */
+	DUENDE_MLOCK_FOUND_DROP,
 };
 
 struct duende_mlock_finding {
@@ -802,7 +808,19 @@ struct duende_mlock_survey {
 	enum duende_mlock_severity verdict;
 	uint32_t nfindings;
 	struct duende_mlock_finding findings[DUENDE_MLOCK_SURVEY_FINDINGS];
-	uint64_t reserved[16];
+	/* Since 1.2: privilege drops. Does the process's program call what
+	 * drops privileges (duende_mlock_program_drops_privileges() of its
+	 * executable): 1, 0, or a negative errno when unknown (-EAGAIN: it
+	 * lives on a FUSE mount, which is never read). */
+	int32_t program_drops;
+	/* Its children that run under another uid than it does, how many of
+	 * them are locked without CAP_IPC_LOCK beyond what their limit
+	 * covers, one of them (a short one first) and its uid. */
+	uint32_t dropped_children, dropped_children_short;
+	int32_t dropped_child;
+	uint32_t dropped_uid;
+	uint32_t reserved32;
+	uint64_t reserved[13];
 	/* Active swap areas and who serves them. */
 	struct duende_mlock_swaps swaps;
 	/* The process surveyed. */

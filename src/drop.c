@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include "duende-mlock.h"
 #include "drop.h"
@@ -96,4 +97,105 @@ DM_EXPORT int duende_mlock_drop_outlook_sized(struct duende_mlock_drop *out, siz
 	if (size > n)
 		memset((char *)out + n, 0, size - n);
 	return 0;
+}
+
+/* ---- the drops of another process, for the survey ---- */
+
+struct exe_mount {
+	const char *path;
+	size_t best;
+	bool fuse;
+};
+
+static int exe_mount_line(void *ctx, const char *line, size_t len)
+{
+	struct exe_mount *c = ctx;
+	struct dm_mount_entry m;
+	size_t n;
+
+	if (dm_mountinfo_parse_line(line, len, &m) != 0)
+		return 0;
+	n = strlen(m.mount_point);
+	if (strncmp(c->path, m.mount_point, n) == 0 &&
+	    (c->path[n] == '/' || c->path[n] == '\0' || n == 1) && n >= c->best) {
+		c->best = n;
+		c->fuse = strncmp(m.fstype, "fuse", 4) == 0;
+	}
+	return 0;
+}
+
+int dm_pid_program_drops(pid_t pid)
+{
+	char exe[64], mountinfo[64], target[512], buf[1024];
+	struct exe_mount c = { .path = target };
+	ssize_t n;
+
+	dm_proc_path(exe, sizeof(exe), (int)pid, "exe");
+	dm_proc_path(mountinfo, sizeof(mountinfo), (int)pid, "mountinfo");
+	n = readlink(exe, target, sizeof(target) - 1);
+	if (n <= 0)
+		return n == 0 ? -ENOENT : -errno;
+	target[n] = '\0';
+	/* Opening a file a hung FUSE server serves would hang the survey: its
+	 * mount is read from mountinfo, without touching the file. */
+	if (dm_read_lines(AT_FDCWD, mountinfo, buf, sizeof(buf), exe_mount_line, &c) != 0 || !c.best)
+		return -ENOENT;
+	if (c.fuse)
+		return -EAGAIN;
+	return duende_mlock_program_drops_privileges(exe);
+}
+
+struct child_scan {
+	uint32_t parent_uid;
+	struct dm_dropped_children *out;
+};
+
+/* A child under another uid is short when it holds locked memory
+ * without CAP_IPC_LOCK beyond what its soft limit covers. */
+static void judge_child(struct child_scan *c, pid_t child)
+{
+	struct dm_proc_status st;
+	struct dm_limits lim;
+	char path[64], buf[512];
+	bool is_short;
+
+	dm_proc_path(path, sizeof(path), (int)child, "status");
+	if (dm_read_proc_status(AT_FDCWD, path, DM_ST_UID | DM_ST_VMLCK | DM_ST_CAPEFF, &st) != 0 ||
+	    !(st.present & DM_ST_UID) || st.uid == c->parent_uid || !(st.present & DM_ST_VMLCK) ||
+	    st.vm_lck == 0)
+		return; /* its own uid, or no lock to keep sound (a helper) */
+	dm_limits_init(&lim);
+	dm_proc_path(path, sizeof(path), (int)child, "limits");
+	dm_read_lines(AT_FDCWD, path, buf, sizeof(buf), dm_limits_parse_line, &lim);
+	is_short = st.vm_lck > 0 && !dm_cap_in(st.cap_eff, DM_CAP_IPC_LOCK) && lim.found &&
+		   !dm_limit_covers_lock(lim.memlock_soft, st.vm_lck);
+	if (!c->out->n || (is_short && !c->out->short_n)) {
+		c->out->example = child;
+		c->out->uid = st.uid;
+	}
+	c->out->n++;
+	c->out->short_n += is_short;
+}
+
+void dm_pid_dropped_children(pid_t pid, uint32_t parent_uid, struct dm_dropped_children *out)
+{
+	struct child_scan c = { parent_uid, out };
+	char path[64], buf[2048];
+	size_t len, pos = 0;
+	uint64_t child;
+	struct dm_text t;
+
+	memset(out, 0, sizeof(*out));
+	dm_text_init(&t, path, sizeof(path));
+	dm_text_put(&t, "/proc/");
+	dm_text_put_u64(&t, (uint64_t)pid);
+	dm_text_put(&t, "/task/");
+	dm_text_put_u64(&t, (uint64_t)pid);
+	dm_text_put(&t, "/children");
+	/* The main thread's children: a daemon forks its workers there. */
+	if (dm_read_small(AT_FDCWD, path, buf, sizeof(buf), &len) != 0)
+		return;
+	while (dm_parse_u64(buf, len, &pos, &child))
+		if (child > 0 && child <= INT32_MAX)
+			judge_child(&c, (pid_t)child);
 }

@@ -58,6 +58,7 @@ exec 3>&-
 
 run_cmd out rc "$DM" doctor --pid "${pid:-0}"
 check "doctor --pid on the locked daemon says it is locked" contains "$out" "is locked (VmLck"
-check "... and not 'cannot lock'" lacks "$out" "cannot lock"
+check "... and not 'cannot lock'" lacks "$out" "[cannot lock]"
+check "... nor is that the verdict" lacks "$out" "Verdict: cannot lock"
 check "... nor exits 2" test "$rc" -le 1
 finish

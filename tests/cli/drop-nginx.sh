@@ -107,11 +107,22 @@ else
 	new=$master
 fi
 
-# --- doctor on the running master and on one worker
+# --- doctor on the program, on the running master and on one worker
+run_cmd out rc "$DM" doctor -- "$NGINX" -c "$TMP/nginx.conf" -e "$TMP/error.log"
+check "doctor -- nginx: it can drop privileges, and doctor says what happens then" \
+	contains "$out" "can drop privileges (its program calls setuid or capset)"
+if [ "$(ulimit -Hl)" != unlimited ] && ! capsh --has-p=cap_sys_resource 2>/dev/null; then
+	check "... where the limit cannot be raised: exec keeps CAP_IPC_LOCK through the drop" \
+		contains "$out" "duende-mlock exec keeps CAP_IPC_LOCK, and only it, through the drop"
+fi
 run_cmd out rc "$DM" doctor --pid "${new:-0}"
 check "doctor --pid on the master: not 'cannot lock'" test "$rc" -le 1
+check "... its workers dropped root and stayed locked" \
+	contains "$out" "locked children under another uid (PID"
+check "... soundly" contains "$out" "their lock stayed sound through the drop"
 w=$(workers_of "${new:-0}" | head -1)
 run_cmd out rc "$DM" doctor --pid "${w:-0}"
 check "doctor --pid on a worker says it is locked" contains "$out" "is locked (VmLck"
-check "... and not 'cannot lock'" lacks "$out" "cannot lock"
+check "... and not 'cannot lock'" lacks "$out" "[cannot lock]"
+check "... nor is that the verdict" lacks "$out" "Verdict: cannot lock"
 finish

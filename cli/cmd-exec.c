@@ -172,7 +172,7 @@ static int parse_options(int argc, char **argv, struct exec_opts *o)
 static bool step_here(const struct exec_opts *o, enum duende_mlock_step step, int rc, uint64_t value)
 {
 	char line[1024];
-	bool stop = rc && o->shim.harden.lock_config.required;
+	bool stop = rc && duende_mlock_step_is_required(&o->shim.harden, step);
 
 	duende_mlock_explain_step(step, rc, value, line, sizeof(line));
 	if (rc || o->shim.verbose)

@@ -401,6 +401,12 @@ duende_mlock_harden_sized(const struct duende_mlock_harden_config *config,
 			  struct duende_mlock_harden_result *result, size_t size);
 #define duende_mlock_harden(config, result) \
 	duende_mlock_harden_sized((config), (result), sizeof(*(result)))
+/* Would a failure of step stop the program under config (required mode,
+ * and the lock or a step in required_steps)? The rule
+ * duende_mlock_harden() applies, for a step a caller runs itself.
+ * Since 1.2. */
+bool duende_mlock_step_is_required(const struct duende_mlock_harden_config *config,
+				   enum duende_mlock_step step);
 /* The 1.0 entry point, for programs built against 1.0 or 1.1: fills
  * 1.0's layout (steps[6], then lock_status) and returns the first failed
  * step's rc also in best-effort mode. New code gets
@@ -431,8 +437,16 @@ DUENDE_MLOCK_WUR int duende_mlock_raise_memlock(uint64_t *soft_after);
  * limit needs CAP_SYS_RESOURCE: -EPERM without it. Inherited across fork
  * and execve (since 1.1). */
 DUENDE_MLOCK_WUR int duende_mlock_set_memlock_limit(uint64_t bytes);
-/* -EPERM without CAP_SYS_RESOURCE, -EINVAL before Linux 5.6. */
+/* -EPERM without CAP_SYS_RESOURCE, -EINVAL before Linux 5.6. The flag is
+ * per thread: each thread that serves I/O sets it for itself. */
 DUENDE_MLOCK_WUR int duende_mlock_set_io_flusher(void);
+/* Since 1.2. Whether the calling thread has PR_SET_IO_FLUSHER, from the
+ * task flags the kernel shows (/proc/thread-self/stat: both
+ * DUENDE_MLOCK_PF_MEMALLOC_NOIO and DUENDE_MLOCK_PF_LOCAL_THROTTLE), so no
+ * privilege is needed: 1 set, 0 not, or a negative errno. A "successful"
+ * prctl that set nothing (PR_SET_IO_FLUSHER with 0 clears the flag) shows
+ * here. Async-signal-safe. */
+DUENDE_MLOCK_WUR int duende_mlock_get_io_flusher(void);
 /* -EINVAL outside DUENDE_MLOCK_OOM_SCORE_ADJ_MIN..MAX; -EACCES when
  * lowering needs CAP_SYS_RESOURCE. */
 DUENDE_MLOCK_WUR int duende_mlock_set_oom_score_adj(int adj);

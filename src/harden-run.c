@@ -86,12 +86,24 @@ static int run_steps(const struct duende_mlock_harden_config *cfg,
 /* May the program go on? In best-effort mode always; in required mode
  * unless the lock or a required step failed. The answer is the failed
  * step's rc, the lock's first. */
+DM_EXPORT bool duende_mlock_step_is_required(const struct duende_mlock_harden_config *cfg,
+					     enum duende_mlock_step step)
+{
+	if (!cfg || (unsigned)step >= DUENDE_MLOCK_STEP_COUNT || !cfg->lock_config.required)
+		return false;
+	return step == DUENDE_MLOCK_STEP_LOCK || (cfg->required_steps & (1u << step));
+}
+
 static int decide(const struct duende_mlock_harden_config *cfg,
 		  struct duende_mlock_harden_result *res)
 {
-	uint32_t stopping = res->failed & (cfg->required_steps | 1u << DUENDE_MLOCK_STEP_LOCK);
+	uint32_t stopping = 0;
 
-	if (!cfg->lock_config.required || !stopping)
+	for (int step = 0; step < DUENDE_MLOCK_STEP_COUNT; step++)
+		if ((res->failed & (1u << step)) &&
+		    duende_mlock_step_is_required(cfg, (enum duende_mlock_step)step))
+			stopping |= 1u << step;
+	if (!stopping)
 		return 0;
 	res->must_stop = true;
 	if (stopping & (1u << DUENDE_MLOCK_STEP_LOCK))

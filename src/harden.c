@@ -14,6 +14,7 @@
 #include "harden.h"
 #include "platform.h"
 #include "reader.h"
+#include "report-rules.h"
 #include "text.h"
 
 #if DM_HAVE_PROCFS
@@ -64,6 +65,27 @@ DM_EXPORT int duende_mlock_set_io_flusher(void)
 {
 #if DM_HAVE_PROCFS
 	return prctl(PR_SET_IO_FLUSHER, 1, 0, 0, 0) == 0 ? 0 : -errno;
+#else
+	return -ENOSYS;
+#endif
+}
+
+DM_EXPORT int duende_mlock_get_io_flusher(void)
+{
+#if DM_HAVE_PROCFS
+	struct dm_proc_stat st;
+	char buf[1024];
+	size_t len;
+	int saved = errno;
+	int rc = dm_read_small(AT_FDCWD, "/proc/thread-self/stat", buf, sizeof(buf), &len);
+
+	errno = saved;
+	memset(&st, 0, sizeof(st));
+	if (rc == 0)
+		rc = dm_stat_parse(buf, len, &st);
+	if (rc != 0)
+		return rc < 0 ? rc : -EPROTO;
+	return dm_io_flusher_in(st.flags) ? 1 : 0;
 #else
 	return -ENOSYS;
 #endif
@@ -139,6 +161,16 @@ static size_t stack_room(void)
 #endif
 }
 
+/* The one frame allowed past the library's stack budget: it takes what it
+ * was asked to touch, which duende_mlock_prefault_stack() has checked
+ * against the room the thread has. */
+#pragma GCC diagnostic push
+#if defined(__clang__)
+#pragma GCC diagnostic ignored "-Wframe-larger-than"
+#else
+#pragma GCC diagnostic ignored "-Wstack-usage="
+#pragma GCC diagnostic ignored "-Wframe-larger-than="
+#endif
 static __attribute__((noinline)) void touch_stack(size_t bytes)
 {
 	char area[bytes];
@@ -149,6 +181,7 @@ static __attribute__((noinline)) void touch_stack(size_t bytes)
 		p[i] = 0;
 	p[bytes - 1] = 0;
 }
+#pragma GCC diagnostic pop
 
 DM_EXPORT int duende_mlock_prefault_stack(size_t bytes)
 {

@@ -16,7 +16,7 @@
 	DM_EXPORT const char *function(type value)                             \
 	{                                                                      \
 		size_t i = (size_t)value;                                      \
-		return i < sizeof(table) / sizeof((table)[0]) ? (table)[i] : NULL; \
+		return i < DM_ARRAY_SIZE(table) ? (table)[i] : NULL; \
 	}
 
 static const char *const severity_names[] = {
@@ -83,7 +83,7 @@ _Static_assert(DUENDE_MLOCK_V_LOCKED == 1u << 0 && DUENDE_MLOCK_V_IO_FLUSHER == 
 
 static const char *verdict_bit_name(unsigned bit)
 {
-	return bit < sizeof(verdict_names) / sizeof(verdict_names[0]) ? verdict_names[bit] : NULL;
+	return bit < DM_ARRAY_SIZE(verdict_names) ? verdict_names[bit] : NULL;
 }
 
 DM_EXPORT const char *duende_mlock_verdict_name(uint32_t verdict)

@@ -316,7 +316,7 @@ static int feed_entries(int fd, const char *buf, size_t n, dm_number_fn fn, void
 
 int dm_for_each_number(int dirfd, const char *path, dm_number_fn fn, void *ctx)
 {
-	char buf[4096];
+	char buf[2048]; /* nested (a PID's fds within /proc): small frames */
 	int fd, rc = 0;
 
 	do

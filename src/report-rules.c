@@ -40,7 +40,7 @@ static const char *const container_names[] = {
 
 enum duende_mlock_container dm_container_named(const char *name)
 {
-	for (size_t i = 1; i < sizeof(container_names) / sizeof(container_names[0]); i++)
+	for (size_t i = 1; i < DM_ARRAY_SIZE(container_names); i++)
 		if (strcmp(name, container_names[i]) == 0)
 			return (enum duende_mlock_container)i;
 	return DUENDE_MLOCK_CONTAINER_NONE;
@@ -48,7 +48,7 @@ enum duende_mlock_container dm_container_named(const char *name)
 
 const char *dm_container_name(enum duende_mlock_container kind)
 {
-	if ((unsigned)kind >= sizeof(container_names) / sizeof(container_names[0]))
+	if ((unsigned)kind >= DM_ARRAY_SIZE(container_names))
 		return "";
 	return container_names[kind];
 }

@@ -124,7 +124,8 @@ static void read_oom_score_adj(int dirfd, struct duende_mlock_report *r)
 	int64_t v;
 
 	if (dm_read_small(dirfd, "oom_score_adj", buf, sizeof(buf), &len) == 0 &&
-	    dm_parse_i64_file(buf, len, &v) == 0 && v >= -1000 && v <= 1000) {
+	    dm_parse_i64_file(buf, len, &v) == 0 && v >= DUENDE_MLOCK_OOM_SCORE_ADJ_MIN &&
+	    v <= DUENDE_MLOCK_OOM_SCORE_ADJ_MAX) {
 		r->oom_score_adj = (int32_t)v;
 		r->known |= DUENDE_MLOCK_R_OOM;
 	}

@@ -192,7 +192,7 @@ static bool parse_spec(const char *spec, struct spec_scan *s)
 		{ "cgroup:", SPEC_CGROUP },
 	};
 
-	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+	for (size_t i = 0; i < DM_ARRAY_SIZE(kinds); i++) {
 		size_t n = strlen(kinds[i].prefix);
 
 		if (strncmp(spec, kinds[i].prefix, n) != 0)

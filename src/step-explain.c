@@ -55,10 +55,12 @@ static void explain_raise(struct dm_text *t, int rc, uint64_t value)
 	}
 	dm_text_put(t, "soft RLIMIT_MEMLOCK is now ");
 	dm_text_put_limit(t, value);
-	if (value != DUENDE_MLOCK_UNLIMITED)
+	if (value != DUENDE_MLOCK_UNLIMITED) {
 		dm_text_put(t, ", the hard limit; beyond it only whoever starts the process can "
-			       "raise it (systemd LimitMEMLOCK=, docker --ulimit memlock=, "
-			       "prlimit as root with CAP_SYS_RESOURCE) or CAP_IPC_LOCK lifts it");
+			       "raise it (");
+		dm_put_memlock_raisers(t);
+		dm_text_put(t, ") or CAP_IPC_LOCK lifts it");
+	}
 }
 
 static void explain_io_flusher(struct dm_text *t, int rc)
@@ -68,7 +70,7 @@ static void explain_io_flusher(struct dm_text *t, int rc)
 			       "cannot wait on writeback to its own device");
 	} else if (rc == -EPERM) {
 		dm_text_put(t, "not permitted: PR_SET_IO_FLUSHER needs CAP_SYS_RESOURCE (" DM_FIX_SYS_RESOURCE
-			       "); without it, " DM_FIX_OWN_CGROUP);
+			       "); without it, " DM_OWN_CGROUP);
 	} else if (rc == -EINVAL || rc == -ENOTSUP) {
 		dm_text_put(t, "this kernel predates PR_SET_IO_FLUSHER (Linux 5.6)");
 	} else {
@@ -84,9 +86,14 @@ static void explain_oom(struct dm_text *t, int rc, uint64_t value)
 	} else if (rc == -EACCES) {
 		dm_text_put(t, "not permitted: lowering oom_score_adj below its minimum (0 unless "
 			       "set by a privileged process) needs CAP_SYS_RESOURCE; set it from "
-			       "the service manager instead (" DM_FIX_OOM_FROM_MANAGER ")");
+			       "the service manager instead (");
+		dm_put_fix_oom_from_manager(t);
+		dm_text_put(t, ")");
 	} else if (rc == -EINVAL) {
-		dm_text_put(t, "out of range: oom_score_adj is -1000..1000");
+		dm_text_put(t, "out of range: oom_score_adj is ");
+		dm_text_put_i64(t, DUENDE_MLOCK_OOM_SCORE_ADJ_MIN);
+		dm_text_put(t, "..");
+		dm_text_put_i64(t, DUENDE_MLOCK_OOM_SCORE_ADJ_MAX);
 	} else {
 		dm_text_put(t, "could not write /proc/self/oom_score_adj");
 	}

@@ -60,7 +60,8 @@ static void explain_limits(struct dm_text *t, const DM_SURVEY *s,
 					       : " mapped (mlockall would fail with EPERM)");
 		dm_text_put(t, " but the hard limit ");
 		dm_text_put_limit(t, r->memlock_hard);
-		dm_text_put(t, " allows it: raise the soft limit (duende-mlock exec does)");
+		dm_text_put(t, " allows it: ");
+		dm_put_fix_soft_limit(t);
 		break;
 	case DUENDE_MLOCK_FOUND_MEMLOCK_TOO_LOW:
 		dm_text_put(t, "cannot lock: RLIMIT_MEMLOCK soft ");
@@ -213,12 +214,15 @@ static void explain_v2_protection(struct dm_text *t, const DM_SURVEY *s,
 	case DUENDE_MLOCK_FOUND_CGROUP_V2_SWAP:
 		dm_text_put(t, ": memory.swap.max is ");
 		dm_text_put_limit(t, cg->swap_max == UINT64_MAX ? DUENDE_MLOCK_UNLIMITED : cg->swap_max);
-		dm_text_put(t, ", so what the lock does not hold may go to swap; memory.swap.max 0 "
-			       "(systemd: MemorySwapMax=0) keeps all of it out");
+		dm_text_put(t, ", so what the lock does not hold may go to swap; memory.swap.max 0 ");
+		dm_put_fix_no_swap(t);
+		dm_text_put(t, " keeps all of it out");
 		break;
 	case DUENDE_MLOCK_FOUND_CGROUP_V2_UNPROTECTED:
 		dm_text_put(t, ": memory.min and memory.low are 0, so reclaim takes its memory like "
-			       "anyone's; memory.min of what it locks (systemd: MemoryMin=) protects it");
+			       "anyone's; memory.min of what it locks ");
+		dm_put_fix_memory_min(t);
+		dm_text_put(t, " protects it");
 		break;
 	default: /* DUENDE_MLOCK_FOUND_CGROUP_V2_PROTECTED */
 		dm_text_put(t, ": no swap (memory.swap.max 0) and memory.min ");
@@ -450,74 +454,21 @@ static struct dm_dropin dropin_of(const DM_SURVEY *s)
 	return d;
 }
 
-static void put_fix_systemd(struct dm_text *t, const DM_SURVEY *s)
-{
-	struct dm_dropin d = dropin_of(s);
-
-	dm_text_put(t, "systemctl edit ");
-	dm_text_put_name(t, s->systemd_unit[0] ? s->systemd_unit : "YOUR.service");
-	dm_text_put(t, "   # adds a drop-in:\n");
-	dm_put_systemd_dropin(t, "  ", &d);
-	dm_text_put(t, "(Keep CAP_IPC_LOCK in CapabilityBoundingSet= if the unit sets one; "
-		       "setting it to\nCAP_IPC_LOCK alone drops every other capability the "
-		       "daemon has.)\n");
-}
-
-static void put_fix_shell(struct dm_text *t, const DM_SURVEY *s)
-{
-	if (s->caller_memlock_hard == DUENDE_MLOCK_UNLIMITED || s->caller_cap_sys_resource) {
-		dm_text_put(t, "shell:  " DM_FIX_MEMLOCK_SHELL "   (or prlimit "
-			       "--memlock=unlimited:unlimited --pid PID, as root)\n");
-	} else if (s->caller_memlock_hard >= dm_survey_lock_need(s)) {
-		dm_text_put(t, "shell:  ulimit -l ");
-		dm_text_put_u64(t, s->caller_memlock_hard / 1024);
-		dm_text_put(t, "   (the hard limit, ");
-		dm_text_put_bytes(t, s->caller_memlock_hard);
-		dm_text_put(t, "; only a process with CAP_SYS_RESOURCE can go above it)\n");
-	} else {
-		dm_text_put(t, "shell:  no ulimit here can do it: the hard limit is ");
-		dm_text_put_bytes(t, s->caller_memlock_hard);
-		dm_text_put(t, "; as root with CAP_SYS_RESOURCE: prlimit "
-			       "--memlock=unlimited:unlimited --pid PID\n");
-	}
-}
-
-/* The fix, one line each for the ways the daemon may be started here. */
+/* The fix, one block each for the ways the daemon may be started here. */
 static void put_fix(struct dm_text *t, const DM_SURVEY *s)
 {
-	bool can_raise = s->caller_cap_sys_resource;
 	enum duende_mlock_container container = dm_survey_container(s);
+	struct dm_dropin d = dropin_of(s);
 
-	if (container == DUENDE_MLOCK_CONTAINER_KUBERNETES) {
-		dm_text_put(t, "Kubernetes cannot raise RLIMIT_MEMLOCK for a container, so CAP_IPC_LOCK "
-			       "is required:\n  securityContext:\n    capabilities:\n      add: "
-			       "[\"IPC_LOCK\"]   # and \"SYS_RESOURCE\" for PR_SET_IO_FLUSHER\n");
-	} else if (container != DUENDE_MLOCK_CONTAINER_NONE) {
-		dm_text_put(t, dm_container_name(container));
-		dm_text_put(t, " run --cap-add=IPC_LOCK --ulimit memlock=-1:-1 "
-			       "[--cap-add=SYS_RESOURCE] IMAGE\n"
-			       "compose:\n  cap_add: [IPC_LOCK]\n  ulimits:\n    memlock: {soft: -1, "
-			       "hard: -1}\n");
-	} else if (s->systemd || s->systemd_unit[0]) {
-		put_fix_systemd(t, s);
-	}
-	put_fix_shell(t, s);
+	if (container != DUENDE_MLOCK_CONTAINER_NONE)
+		dm_put_fix_container(t, container);
+	else if (s->systemd || s->systemd_unit[0])
+		dm_put_fix_systemd_unit(t, s->systemd_unit, &d);
+	dm_put_fix_shell(t, s->caller_memlock_hard, s->caller_cap_sys_resource, dm_survey_lock_need(s));
 	/* exec refuses programs with file capabilities: no setcap for one it runs. */
 	if (!s->preloaded)
-		dm_text_put(t, "file:   " DM_FIX_IPC_LOCK_SETCAP "   (for daemons linked with "
-			       "libduende-mlock;\n        duende-mlock exec refuses programs with file "
-			       "capabilities)\n");
-	dm_text_put(t, "run:    duende-mlock exec ");
-	if (can_raise) {
-		dm_text_put(t, "--io-flusher --oom-score-adj ");
-		dm_text_put_i64(t, DM_OOM_SCORE_ADJ_ADVISED);
-		dm_text_put(t, " ");
-	}
-	dm_text_put(t, "-- DAEMON ARGS...\n");
-	if (!can_raise)
-		dm_text_put(t, "        (--io-flusher and a negative --oom-score-adj need "
-			       "CAP_SYS_RESOURCE, which this process lacks;\n        a service "
-			       "manager grants it: AmbientCapabilities=CAP_SYS_RESOURCE)\n");
+		dm_put_fix_file_capability(t);
+	dm_put_fix_exec(t, s->caller_cap_sys_resource);
 }
 
 static int systemd_dropin(const DM_SURVEY *s, char *buf, size_t len)

@@ -48,7 +48,19 @@ static inline enum duende_mlock_container dm_survey_container(const DM_SURVEY *s
 	return s->container_kind;
 #else
 	return dm_container_named(s->container);
+/* Judges the gathered facts of s as findings, worst severity in verdict. */
+#ifdef DM_LAYOUT_1_1
+#define dm_survey_judge dm_survey_judge_v11
+#endif
+void dm_survey_judge(DM_SURVEY *s);
+
 #endif
 }
+
+/* Judges the gathered facts of s as findings, worst severity in verdict. */
+#ifdef DM_LAYOUT_1_1
+#define dm_survey_judge dm_survey_judge_v11
+#endif
+void dm_survey_judge(DM_SURVEY *s);
 
 #endif

@@ -104,7 +104,7 @@ struct wanted {
  * that a table fits a small stack. A host with more connections than the
  * table holds gets no NBD server named (servers unknown: the swap is
  * reported as endangered, never as protected). */
-#define TCP_CONNECTIONS 128
+#define TCP_CONNECTIONS 64
 #define ENDPOINT_BYTES 18 /* an IPv6 address and a port */
 struct endpoint {
 	uint8_t len;

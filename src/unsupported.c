@@ -32,6 +32,11 @@ DM_EXPORT int duende_mlock_set_io_flusher(void)
 	return -ENOSYS;
 }
 
+DM_EXPORT int duende_mlock_get_io_flusher(void)
+{
+	return -ENOSYS;
+}
+
 DM_EXPORT int duende_mlock_set_oom_score_adj(int adj)
 {
 	return adj < DUENDE_MLOCK_OOM_SCORE_ADJ_MIN || adj > DUENDE_MLOCK_OOM_SCORE_ADJ_MAX ? -EINVAL

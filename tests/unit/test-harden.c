@@ -201,6 +201,7 @@ int main(void)
 		fprintf(stderr, "CAP_SYS_RESOURCE held: checking that the steps took effect\n");
 		CHECK_EQ_INT(res.steps[DUENDE_MLOCK_STEP_IO_FLUSHER].rc, 0);
 		CHECK(task_flags() & PF_MEMALLOC_NOIO);
+		CHECK_EQ_INT(duende_mlock_get_io_flusher(), 1);
 		CHECK_CONTAINS(line, "io-flusher: ok: set");
 		CHECK_EQ_INT(res.steps[DUENDE_MLOCK_STEP_OOM_SCORE_ADJ].rc, 0);
 		CHECK_EQ_INT(read_oom_score_adj(), -900);
@@ -209,6 +210,7 @@ int main(void)
 		fprintf(stderr, "CAP_SYS_RESOURCE missing: checking the EPERM/EACCES results\n");
 		CHECK_EQ_INT(res.steps[DUENDE_MLOCK_STEP_IO_FLUSHER].rc, -EPERM);
 		CHECK(!(task_flags() & PF_MEMALLOC_NOIO));
+		CHECK_EQ_INT(duende_mlock_get_io_flusher(), 0);
 		CHECK_CONTAINS(line, "io-flusher: FAILED (EPERM): not permitted: PR_SET_IO_FLUSHER needs "
 				     "CAP_SYS_RESOURCE");
 		CHECK_EQ_INT(res.steps[DUENDE_MLOCK_STEP_OOM_SCORE_ADJ].rc, -EACCES);
@@ -234,12 +236,18 @@ int main(void)
 		CHECK_CONTAINS(text, "prefault-stack: ok");
 		CHECK_CONTAINS(text, "lock: ok: locked");
 		CHECK_EQ_INT(duende_mlock_harden_explain(&res, 4, text, sizeof(text)), -EINVAL);
+		CHECK(duende_mlock_step_is_required(&cfg, DUENDE_MLOCK_STEP_LOCK));
+		CHECK(!duende_mlock_step_is_required(&cfg, DUENDE_MLOCK_STEP_IO_FLUSHER));
+		CHECK(!duende_mlock_step_is_required(&cfg, DUENDE_MLOCK_STEP_COUNT));
+		CHECK(!duende_mlock_step_is_required(NULL, DUENDE_MLOCK_STEP_LOCK));
 		/* with every step required, the first failed step is the answer */
 		cfg.required_steps = DUENDE_MLOCK_STEPS_ALL;
 		CHECK_EQ_INT(duende_mlock_harden(&cfg, &res), -EPERM);
 		CHECK(res.must_stop);
+		CHECK(duende_mlock_step_is_required(&cfg, DUENDE_MLOCK_STEP_IO_FLUSHER));
 		/* ... and in best-effort mode nothing stops */
 		cfg.lock_config.required = false;
+		CHECK(!duende_mlock_step_is_required(&cfg, DUENDE_MLOCK_STEP_LOCK));
 		CHECK_EQ_INT(duende_mlock_harden(&cfg, &res), 0);
 		CHECK(!res.must_stop);
 		CHECK(res.failed != 0);

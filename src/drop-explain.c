@@ -50,13 +50,7 @@ static void put_consequence(struct dm_text *t)
 static void put_fix(struct dm_text *t, bool keeping_refused)
 {
 	dm_text_put(t, ". Fix: ");
-	if (keeping_refused)
-		dm_text_put(t, "let duende-mlock exec keep CAP_IPC_LOCK through the drop (leave out "
-			       "--no-keep-ipc-lock), or ");
-	dm_text_put(t, "start it with an unlimited RLIMIT_MEMLOCK (" DM_FIX_MEMLOCK_SYSTEMD ", "
-		       DM_FIX_MEMLOCK_DOCKER ", or duende-mlock exec run by a process that holds "
-		       "CAP_SYS_RESOURCE), or grant CAP_IPC_LOCK to the user it drops to ("
-		       DM_FIX_IPC_LOCK_SYSTEMD " with User=)");
+	dm_put_fix_drop(t, keeping_refused ? DM_DROP_FIX_EXEC_REFUSED : DM_DROP_FIX_EXEC);
 }
 
 DM_EXPORT int duende_mlock_drop_explain(const struct duende_mlock_drop *drop,

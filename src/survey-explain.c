@@ -88,9 +88,10 @@ static void explain_limits(struct dm_text *t, const DM_SURVEY *s,
 		dm_text_put_bytes(t, DM_SURVEY_LOW_HEADROOM);
 		dm_text_put(t, " to spare: its new mappings beyond the limit fail (malloc NULL, mmap "
 			       "EAGAIN, pthread_create EAGAIN) and its forked children cannot lock");
-		if (r->uid != 0)
-			dm_text_put(t, "; it dropped root without keeping CAP_IPC_LOCK (duende-mlock "
-				       "exec keeps it through the drop)");
+		if (r->uid != 0) {
+			dm_text_put(t, "; it dropped root without keeping CAP_IPC_LOCK. Fix: ");
+			dm_put_fix_drop(t, DM_DROP_FIX_OUTSIDE_EXEC);
+		}
 		break;
 	default: { /* DUENDE_MLOCK_FOUND_MEMLOCK_COVERS */
 		uint64_t room = r->vm_lck > 0 ? r->headroom : s->headroom_after_lock;
@@ -325,16 +326,15 @@ static void explain_drop(struct dm_text *t, const DM_SURVEY *s, enum duende_mloc
 		dm_text_put_bytes(t, need);
 		dm_text_put(t, " it locks once CAP_IPC_LOCK is gone");
 		if (severity == DUENDE_MLOCK_SEVERITY_OK) {
-			dm_text_put(t, ": duende-mlock exec keeps CAP_IPC_LOCK, and only it, through the "
+			dm_text_put(t, ": " DM_EXEC " keeps CAP_IPC_LOCK, and only it, through the "
 				       "drop (with --no-keep-ipc-lock it would stop it there)");
 			return;
 		}
 		dm_text_put(t, ": after the drop its allocations beyond the limit fail (malloc NULL, "
 			       "often a SIGSEGV) and its forked children cannot lock. ");
 	}
-	dm_text_put(t, "Run it under duende-mlock exec, which keeps CAP_IPC_LOCK through the drop, or "
-		       "give it an unlimited limit (" DM_FIX_MEMLOCK_SYSTEMD ", " DM_FIX_MEMLOCK_DOCKER
-		       "), or the capability for its user (" DM_FIX_IPC_LOCK_SYSTEMD " with User=)");
+	dm_text_put(t, "Fix: ");
+	dm_put_fix_drop(t, DM_DROP_FIX_OUTSIDE_EXEC);
 #else
 	(void)t;
 	(void)s;

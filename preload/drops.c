@@ -74,6 +74,13 @@ static void resolve_libc(void)
 	RESOLVE(capset);
 }
 
+/* Before any image can call them, watched or not: a helper's own drop
+ * goes straight through, and a forked child never needs the loader. */
+__attribute__((constructor)) static void resolve_at_load(void)
+{
+	resolve_libc();
+}
+
 /* libcap's: only present when the program links it, perhaps later. */
 static void resolve_libcap(void)
 {

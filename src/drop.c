@@ -179,13 +179,15 @@ static void judge_child(struct child_scan *c, pid_t child)
 
 void dm_pid_dropped_children(pid_t pid, uint32_t parent_uid, struct dm_dropped_children *out)
 {
-	struct child_scan c = { parent_uid, out };
+	struct child_scan c;
 	char path[64], buf[2048];
 	size_t len, pos = 0;
 	uint64_t child;
 	struct dm_text t;
 
 	memset(out, 0, sizeof(*out));
+	c.parent_uid = parent_uid;
+	c.out = out;
 	dm_text_init(&t, path, sizeof(path));
 	dm_text_put(&t, "/proc/");
 	dm_text_put_u64(&t, (uint64_t)pid);

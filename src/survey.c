@@ -256,7 +256,7 @@ static void survey_drops(DM_SURVEY *s)
 {
 #if DM_LAYOUT_HAS_SIZE
 	const DM_SURVEY_REPORT *r = &s->process;
-	struct dm_dropped_children ch;
+	struct dm_dropped_children ch = { 0, 0, 0, 0 };
 
 	if (!r->cap_ipc_lock || r->uid != 0 || (r->verdicts & DUENDE_MLOCK_V_NO_USER_MEMORY))
 		return;

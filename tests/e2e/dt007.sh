@@ -701,6 +701,13 @@ run_case() {
 	for p in $SERV; do l=$(vmlck_kib "$p"); if [ "${l:-0}" -gt 0 ]; then nl=$((nl + 1)); else nu=$((nu + 1)); fi; done
 	if [ $nu = 0 ]; then lockstate=locked; elif [ $nl = 0 ]; then lockstate=unlocked; else lockstate=mixed; fi
 	log "$case run $n: $SWAPDEV served by PID(s) $SERV ($(for p in $SERV; do printf '%s ' "$(cat "/proc/$p/comm" 2>/dev/null)"; done)), $lockstate"
+	# Who they run as, and what they hold: a server that dropped root holds
+	# CAP_IPC_LOCK alone where the shim kept it (00004000).
+	for p in $SERV; do
+		log "$case run $n: PID $p uid $(awk '$1 == "Uid:" {print $2}' "/proc/$p/status" 2>/dev/null)," \
+			"CapEff $(awk '$1 == "CapEff:" {print $2}' "/proc/$p/status" 2>/dev/null)," \
+			"$(grep 'Max locked memory' "/proc/$p/limits" 2>/dev/null | tr -s ' ')"
+	done
 
 	# Push the daemon's pages out now and then, as reclaim would.
 	(while :; do cg_reclaim "$CG_D"; sleep 0.5; done) </dev/null >/dev/null 2>&1 &

@@ -12,8 +12,11 @@
  *  - Nothing is printed and nothing exits. The library itself never calls
  *    malloc; only libc calls it makes in hardening may (glibc's
  *    pthread_getattr_np reads /proc/self/maps for the main thread).
- *  - THREAD SAFETY: every function may be called from many threads at once;
- *    the library keeps no mutable global state.
+ *  - THREAD SAFETY: the library keeps no mutable global state, so its
+ *    functions may be called from many threads at once, but for the malloc
+ *    settings (duende_mlock_malloc_keep(), lean mode, and hardening's
+ *    malloc step): glibc's mallopt is not thread-safe, so call those
+ *    before the program starts threads. Each man page says.
  *  - The queries duende_mlock_is_locked(), duende_mlock_locked_bytes() and
  *    duende_mlock_read_locked_bytes() are async-signal-safe and safe in the
  *    child of a multi-threaded fork(): they use one open/read/close of

@@ -9,11 +9,13 @@
 #include <string.h>
 
 #include "duende-mlock.h"
-#include "layout-1.1.h"
+#include "layout.h"
 #include "lock.h"
 #include "platform.h"
 
 _Static_assert(DUENDE_MLOCK_STEP_COUNT <= DUENDE_MLOCK_STEPS_MAX, "room for every step");
+_Static_assert(sizeof(struct duende_mlock_harden_result) >= DM_HARDEN_RESULT_SIZE_1_2,
+	       "the harden result only grows");
 _Static_assert(DUENDE_MLOCK_STEP_COUNT >= DM_V10_STEP_COUNT, "1.0's steps stay");
 
 static bool harden_config_is_valid(const struct duende_mlock_harden_config *cfg)
@@ -117,13 +119,22 @@ static int decide(const struct duende_mlock_harden_config *cfg,
 DM_EXPORT int duende_mlock_harden_sized(const struct duende_mlock_harden_config *cfg,
 					struct duende_mlock_harden_result *res, size_t size)
 {
-	if (!res || size < sizeof(*res))
+	struct duende_mlock_harden_result own;
+	size_t filled = size < sizeof(own) ? size : sizeof(own);
+	int rc;
+
+	if (!res || size < DM_HARDEN_RESULT_SIZE_1_2)
 		return -EINVAL;
 	memset(res, 0, size);
 	if (!cfg || !harden_config_is_valid(cfg))
 		return -EINVAL;
-	run_steps(cfg, res);
-	return decide(cfg, res);
+	/* Filled whole here, handed over as far as the caller knows it. */
+	memset(&own, 0, sizeof(own));
+	run_steps(cfg, &own);
+	rc = decide(cfg, &own);
+	own.size = (uint32_t)filled;
+	memcpy(res, &own, filled);
+	return rc;
 }
 
 /* 1.0's entry: its layout, and its answer (the first failure's rc, in

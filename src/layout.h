@@ -9,8 +9,17 @@
 #ifndef DM_LAYOUT_H
 #define DM_LAYOUT_H
 
+#include <stddef.h>
+
 #include "duende-mlock.h"
 #include "layout-1.1.h"
+
+/* The sizes of the structures 1.2 made growable, as 1.2 released them:
+ * the least a caller may pass, whatever this version has appended since.
+ * (The report's least is 1.1's, DM_REPORT_SIZE_1_1 in report.h.) */
+#define DM_HARDEN_RESULT_SIZE_1_2 408
+#define DM_SWAPS_SIZE_1_2 22336
+#define DM_SURVEY_SIZE_1_2 24584
 
 #ifdef DM_LAYOUT_1_1
 #define DM_SURVEY struct dm_v11_survey

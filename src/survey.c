@@ -302,15 +302,22 @@ static int survey(pid_t pid, DM_SURVEY *s, size_t report_size)
 }
 
 #if DM_LAYOUT_HAS_SIZE
+_Static_assert(sizeof(struct duende_mlock_survey) >= DM_SURVEY_SIZE_1_2, "the survey only grows");
+_Static_assert(offsetof(struct duende_mlock_survey, process) + DM_REPORT_SIZE_1_1 <= DM_SURVEY_SIZE_1_2,
+	       "1.2's survey holds at least 1.1's report");
+
 DM_EXPORT int duende_mlock_survey_pid_sized(pid_t pid, struct duende_mlock_survey *out, size_t size)
 {
 	/* The survey grows at its end, its report's: a caller built against
-	 * a later version passes more, and gets this version's fields. */
-	if (!out || size < sizeof(*out))
+	 * a later version passes more and gets this version's fields; one
+	 * built against an earlier one gets the report it knows. */
+	size_t report_room = size - offsetof(struct duende_mlock_survey, process);
+
+	if (!out || size < DM_SURVEY_SIZE_1_2)
 		return -EINVAL;
 	memset(out, 0, size);
-	out->size = (uint32_t)sizeof(*out);
-	return survey(pid, out, sizeof(out->process));
+	out->size = (uint32_t)(size < sizeof(*out) ? size : sizeof(*out));
+	return survey(pid, out, report_room < sizeof(out->process) ? report_room : sizeof(out->process));
 }
 #else
 DM_EXPORT int(duende_mlock_survey_pid)(pid_t pid, void *survey_1_1)

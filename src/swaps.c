@@ -441,7 +441,8 @@ DM_EXPORT int duende_mlock_read_swaps_sized(struct duende_mlock_swaps *swaps, si
 {
 	/* Held by value in the survey, the structure grows into its reserved
 	 * words only: its size is fixed. */
-	if (!swaps || size < sizeof(*swaps))
+	_Static_assert(sizeof(*swaps) == DM_SWAPS_SIZE_1_2, "the swaps grow into their reserve only");
+	if (!swaps || size < DM_SWAPS_SIZE_1_2)
 		return -EINVAL;
 	memset((char *)swaps + sizeof(*swaps), 0, size - sizeof(*swaps));
 	return dm_swaps_read(swaps);

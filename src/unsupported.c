@@ -11,7 +11,7 @@
 
 #include "drop.h"
 #include "duende-mlock.h"
-#include "layout-1.1.h"
+#include "layout.h"
 #include "platform.h"
 #include "report.h"
 
@@ -65,7 +65,7 @@ DM_EXPORT int(duende_mlock_report_pid)(pid_t pid, struct duende_mlock_report *r)
 DM_EXPORT int duende_mlock_survey_pid_sized(pid_t pid, struct duende_mlock_survey *s, size_t size)
 {
 	(void)pid;
-	if (!s || size < sizeof(*s))
+	if (!s || size < DM_SURVEY_SIZE_1_2)
 		return -EINVAL;
 	memset(s, 0, size);
 	return -ENOSYS;
@@ -96,7 +96,7 @@ DM_EXPORT int duende_mlock_find_pids(const char *spec, pid_t *pids, size_t cap)
 
 DM_EXPORT int duende_mlock_read_swaps_sized(struct duende_mlock_swaps *swaps, size_t size)
 {
-	if (!swaps || size < sizeof(*swaps))
+	if (!swaps || size < DM_SWAPS_SIZE_1_2)
 		return -EINVAL;
 	memset(swaps, 0, size);
 	swaps->error = -ENOSYS;

@@ -17,7 +17,7 @@
 #define SMALL ((size_t)16 << 10) /* the queries, the lock, hardening, the texts */
 #define INSPECT ((size_t)32 << 10) /* the report, the scans, the swaps, the survey */
 
-static struct duende_mlock_survey survey; /* 30 KiB: the caller's, not the stack's */
+static struct duende_mlock_survey survey; /* 24 KiB: the caller's, not the stack's */
 
 static void *texts(void *arg)
 {

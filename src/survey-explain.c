@@ -324,7 +324,8 @@ static void explain_drop(struct dm_text *t, const DM_SURVEY *s, enum duende_mloc
 		dm_text_put_limit(t, r->memlock_hard);
 		dm_text_put(t, " cannot cover the ");
 		dm_text_put_bytes(t, need);
-		dm_text_put(t, " it locks once CAP_IPC_LOCK is gone");
+		dm_text_put(t, r->vm_lck > 0 ? " it locks once CAP_IPC_LOCK is gone"
+					     : " its lock takes once CAP_IPC_LOCK is gone");
 		if (severity == DUENDE_MLOCK_SEVERITY_OK) {
 			dm_text_put(t, ": " DM_EXEC " keeps CAP_IPC_LOCK, and only it, through the "
 				       "drop (with --no-keep-ipc-lock it would stop it there)");

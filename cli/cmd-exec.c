@@ -49,6 +49,11 @@ static void help(void)
 	       "  --no-follow-forks      leave forked children unlocked: for a PROGRAM that serves\n"
 	       "                         itself and forks+execs helpers often (a fork from a\n"
 	       "                         locked process then costs no lock and unlock of its pages)\n"
+	       "  --no-keep-ipc-lock     when PROGRAM drops root and the hard RLIMIT_MEMLOCK cannot\n"
+	       "                         cover what it locks, do not keep CAP_IPC_LOCK for it: stop\n"
+	       "                         it at the drop (exit %d), or with --best-effort let it run\n"
+	       "                         on under the limit. Default: keep CAP_IPC_LOCK, and only\n"
+	       "                         it, through the drop, as AmbientCapabilities= does\n"
 	       "  --inherit              lock every program PROGRAM's children exec, too (by\n"
 	       "                         default only PROGRAM, the programs it execs in its own\n"
 	       "                         process, and its forked children are locked)\n"
@@ -62,6 +67,7 @@ static void help(void)
 	       "$DUENDE_MLOCK_PRELOAD, else %s.\n",
 	       cli_name, usage, DM_EXIT_LOCK_FAILED, DUENDE_MLOCK_OOM_SCORE_ADJ_MIN,
 	       DUENDE_MLOCK_OOM_SCORE_ADJ_MAX, DM_EXEC_PREFAULT_MAX >> 20, DM_EXIT_LOCK_FAILED,
+	       DM_EXIT_LOCK_FAILED,
 	       EXIT_REFUSED, EXIT_INTERNAL,
 	       EXIT_NOT_EXECUTABLE, EXIT_NOT_FOUND, EXIT_USAGE, DUENDE_MLOCK_PRELOAD_PATH);
 }
@@ -77,8 +83,8 @@ struct exec_opts {
 enum {
 	OPT_ONFAULT = 256, OPT_LEAN, OPT_BEST_EFFORT, OPT_CURRENT_ONLY, OPT_FUTURE_ONLY,
 	OPT_MIN_HEADROOM, OPT_OOM, OPT_IO_FLUSHER, OPT_MALLOC_KEEP, OPT_PREFAULT,
-	OPT_NO_RAISE, OPT_INHERIT, OPT_MEMLOCK, OPT_NO_FOLLOW_FORKS, OPT_PRECISE,
-	OPT_NO_SWAP,
+	OPT_NO_RAISE, OPT_INHERIT, OPT_MEMLOCK, OPT_NO_FOLLOW_FORKS, OPT_NO_KEEP_IPC_LOCK,
+	OPT_PRECISE, OPT_NO_SWAP,
 };
 
 static int parse_options(int argc, char **argv, struct exec_opts *o)
@@ -100,6 +106,7 @@ static int parse_options(int argc, char **argv, struct exec_opts *o)
 		{ "inherit", no_argument, NULL, OPT_INHERIT },
 		{ "memlock", required_argument, NULL, OPT_MEMLOCK },
 		{ "no-follow-forks", no_argument, NULL, OPT_NO_FOLLOW_FORKS },
+		{ "no-keep-ipc-lock", no_argument, NULL, OPT_NO_KEEP_IPC_LOCK },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0, 0, 0, 0 },
@@ -127,6 +134,7 @@ static int parse_options(int argc, char **argv, struct exec_opts *o)
 		case OPT_NO_RAISE: h->raise_memlock = false; break;
 		case OPT_INHERIT: o->shim.inherit = true; break;
 		case OPT_NO_FOLLOW_FORKS: o->shim.follow_forks = false; break;
+		case OPT_NO_KEEP_IPC_LOCK: o->shim.keep_ipc_lock = false; break;
 		case 'v': o->shim.verbose = true; break;
 		case 'h': signal(SIGPIPE, SIG_IGN); help(); exit_printed("--help");
 		case OPT_MIN_HEADROOM:
@@ -189,11 +197,45 @@ static bool step_here(const struct exec_opts *o, enum duende_mlock_step step, in
 	return !stop;
 }
 
+/* Where PROGRAM can drop privileges (it calls setuid or capset) and the
+ * limit exec leaves it cannot be raised, the shim's rule for the drop
+ * (dm_drop_plan) says what PROGRAM will meet there: nothing to say when
+ * the shim keeps CAP_IPC_LOCK through it, a finding when it will stop or
+ * run on short. Not said for a program that cannot drop: it is no news. */
+static void note_drop(const struct exec_opts *o, const struct program_check *prog, int raise_rc,
+		      uint64_t hard)
+{
+	struct duende_mlock_report self;
+	enum dm_drop_plan plan;
+	char line[1024], name[256];
+	const char *slash = strrchr(prog->image.file, '/');
+
+	if (duende_mlock_program_drops_privileges(prog->image.file) != 1 ||
+	    duende_mlock_report_pid(0, &self) != 0)
+		return;
+	/* What PROGRAM inherits: this process's capability and, unraised,
+	 * a hard limit below any lock with headroom. */
+	plan = dm_drop_plan(&o->shim, true, false, self.cap_ipc_lock, true);
+	if (plan != DM_DROP_STOP && plan != DM_DROP_UNSOUND)
+		return;
+	duende_mlock_explain_step(DUENDE_MLOCK_STEP_RAISE_MEMLOCK, raise_rc, hard, line, sizeof(line));
+	slash = slash ? slash + 1 : prog->image.file;
+	duende_mlock_escape(slash, strlen(slash), name, sizeof(name));
+	say("exec", "note: %s can drop privileges (it calls setuid or capset), and %s: if it "
+	    "does, %s. %s", name,
+	    o->shim.keep_ipc_lock ? "CAP_IPC_LOCK cannot be kept for it"
+				  : "CAP_IPC_LOCK is not kept for it (--no-keep-ipc-lock)",
+	    plan == DM_DROP_STOP ? "it is stopped there with exit status 120 and the reason"
+				 : "it runs on under the limit, and its allocations beyond it fail",
+	    line);
+}
+
 /* RLIMIT_MEMLOCK is what PROGRAM keeps across execve: raised as far as
  * this process may, so that a PROGRAM that drops root (and CAP_IPC_LOCK
- * with it) stays locked; where it may not, say so now, not when the
- * dropped daemon's next thread fails to start. */
-static int set_memlock(const struct exec_opts *o)
+ * with it) stays locked; where it may not, the shim keeps CAP_IPC_LOCK
+ * through the drop, and only where it will not is there something to say
+ * now (note_drop), not when the dropped daemon's next thread fails. */
+static int set_memlock(const struct exec_opts *o, const struct program_check *prog)
 {
 	struct duende_mlock_report self;
 	uint64_t target = o->memlock_set ? o->memlock : DM_EXEC_MEMLOCK_DEFAULT;
@@ -209,13 +251,8 @@ static int set_memlock(const struct exec_opts *o)
 			step_here(o, DUENDE_MLOCK_STEP_RAISE_MEMLOCK, 0, target);
 		return 0;
 	}
-	/* Only a process that holds CAP_IPC_LOCK now has something to lose. */
-	if (known && self.cap_ipc_lock && self.memlock_hard != DUENDE_MLOCK_UNLIMITED) {
-		char line[1024];
-
-		duende_mlock_explain_step(DUENDE_MLOCK_STEP_RAISE_MEMLOCK, rc, shown, line, sizeof(line));
-		say("exec", "note: %s", line);
-	}
+	if (known && self.memlock_hard != DUENDE_MLOCK_UNLIMITED)
+		note_drop(o, prog, rc, shown);
 	return 0;
 }
 
@@ -261,7 +298,7 @@ int cmd_exec(int argc, char **argv)
 		say("exec", "%s", prog.reason);
 		return rc;
 	}
-	rc = set_memlock(&o);
+	rc = set_memlock(&o, &prog);
 	if (rc)
 		return rc;
 	rc = o.no_swap ? set_no_swap(&o) : 0;

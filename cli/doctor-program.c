@@ -27,6 +27,8 @@ _Noreturn static void run_probe(const char *path, char **argv, const char *shim,
 
 	dm_exec_settings_init(&settings);
 	settings.probe_fd = probe_fd;
+	/* The limit exec would start it with (it may fail here as there). */
+	(void)!duende_mlock_set_memlock_limit(DM_EXEC_MEMLOCK_DEFAULT);
 	if (probe_fd < 0 || export_preload(shim, &settings) != 0)
 		_exit(EXIT_INTERNAL);
 	signal(SIGPIPE, SIG_DFL);

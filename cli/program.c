@@ -86,6 +86,7 @@ static int check_elf(struct elf_file *e, struct program_check *out)
 {
 	out->image.elf_class = e->elf_class;
 	out->image.machine = e->machine;
+	memcpy(out->image.file, out->path, sizeof(out->image.file));
 	if (elf_interp(e, out->image.interp, sizeof(out->image.interp)) != 0) {
 		snprintf(out->reason, sizeof(out->reason), "%s: unreadable ELF headers", out->path);
 		return EXIT_NOT_EXECUTABLE;

@@ -16,6 +16,7 @@ struct elf_image {
 	unsigned char elf_class; /* ELFCLASS32 / ELFCLASS64 */
 	uint16_t machine;
 	char interp[PATH_MAX]; /* the dynamic loader that will run it */
+	char file[PATH_MAX];   /* the ELF file itself (a #! script's interpreter) */
 };
 
 struct program_check {

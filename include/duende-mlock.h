@@ -855,6 +855,12 @@ enum duende_mlock_finding_code {
 	DUENDE_MLOCK_FOUND_CGROUP_V2_UNPROTECTED, /* memory.min and memory.low 0 */
 	DUENDE_MLOCK_FOUND_CGROUP_V2_PROTECTED,  /* no swap, a protected minimum */
 	DUENDE_MLOCK_FOUND_CGROUP_V2_SHARED,     /* the hazard, seen on v2 too */
+	/* Since 1.2: locked without CAP_IPC_LOCK beyond what the limit covers
+	 * (a daemon that dropped root): its new mappings fail. */
+	DUENDE_MLOCK_FOUND_LOCKED_SHORT,
+	/* Since 1.2: root that can drop privileges, or whose children did,
+	 * where the limit cannot cover the lock without CAP_IPC_LOCK. */
+	DUENDE_MLOCK_FOUND_DROP,
 	/* Since 1.2: it maps more file data than it could lock, or than
 	 * DUENDE_MLOCK_FILE_DATA_PIN_MAX, and the lock pins it (or would):
 	 * a precise lock would leave it to the kernel. */
@@ -938,9 +944,21 @@ struct duende_mlock_survey {
 	enum duende_mlock_severity verdict;
 	uint32_t nfindings;
 	struct duende_mlock_finding findings[DUENDE_MLOCK_SURVEY_FINDINGS];
+	/* Since 1.2: privilege drops. Does the process's program call what
+	 * drops privileges (duende_mlock_program_drops_privileges() of its
+	 * executable): 1, 0, or a negative errno when unknown (-EAGAIN: it
+	 * lives on a FUSE mount, which is never read). */
+	int32_t program_drops;
+	/* Its children that run under another uid than it does, how many of
+	 * them are locked without CAP_IPC_LOCK beyond what their limit
+	 * covers, one of them (a short one first) and its uid. */
+	uint32_t dropped_children, dropped_children_short;
+	int32_t dropped_child;
+	uint32_t dropped_uid;
+	uint32_t reserved32;
 	/* Since 1.2: the host's RAM (MemTotal, bytes; 0 when unreadable). */
 	uint64_t mem_total;
-	uint64_t reserved[15];
+	uint64_t reserved[12];
 	/* Active swap areas and who serves them. */
 	struct duende_mlock_swaps swaps;
 	/* The process surveyed. */
@@ -1016,6 +1034,81 @@ const char *duende_mlock_finding_name(enum duende_mlock_finding_code code);
 const char *duende_mlock_verdict_name(uint32_t verdict);
 /* "anonymous", "shared", "private file", "shared file", "served file". */
 const char *duende_mlock_memory_kind_name(enum duende_mlock_memory_kind kind);
+
+/* ------------------------------------------------------------------ */
+/* Privilege drops (since 1.2)                                        */
+/* ------------------------------------------------------------------ */
+
+/* A daemon started as root holds CAP_IPC_LOCK, which lifts
+ * RLIMIT_MEMLOCK. When it changes its uid to a service user the kernel
+ * clears its capabilities, and from then on the limit binds what it has
+ * locked and everything it maps later under MCL_FUTURE: its allocations
+ * and thread stacks fail beyond it, and its forked children cannot lock.
+ * What such a drop would do to the calling thread, read just before it. */
+struct duende_mlock_drop {
+	/* Bytes of this structure the library filled. */
+	uint32_t size;
+	uint32_t flags;   /* DUENDE_MLOCK_DROP_* */
+	uint32_t threads; /* threads of the process; 0 when unknown */
+	/* RLIMIT_MEMLOCK, which binds once CAP_IPC_LOCK is gone
+	 * (DUENDE_MLOCK_UNLIMITED for infinity). */
+	uint64_t memlock_soft, memlock_hard;
+	uint64_t locked;   /* VmLck: what the kernel counts now */
+	uint64_t headroom; /* memlock_soft less locked */
+};
+
+/* The soft limit covers what is locked and DUENDE_MLOCK_LOW_HEADROOM more
+ * (the survey's own line): the drop leaves the lock sound, the capability
+ * is not needed. */
+#define DUENDE_MLOCK_DROP_COVERED (1u << 0)
+/* CAP_IPC_LOCK is in the calling thread's permitted set (in the initial
+ * user namespace, where it counts): it can be kept through a uid change. */
+#define DUENDE_MLOCK_DROP_HOLDS_IPC_LOCK (1u << 1)
+/* SECBIT_KEEP_CAPS (PR_SET_KEEPCAPS) is set: a uid change keeps the
+ * permitted set. */
+#define DUENDE_MLOCK_DROP_KEEPCAPS (1u << 2)
+/* SECBIT_KEEP_CAPS_LOCKED with SECBIT_KEEP_CAPS off: a uid change from
+ * root clears every capability, and nothing can keep one. */
+#define DUENDE_MLOCK_DROP_KEEPCAPS_LOCKED (1u << 3)
+/* SECBIT_NO_SETUID_FIXUP: uid changes leave the capabilities alone. */
+#define DUENDE_MLOCK_DROP_NO_SETUID_FIXUP (1u << 4)
+/* VmLck could not be read (no /proc, as after a chroot): locked is 0 and
+ * unknown, and the limit is not judged to cover it. */
+#define DUENDE_MLOCK_DROP_USAGE_UNKNOWN (1u << 5)
+
+/* Fills *drop for the calling thread (capabilities are per thread): the
+ * limits, what is locked, the capability, the securebits. size is the
+ * caller's sizeof(*drop), which the macro passes; -EINVAL for NULL or a
+ * size below 1.2's. Async-signal-safe, no malloc, safe in a forked child:
+ * getrlimit, capget, prctl and one read of /proc/self/status. Since 1.2. */
+DUENDE_MLOCK_WUR int duende_mlock_drop_outlook_sized(struct duende_mlock_drop *drop, size_t size);
+#define duende_mlock_drop_outlook(drop) duende_mlock_drop_outlook_sized((drop), sizeof(*(drop)))
+
+/* What happened to CAP_IPC_LOCK at a drop. Since 1.2. */
+enum duende_mlock_drop_outcome {
+	DUENDE_MLOCK_DROP_KEPT = 1,          /* kept, and nothing else */
+	DUENDE_MLOCK_DROP_REFUSED,           /* keeping it was refused */
+	DUENDE_MLOCK_DROP_OTHER_THREADS,     /* other threads would lose it */
+	DUENDE_MLOCK_DROP_LOCKED_OFF,        /* SECBIT_KEEP_CAPS locked off */
+	DUENDE_MLOCK_DROP_NO_PRIVILEGE_MODE, /* libcap's CAP_MODE_NOPRIV */
+	DUENDE_MLOCK_DROP_KEEP_FAILED,       /* the kernel refused; err says why */
+};
+
+/* The outcome in words, with the numbers of *drop (as much as its size
+ * field says was filled), what the process meets without the capability
+ * and the fix; err is the negative errno of
+ * DUENDE_MLOCK_DROP_KEEP_FAILED. snprintf semantics; -EINVAL for NULL or
+ * an unknown outcome. Async-signal-safe, no malloc. Since 1.2. */
+int duende_mlock_drop_explain(const struct duende_mlock_drop *drop,
+			      enum duende_mlock_drop_outcome outcome, int err, char *buf, size_t len);
+
+/* Does the program at path call what drops privileges (setuid, seteuid,
+ * setreuid, setresuid, capset, libcap's cap_set_proc, cap_setuid and
+ * cap_set_mode), as its dynamic symbols say? 1 yes, 0 no (a static
+ * program imports nothing), -ENOEXEC not an ELF file this can read, or
+ * the errno of opening it. Bounded reads of the file, no malloc. Since
+ * 1.2. */
+DUENDE_MLOCK_WUR int duende_mlock_program_drops_privileges(const char *path);
 
 /* ------------------------------------------------------------------ */
 /* Locking a process that already runs, from outside (since 1.2)      */

@@ -19,6 +19,7 @@ void dm_exec_settings_init(struct dm_exec_settings *s)
 	/* Every step the user asks exec for is required, unless best effort. */
 	s->harden.required_steps = DUENDE_MLOCK_STEPS_ALL;
 	s->follow_forks = true;
+	s->keep_ipc_lock = true;
 }
 
 /* A word that sets a flag to value, the opposite of its default. */
@@ -43,6 +44,7 @@ static const struct flag_word flag_words[] = {
 	{ "inherit", offsetof(struct dm_exec_settings, inherit), true },
 	{ "no-follow-forks", offsetof(struct dm_exec_settings, follow_forks), false },
 	{ "verbose", offsetof(struct dm_exec_settings, verbose), true },
+	{ "no-keep-ipc-lock", offsetof(struct dm_exec_settings, keep_ipc_lock), false },
 };
 
 static bool *flag_at(struct dm_exec_settings *s, const struct flag_word *w)
@@ -82,6 +84,40 @@ static bool word_value(const char *w, size_t n, const char *name, bool negative_
 	return *v >= min && *v <= max;
 }
 
+/* An unsigned decimal of 64 bits at w[*i..n), up to stop (or the end). */
+static bool u64_digits(const char *w, size_t n, size_t *i, char stop, uint64_t *v)
+{
+	size_t start = *i;
+
+	*v = 0;
+	for (; *i < n && w[*i] != stop; (*i)++) {
+		unsigned d = (unsigned)(w[*i] - '0');
+		if (d > 9 || *v > (UINT64_MAX - d) / 10)
+			return false;
+		*v = *v * 10 + d;
+	}
+	return *i > start;
+}
+
+/* "image=DEV:INO", both decimal. */
+static bool image_word(const char *w, size_t n, struct dm_exec_settings *s)
+{
+	static const char key[] = "image=";
+	size_t i = sizeof(key) - 1;
+	uint64_t dev, ino;
+
+	if (n <= i || memcmp(w, key, i) != 0 || !u64_digits(w, n, &i, ':', &dev) || i >= n ||
+	    w[i] != ':')
+		return false;
+	i++;
+	if (!u64_digits(w, n, &i, '\0', &ino) || i != n)
+		return false;
+	s->image_known = true;
+	s->image_dev = dev;
+	s->image_ino = ino;
+	return true;
+}
+
 static bool apply_word(struct dm_exec_settings *s, const char *w, size_t n)
 {
 	struct duende_mlock_harden_config *h = &s->harden;
@@ -105,7 +141,7 @@ static bool apply_word(struct dm_exec_settings *s, const char *w, size_t n)
 		s->leader = (pid_t)v;
 	} else if (word_value(w, n, "probe", false, 3, INT_MAX, &v)) {
 		s->probe_fd = (int)v;
-	} else {
+	} else if (!image_word(w, n, s)) {
 		return false;
 	}
 	return true;
@@ -144,6 +180,17 @@ static void put_word(char *buf, size_t len, size_t *used, const char *word, long
 	*used += n > 0 ? (size_t)n : 0;
 }
 
+/* ",word=TEXT". */
+static void put_text_word(char *buf, size_t len, size_t *used, const char *word, const char *text)
+{
+	char piece[96];
+	int n = snprintf(piece, sizeof(piece), "%s%s=%s", *used ? "," : "", word, text);
+
+	if (n > 0 && *used + (size_t)n < len)
+		memcpy(buf + *used, piece, (size_t)n + 1);
+	*used += n > 0 ? (size_t)n : 0;
+}
+
 int dm_exec_settings_format(const struct dm_exec_settings *s, char *buf, size_t len)
 {
 	const struct duende_mlock_harden_config *h = &s->harden;
@@ -165,5 +212,12 @@ int dm_exec_settings_format(const struct dm_exec_settings *s, char *buf, size_t 
 		put_word(buf, len, &used, "leader", s->leader, true, DM_LEADER_DIGITS);
 	if (s->probe_fd)
 		put_word(buf, len, &used, "probe", s->probe_fd, true, 0);
+	if (s->image_known) {
+		char image[64];
+
+		snprintf(image, sizeof(image), "%llu:%llu", (unsigned long long)s->image_dev,
+			 (unsigned long long)s->image_ino);
+		put_text_word(buf, len, &used, "image", image);
+	}
 	return used > INT32_MAX ? INT32_MAX : (int)used;
 }

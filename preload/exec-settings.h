@@ -26,8 +26,10 @@
 #define DM_EXIT_LOCK_FAILED 120
 
 /* The words this shim reads; bumped when a word changes meaning, so that a
- * command and a shim from different builds refuse each other. */
-#define DM_EXEC_SETTINGS_VERSION 1u
+ * command and a shim from different builds refuse each other. 2: the
+ * settings name the locked program's file (image=) and may refuse keeping
+ * CAP_IPC_LOCK (no-keep-ipc-lock). */
+#define DM_EXEC_SETTINGS_VERSION 2u
 
 /* The shim carries an ELF note that names it and its settings format and C
  * library, so that exec can tell it from any other shared object. */
@@ -63,6 +65,15 @@ struct dm_exec_settings {
 	 * write the size of struct duende_mlock_survey (a uint32_t) and the
 	 * survey of PROGRAM to FD, and _exit before main(). 0: no probe. */
 	int probe_fd;
+	/* Keep CAP_IPC_LOCK through a privilege drop where the limit cannot
+	 * cover the lock (preload/drops.h); "no-keep-ipc-lock" refuses. */
+	bool keep_ipc_lock;
+	/* "image=DEV:INO": the file the locked program runs, written by the
+	 * shim once it has locked it. A forked child that execs the same file
+	 * is the program re-exec'ing itself (haproxy's master, nginx's binary
+	 * upgrade), not a helper. */
+	bool image_known;
+	uint64_t image_dev, image_ino;
 };
 
 /* The leader word, always written with DM_LEADER_DIGITS digits (zeros in
@@ -92,6 +103,21 @@ int dm_exec_settings_format(const struct dm_exec_settings *s, char *buf, size_t 
  * container's init)? What a locked launcher runs is the program, not a
  * helper: dash forks even for the last command of sh -c. */
 bool dm_is_launcher(const char *file_name);
+/* What the shim does when a locked program drops privileges, the one
+ * rule the shim's wrappers (drops.c) follow and exec's note at start asks. */
+enum dm_drop_plan {
+	DM_DROP_SOUND,   /* the limit covers the lock, or no CAP_IPC_LOCK to lose */
+	DM_DROP_KEEP,    /* keep CAP_IPC_LOCK, and only it, through the drop */
+	DM_DROP_STOP,    /* stop the program at the drop (120), with the reason */
+	DM_DROP_UNSOUND, /* best effort: say so and let it drop */
+};
+/* locked: the process holds locked memory; limit_covers: the soft
+ * RLIMIT_MEMLOCK covers it with the library's headroom
+ * (DUENDE_MLOCK_DROP_COVERED); holds_ipc_lock: it has the capability to
+ * lose (DUENDE_MLOCK_DROP_HOLDS_IPC_LOCK); can_keep: nothing stands in the
+ * way (no other threads, no locked securebits). */
+enum dm_drop_plan dm_drop_plan(const struct dm_exec_settings *s, bool locked, bool limit_covers,
+			       bool holds_ipc_lock, bool can_keep);
 /* Does this program exec its command in its own process (env, nice,
  * setpriv, chroot, ...)? doctor's probe then waits for that command. */
 bool dm_is_exec_wrapper(const char *file_name);

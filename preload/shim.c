@@ -13,18 +13,27 @@
  *    fork() returns in it: a daemonized or pre-fork child serves locked.
  *    A locked launcher's child (a shell's, setsid's, su's) also names
  *    itself the leader, so the command it execs is the program, locked.
+ *  - A forked child of the locked program that execs the same file (the
+ *    settings name it: image=) is the program re-exec'ing itself, and is
+ *    locked: haproxy's master, nginx's binary upgrade.
  *  - An image in any other process is a helper that a child exec'd: it is
  *    left unlocked and the preload leaves its environment, unless the
- *    settings say "inherit", which locks the whole tree.
+ *    settings say "inherit", which locks the whole tree. An image that
+ *    finds no settings at all (a program that rebuilt the environment on
+ *    the way, keeping LD_PRELOAD: lighttpd's CGI programs) is a helper
+ *    too, and the shim leaves it entirely alone.
+ *  - Once locked, its privilege drops are watched (drops.h): where the
+ *    hard limit cannot cover the lock, CAP_IPC_LOCK is kept through them,
+ *    or the program is stopped at the drop with the reason.
  * PID reuse can only make a helper that inherits a dead leader's PID lock
  * itself needlessly; it can never leave the daemon unlocked.
  *
- * Settings come from DUENDE_MLOCK_EXEC (see exec-settings.h); without it
- * exec's defaults apply (current + future, required). Every requested step
- * runs here, in PROGRAM, through duende_mlock_harden(). In required mode a
- * failed step ends the program with exit status 120 before main(), and a
- * forked child that cannot be locked ends before fork() returns in it:
- * nothing half-protected runs silently.
+ * Settings come from DUENDE_MLOCK_EXEC (see exec-settings.h), which exec
+ * writes. Every requested step runs here, in PROGRAM, through
+ * duende_mlock_harden(). In required mode a failed step ends the program
+ * with exit status 120 before main(), and a forked child that cannot be
+ * locked ends before fork() returns in it: nothing half-protected runs
+ * silently.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -36,6 +45,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+
+#include "drops.h"
 #include "duende-mlock.h"
 #include "elf-file.h"
 #include "exec-settings.h"
@@ -259,10 +271,8 @@ static void say_lines(const char *text, const char *prefix)
 	}
 }
 
-/* Preloaded without duende-mlock exec, which names the leader: this first
- * image is it. A program that passes on the environment it started with
- * (bash does) loses this, and then each image below it counts as first
- * and locks: more locking, never less. */
+/* Settings that name no leader (written by hand: exec always names it):
+ * this first image is it. */
 static void record_leader(struct dm_exec_settings *s)
 {
 	char text[512];
@@ -326,8 +336,9 @@ static void probe(const struct dm_exec_settings *s)
 	_exit(0);
 }
 
-/* Runs the requested steps; the library says whether PROGRAM may go on. */
-static void harden_or_stop(const struct dm_exec_settings *s)
+/* Runs the requested steps; the library says whether PROGRAM may go on.
+ * True when PROGRAM holds the lock. */
+static bool harden_or_stop(const struct dm_exec_settings *s)
 {
 	struct duende_mlock_harden_result res;
 	char text[4096], line[64];
@@ -354,21 +365,63 @@ static void harden_or_stop(const struct dm_exec_settings *s)
 		dprintf(STDERR_FILENO, "duende-mlock: %s: warning: %s, running without a memory lock\n",
 			name_shown, line);
 	}
+	return duende_mlock_status_is_locked(&res.lock_status);
+}
+
+/* The file this image runs (device and inode of /proc/self/exe). */
+static bool own_image(uint64_t *dev, uint64_t *ino)
+{
+	struct stat st;
+
+	if (stat("/proc/self/exe", &st) != 0)
+		return false;
+	*dev = (uint64_t)st.st_dev;
+	*ino = (uint64_t)st.st_ino;
+	return true;
+}
+
+/* A forked child of the locked program execs the same file again: the
+ * program re-execs itself (haproxy's master, nginx's binary upgrade,
+ * a daemon that re-execs to reload), so this image is the program, not a
+ * helper. For an interpreted program the file is its interpreter. */
+static bool runs_locked_image(const struct dm_exec_settings *s)
+{
+	uint64_t dev, ino;
+
+	return s->image_known && own_image(&dev, &ino) && dev == s->image_dev && ino == s->image_ino;
+}
+
+/* The settings this image passes on name it: its PID (when it took the
+ * program's place) and its file, for a forked child that execs it again. */
+static void record_program(struct dm_exec_settings *s)
+{
+	char text[512];
+
+	s->leader = getpid();
+	s->image_known = own_image(&s->image_dev, &s->image_ino);
+	if (dm_exec_settings_format(s, text, sizeof(text)) < (int)sizeof(text))
+		setenv(DM_EXEC_SETTINGS_ENV, text, 1);
 }
 
 __attribute__((constructor)) static void duende_mlock_preload(void)
 {
 	struct dm_exec_settings s;
 	const char *env = getenv(DM_EXEC_SETTINGS_ENV);
-	const char *text = env ? env : "";
-	const char *bad = text;
+	const char *bad = env;
+	bool locked;
 
+	/* Preloaded without exec's settings: a program whose environment was
+	 * rebuilt on the way here (lighttpd passes LD_PRELOAD on to its CGI
+	 * programs, and nothing else of it), or the shim preloaded by hand.
+	 * A helper: not locked, not refused, its environment as it is. */
+	if (!env)
+		return;
 	duende_mlock_escape(program_invocation_short_name, strlen(program_invocation_short_name),
 			    name_shown, sizeof(name_shown));
-	if (dm_exec_settings_parse(text, &s, &bad) != 0) {
+	if (dm_exec_settings_parse(env, &s, &bad) != 0) {
 		char text_shown[512], bad_shown[256];
 
-		duende_mlock_escape(text, strlen(text), text_shown, sizeof(text_shown));
+		duende_mlock_escape(env, strlen(env), text_shown, sizeof(text_shown));
 		duende_mlock_escape(bad, strcspn(bad, ","), bad_shown, sizeof(bad_shown));
 		dprintf(STDERR_FILENO,
 			"duende-mlock: %s: invalid %s=\"%s\" (at \"%s\"); run the program "
@@ -382,14 +435,18 @@ __attribute__((constructor)) static void duende_mlock_preload(void)
 	}
 	if (!s.leader)
 		record_leader(&s);
-	if (!s.inherit && s.leader != getpid() && !parent_is_locked_launcher()) {
+	if (!s.inherit && s.leader != getpid() && !runs_locked_image(&s) &&
+	    !parent_is_locked_launcher()) {
 		/* A helper exec'd by a forked child: not locked, and what it
 		 * runs in turn is not touched either. */
 		remove_from_ld_preload();
 		unsetenv(DM_EXEC_SETTINGS_ENV);
 		return;
 	}
-	harden_or_stop(&s);
+	locked = harden_or_stop(&s);
+	record_program(&s);
+	if (locked)
+		dm_drops_watch(&s, name_shown);
 	/* A launcher's children name themselves the leader even under
 	 * --no-follow-forks: what a launcher runs is the program. */
 	find_leader_digits();

@@ -82,20 +82,31 @@ struct dm_cap_data {
 #define DM_CAPABILITY_VERSION_3 0x20080522u
 #endif
 
-/* This process's effective capability set; 0 when it cannot be read. */
-static uint64_t own_effective_caps(void)
+int dm_read_own_caps(struct dm_caps *c)
 {
+	memset(c, 0, sizeof(*c));
 #if DM_HAVE_PROCFS
 	struct dm_cap_header hdr = { DM_CAPABILITY_VERSION_3, 0 };
 	struct dm_cap_data data[2];
 
 	memset(data, 0, sizeof(data));
 	if (syscall(SYS_capget, &hdr, data) != 0)
-		return 0;
-	return (uint64_t)data[1].effective << 32 | data[0].effective;
-#else
+		return -errno;
+	c->effective = (uint64_t)data[1].effective << 32 | data[0].effective;
+	c->permitted = (uint64_t)data[1].permitted << 32 | data[0].permitted;
+	c->inheritable = (uint64_t)data[1].inheritable << 32 | data[0].inheritable;
 	return 0;
+#else
+	return -ENOSYS;
 #endif
+}
+
+/* This process's effective capability set; 0 when it cannot be read. */
+static uint64_t own_effective_caps(void)
+{
+	struct dm_caps c;
+
+	return dm_read_own_caps(&c) == 0 ? c.effective : 0;
 }
 
 #if DM_HAVE_MLOCKALL
@@ -189,6 +200,11 @@ uint64_t dm_headroom(bool cap_ipc_lock, uint64_t memlock_soft, uint64_t counted)
 	if (cap_ipc_lock || memlock_soft == DUENDE_MLOCK_UNLIMITED)
 		return DUENDE_MLOCK_UNLIMITED;
 	return memlock_soft > counted ? memlock_soft - counted : 0;
+}
+
+bool dm_limit_covers_lock(uint64_t memlock_soft, uint64_t locked)
+{
+	return dm_headroom(false, memlock_soft, locked) >= DUENDE_MLOCK_LOW_HEADROOM;
 }
 
 uint64_t dm_counted_after_lock(bool current, uint64_t vm_size, uint64_t vm_lck)

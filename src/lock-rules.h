@@ -54,6 +54,19 @@ bool dm_in_preload_shim(void);
  * the kernel already counts (locked_vm, which /proc shows as VmLck). */
 uint64_t dm_headroom(bool cap_ipc_lock, uint64_t memlock_soft, uint64_t counted);
 
+/* Without CAP_IPC_LOCK (a daemon that dropped root), does the soft limit
+ * still cover what the process has locked, with DUENDE_MLOCK_LOW_HEADROOM
+ * to spare for what MCL_FUTURE locks later? The survey's low-headroom
+ * warning is the same line. */
+bool dm_limit_covers_lock(uint64_t memlock_soft, uint64_t locked);
+
+/* The calling thread's capability sets (capget(2): they are per thread). */
+struct dm_caps {
+	uint64_t effective, permitted, inheritable;
+};
+/* 0, or a negative errno (-ENOSYS without capabilities). */
+int dm_read_own_caps(struct dm_caps *c);
+
 /* What the kernel counts once mlockall has run: MCL_CURRENT charges every
  * mapping (VmSize, PROT_NONE reservations included; mm/mlock.c), MCL_FUTURE
  * alone only what is locked already. */

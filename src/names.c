@@ -53,6 +53,8 @@ static const char *const finding_names[] = {
 	[DUENDE_MLOCK_FOUND_CGROUP_V2_UNPROTECTED] = "cgroup v2 unprotected",
 	[DUENDE_MLOCK_FOUND_CGROUP_V2_PROTECTED] = "cgroup v2 protected",
 	[DUENDE_MLOCK_FOUND_CGROUP_V2_SHARED] = "cgroup v2 shared",
+	[DUENDE_MLOCK_FOUND_LOCKED_SHORT] = "locked short",
+	[DUENDE_MLOCK_FOUND_DROP] = "drop",
 	[DUENDE_MLOCK_FOUND_FILE_DATA_PINNED] = "file data pinned",
 	[DUENDE_MLOCK_FOUND_FILE_DATA_UNPINNED] = "file data unpinned",
 };

@@ -283,6 +283,14 @@ int dm_status_parse_line(void *ctx, const char *line, size_t len)
 				st->ns_pid = (uint32_t)v;
 			mark(st, DM_ST_NSPID, ok);
 		}
+	} else if (has_key(line, len, "Threads", &pos)) {
+		if (!seen(st, DM_ST_THREADS)) {
+			bool ok = dm_parse_u64(line, len, &pos, &v) && v <= UINT32_MAX &&
+				  rest_is_blank(line, len, pos);
+			if (ok)
+				st->threads = (uint32_t)v;
+			mark(st, DM_ST_THREADS, ok);
+		}
 	} else if (has_key(line, len, "CapEff", &pos)) {
 		if (!seen(st, DM_ST_CAPEFF))
 			mark(st, DM_ST_CAPEFF,

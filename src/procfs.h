@@ -41,6 +41,7 @@ enum {
 	DM_ST_SIGPND = 1u << 11,  /* SigPnd and ShdPnd, both */
 	DM_ST_SHDPND = 1u << 12,
 	DM_ST_NSPID = 1u << 13,   /* NSpid: its PID in the innermost namespace */
+	DM_ST_THREADS = 1u << 14,
 };
 
 struct dm_proc_status {
@@ -55,6 +56,7 @@ struct dm_proc_status {
 	uint32_t tracer_pid; /* 0: not traced */
 	uint64_t sig_pnd, shd_pnd; /* pending signals: the thread's, the process's */
 	uint32_t ns_pid; /* the last NSpid field: its PID where it runs */
+	uint32_t threads;
 };
 
 void dm_status_init(struct dm_proc_status *st);

@@ -243,6 +243,20 @@ void dm_put_fix_lock(struct dm_text *t, uint64_t needed, const struct dm_remedy_
 	dm_text_put(t, ".");
 }
 
+void dm_put_fix_drop(struct dm_text *t, enum dm_drop_fix_from from)
+{
+	if (from == DM_DROP_FIX_OUTSIDE_EXEC)
+		dm_text_put(t, "run it under " DM_EXEC ", which keeps CAP_IPC_LOCK, and only it, "
+			       "through the drop, or ");
+	else if (from == DM_DROP_FIX_EXEC_REFUSED)
+		dm_text_put(t, "let " DM_EXEC " keep CAP_IPC_LOCK through the drop (leave out "
+			       "--no-keep-ipc-lock), or ");
+	dm_text_put(t, "start it with an unlimited RLIMIT_MEMLOCK (" DM_FIX_MEMLOCK_SYSTEMD ", "
+		       DM_FIX_MEMLOCK_DOCKER ", or " DM_EXEC " run by a process that holds "
+		       "CAP_SYS_RESOURCE), or grant CAP_IPC_LOCK to the user it drops to ("
+		       DM_FIX_IPC_LOCK_SYSTEMD " with User=)");
+}
+
 void dm_put_fix_precise(struct dm_text *t)
 {
 	dm_text_put(t, "Lock it with " DM_EXEC " " DM_PRECISE_OPTION " (a program linked with "

@@ -119,4 +119,15 @@ void dm_put_fix_exec(struct dm_text *t, bool caller_sys_resource, bool precise);
 /* The precise lock, for a daemon that maps much file data. */
 void dm_put_fix_precise(struct dm_text *t);
 
+/* Where a daemon whose privilege drop leaves its lock short runs. */
+enum dm_drop_fix_from {
+	DM_DROP_FIX_OUTSIDE_EXEC, /* started some other way */
+	DM_DROP_FIX_EXEC_REFUSED, /* under exec --no-keep-ipc-lock */
+	DM_DROP_FIX_EXEC,         /* under exec, which could not keep it */
+};
+/* The fix for it: exec keeping CAP_IPC_LOCK through the drop, an
+ * unlimited RLIMIT_MEMLOCK where it starts, or the capability for the user
+ * it drops to. */
+void dm_put_fix_drop(struct dm_text *t, enum dm_drop_fix_from from);
+
 #endif

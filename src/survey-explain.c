@@ -73,14 +73,34 @@ static void explain_limits(struct dm_text *t, const DM_SURVEY *s,
 		dm_text_put(t, " mapped (VmSize, PROT_NONE reservations included) and "
 			       "CAP_IPC_LOCK is missing");
 		break;
+	case DUENDE_MLOCK_FOUND_LOCKED_SHORT:
+		dm_text_put(t, "PID ");
+		dm_text_put_i64(t, r->pid);
+		dm_text_put(t, " (uid ");
+		dm_text_put_u64(t, r->uid);
+		dm_text_put(t, ") holds ");
+		dm_text_put_bytes(t, r->vm_lck);
+		dm_text_put(t, " locked without CAP_IPC_LOCK, and RLIMIT_MEMLOCK soft ");
+		dm_text_put_limit(t, r->memlock_soft);
+		dm_text_put(t, " / hard ");
+		dm_text_put_limit(t, r->memlock_hard);
+		dm_text_put(t, " cannot cover it with ");
+		dm_text_put_bytes(t, DM_SURVEY_LOW_HEADROOM);
+		dm_text_put(t, " to spare: its new mappings beyond the limit fail (malloc NULL, mmap "
+			       "EAGAIN, pthread_create EAGAIN) and its forked children cannot lock");
+		if (r->uid != 0) {
+			dm_text_put(t, "; it dropped root without keeping CAP_IPC_LOCK. Fix: ");
+			dm_put_fix_drop(t, DM_DROP_FIX_OUTSIDE_EXEC);
+		}
+		break;
 	default: { /* DUENDE_MLOCK_FOUND_MEMLOCK_COVERS */
-		uint64_t room = s->headroom_after_lock;
+		uint64_t room = r->vm_lck > 0 ? r->headroom : s->headroom_after_lock;
 
 		dm_text_put(t, "RLIMIT_MEMLOCK soft ");
 		dm_text_put_limit(t, r->memlock_soft);
 		dm_text_put(t, " covers the ");
-		dm_text_put_bytes(t, need);
-		dm_text_put(t, " mapped; ");
+		dm_text_put_bytes(t, r->vm_lck > 0 ? r->vm_lck : need);
+		dm_text_put(t, r->vm_lck > 0 ? " locked; " : " mapped; ");
 		dm_text_put_bytes(t, room);
 		dm_text_put(t, " of headroom left after locking it");
 		if (room < DM_SURVEY_LOW_HEADROOM)
@@ -313,6 +333,58 @@ static void explain_file_data(struct dm_text *t, const DM_SURVEY *s,
 }
 #endif
 
+/* The drop the process can make, or its children made (judge_drop). */
+static void explain_drop(struct dm_text *t, const DM_SURVEY *s, enum duende_mlock_severity severity)
+{
+#if DM_LAYOUT_HAS_SIZE
+	const DM_SURVEY_REPORT *r = &s->process;
+	uint64_t need = r->vm_lck > 0 ? r->vm_lck : dm_survey_lock_need(s);
+
+	dm_text_put(t, "PID ");
+	dm_text_put_i64(t, r->pid);
+	if (s->dropped_children) {
+		dm_text_put(t, " runs ");
+		dm_text_put_u64(t, s->dropped_children);
+		dm_text_put(t, s->dropped_children == 1 ? " locked child" : " locked children");
+		dm_text_put(t, " under another uid (PID ");
+		dm_text_put_i64(t, s->dropped_child);
+		dm_text_put(t, ", uid ");
+		dm_text_put_u64(t, s->dropped_uid);
+		if (!s->dropped_children_short) {
+			dm_text_put(t, "): their lock stayed sound through the drop (CAP_IPC_LOCK kept, or "
+				       "their limit covers it)");
+			return;
+		}
+		dm_text_put(t, "): ");
+		dm_text_put_u64(t, s->dropped_children_short);
+		dm_text_put(t, " of them hold their lock without CAP_IPC_LOCK beyond what their "
+			       "RLIMIT_MEMLOCK covers, so their new mappings fail and their forked "
+			       "children cannot lock: dropping root lost the capability. ");
+	} else {
+		dm_text_put(t, " can drop privileges (its program calls setuid or capset), and the hard "
+			       "RLIMIT_MEMLOCK ");
+		dm_text_put_limit(t, r->memlock_hard);
+		dm_text_put(t, " cannot cover the ");
+		dm_text_put_bytes(t, need);
+		dm_text_put(t, r->vm_lck > 0 ? " it locks once CAP_IPC_LOCK is gone"
+					     : " its lock takes once CAP_IPC_LOCK is gone");
+		if (severity == DUENDE_MLOCK_SEVERITY_OK) {
+			dm_text_put(t, ": " DM_EXEC " keeps CAP_IPC_LOCK, and only it, through the "
+				       "drop (with --no-keep-ipc-lock it would stop it there)");
+			return;
+		}
+		dm_text_put(t, ": after the drop its allocations beyond the limit fail (malloc NULL, "
+			       "often a SIGSEGV) and its forked children cannot lock. ");
+	}
+	dm_text_put(t, "Fix: ");
+	dm_put_fix_drop(t, DM_DROP_FIX_OUTSIDE_EXEC);
+#else
+	(void)t;
+	(void)s;
+	(void)severity;
+#endif
+}
+
 static void explain_finding(struct dm_text *t, const DM_SURVEY *s,
 			    const struct duende_mlock_finding *f)
 {
@@ -322,7 +394,11 @@ static void explain_finding(struct dm_text *t, const DM_SURVEY *s,
 	case DUENDE_MLOCK_FOUND_MEMLOCK_SOFT_LOW:
 	case DUENDE_MLOCK_FOUND_MEMLOCK_TOO_LOW:
 	case DUENDE_MLOCK_FOUND_MEMLOCK_COVERS:
+	case DUENDE_MLOCK_FOUND_LOCKED_SHORT:
 		explain_limits(t, s, f->code);
+		break;
+	case DUENDE_MLOCK_FOUND_DROP:
+		explain_drop(t, s, f->severity);
 		break;
 	case DUENDE_MLOCK_FOUND_LIMITS_UNREADABLE:
 		dm_text_put(t, "RLIMIT_MEMLOCK unreadable (/proc/");

@@ -2,6 +2,7 @@
 /* The survey's verdicts: each fact survey.c gathered, judged as a finding
  * with its severity. Built for whichever layout the unit is for. */
 #include <string.h>
+#include <unistd.h>
 
 #include "duende-mlock.h"
 #include "layout.h"
@@ -37,6 +38,13 @@ static void judge_limits(DM_SURVEY *s)
 		found(s, DUENDE_MLOCK_FOUND_LIMITS_UNREADABLE, DUENDE_MLOCK_SEVERITY_WARNING, 0);
 	} else if (r->memlock_soft == DUENDE_MLOCK_UNLIMITED) {
 		found(s, DUENDE_MLOCK_FOUND_MEMLOCK_UNLIMITED, DUENDE_MLOCK_SEVERITY_OK, 0);
+	} else if (r->vm_lck > 0) {
+		/* Locked already, without the capability (a daemon that dropped
+		 * root): the limit binds what it holds and what MCL_FUTURE locks
+		 * next. Never "cannot lock": it is locked. */
+		bool covers = dm_limit_covers_lock(r->memlock_soft, r->vm_lck);
+		found(s, covers ? DUENDE_MLOCK_FOUND_MEMLOCK_COVERS : DUENDE_MLOCK_FOUND_LOCKED_SHORT,
+		      covers ? DUENDE_MLOCK_SEVERITY_OK : DUENDE_MLOCK_SEVERITY_WARNING, 0);
 	} else if (r->memlock_soft < need || r->memlock_soft == 0) {
 		bool hard_fits = r->memlock_hard == DUENDE_MLOCK_UNLIMITED || r->memlock_hard >= need;
 		found(s, hard_fits ? DUENDE_MLOCK_FOUND_MEMLOCK_SOFT_LOW : DUENDE_MLOCK_FOUND_MEMLOCK_TOO_LOW,
@@ -64,6 +72,42 @@ static void judge_caps(DM_SURVEY *s)
 		found(s, DUENDE_MLOCK_FOUND_NO_SYS_RESOURCE, DUENDE_MLOCK_SEVERITY_WARNING, 0);
 }
 
+/* A root process with CAP_IPC_LOCK loses it when it drops to a service
+ * user; where its hard limit cannot cover its lock then, say what will
+ * happen (its program can drop) or what did (its locked children under
+ * another uid, short or not). Run under exec (the probe of doctor --
+ * PROGRAM), the shim keeps the capability through the drop. */
+static void judge_drop(DM_SURVEY *s)
+{
+#if DM_LAYOUT_HAS_SIZE
+	const DM_SURVEY_REPORT *r = &s->process;
+	uint64_t need = r->vm_lck > 0 ? r->vm_lck : dm_survey_lock_need(s);
+
+	if (s->dropped_children)
+		found(s, DUENDE_MLOCK_FOUND_DROP,
+		      s->dropped_children_short ? DUENDE_MLOCK_SEVERITY_WARNING : DUENDE_MLOCK_SEVERITY_OK, 0);
+	else if (s->program_drops == 1 && !dm_limit_covers_lock(r->memlock_hard, need))
+		found(s, DUENDE_MLOCK_FOUND_DROP,
+		      s->preloaded ? DUENDE_MLOCK_SEVERITY_OK : DUENDE_MLOCK_SEVERITY_WARNING, 0);
+#else
+	(void)s;
+#endif
+}
+
+/* A process asked about (another than the caller: the doctor itself,
+ * and a program probed before its lock, are not locked yet) that is not
+ * locked, or only partly, is a warning, never "ok". */
+static enum duende_mlock_severity task_severity(const DM_SURVEY *s)
+{
+	enum duende_mlock_lock_state state = dm_survey_lock_state(s);
+
+	if (s->process.pid == getpid())
+		return DUENDE_MLOCK_SEVERITY_OK;
+	return state == DUENDE_MLOCK_LOCK_STATE_NOT_LOCKED || state == DUENDE_MLOCK_LOCK_STATE_PARTLY_LOCKED
+		       ? DUENDE_MLOCK_SEVERITY_WARNING
+		       : DUENDE_MLOCK_SEVERITY_OK;
+}
+
 static void judge_kernel(DM_SURVEY *s)
 {
 	if (s->kernel_onfault == 0)
@@ -71,7 +115,7 @@ static void judge_kernel(DM_SURVEY *s)
 	if (s->kernel_io_flusher == 0)
 		found(s, DUENDE_MLOCK_FOUND_KERNEL_NO_IO_FLUSHER, DUENDE_MLOCK_SEVERITY_WARNING, 0);
 	if (s->process.known & DUENDE_MLOCK_R_STAT)
-		found(s, DUENDE_MLOCK_FOUND_TASK, DUENDE_MLOCK_SEVERITY_OK, 0);
+		found(s, DUENDE_MLOCK_FOUND_TASK, task_severity(s), 0);
 }
 
 static bool process_locked(const DM_SURVEY *s)
@@ -188,6 +232,7 @@ void dm_survey_judge(DM_SURVEY *s)
 		return;
 	}
 	judge_limits(s);
+	judge_drop(s);
 	judge_caps(s);
 	judge_kernel(s);
 	judge_cgroup(s);

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "drop.h"
 #include "duende-mlock.h"
 #include "layout.h"
 #include "harden.h"
@@ -261,6 +262,31 @@ static void survey_runtime(pid_t pid, DM_SURVEY *s)
 		s->systemd = strncmp(comm, "systemd\n", 8) == 0;
 }
 
+/* ---- privilege drops ---- */
+
+/* A root process with CAP_IPC_LOCK loses it when it drops to a service
+ * user: whether its program can (it calls setuid or capset), and its
+ * locked children that run under another uid already (the verdicts judge
+ * them). Only the 1.2 layout has room for them. */
+static void survey_drops(DM_SURVEY *s)
+{
+#if DM_LAYOUT_HAS_SIZE
+	const DM_SURVEY_REPORT *r = &s->process;
+	struct dm_dropped_children ch = { 0, 0, 0, 0 };
+
+	if (!r->cap_ipc_lock || r->uid != 0 || (r->verdicts & DUENDE_MLOCK_V_NO_USER_MEMORY))
+		return;
+	s->program_drops = dm_pid_program_drops(r->pid);
+	dm_pid_dropped_children(r->pid, r->uid, &ch);
+	s->dropped_children = ch.n;
+	s->dropped_children_short = ch.short_n;
+	s->dropped_child = ch.example;
+	s->dropped_uid = ch.uid;
+#else
+	(void)s;
+#endif
+}
+
 /* Fills the survey, which the caller has zeroed; its report, last, has
  * report_size bytes. */
 static int survey(pid_t pid, DM_SURVEY *s, size_t report_size)
@@ -289,6 +315,7 @@ static int survey(pid_t pid, DM_SURVEY *s, size_t report_size)
 	if (DM_LAYOUT_NAME(dm_swaps_read)(&s->swaps) < 0)
 		s->swaps.count = 0; /* swaps.error says why */
 	survey_runtime(pid, s);
+	survey_drops(s);
 	dm_survey_judge(s);
 	return 0;
 }

@@ -3,12 +3,13 @@
  * The Linux-only parts of the API on every other platform: there is no
  * /proc, no prctl and no oom_score_adj, so these report -ENOSYS, and
  * locking itself reports status "unsupported platform" (see lock.c).
- * Built instead of harden.c, report.c, scan.c, survey.c, swaps.c and the
- * readers (meson.build decides).
+ * Built instead of drop.c, elf-imports.c, harden.c, report.c, scan.c,
+ * survey.c, swaps.c and the readers (meson.build decides).
  */
 #include <errno.h>
 #include <string.h>
 
+#include "drop.h"
 #include "duende-mlock.h"
 #include "layout.h"
 #include "platform.h"
@@ -124,6 +125,19 @@ DM_EXPORT int(duende_mlock_swap_served_by)(const void *swaps, pid_t pid, uint32_
 {
 	(void)from;
 	return swaps && pid > 0 ? -ENOENT : -EINVAL;
+}
+
+DM_EXPORT int duende_mlock_drop_outlook_sized(struct duende_mlock_drop *drop, size_t size)
+{
+	if (!drop || size < DM_DROP_SIZE_1_2)
+		return -EINVAL;
+	memset(drop, 0, size);
+	return -ENOSYS;
+}
+
+DM_EXPORT int duende_mlock_program_drops_privileges(const char *path)
+{
+	return path && *path ? -ENOSYS : -EINVAL;
 }
 
 /* No mmap(2) here: the call fails as an unknown system call does. */

@@ -131,3 +131,42 @@ check_locked() {
 check_unlocked() {
 	check "$1 (pid $2) is not locked" equals "$(status_kb "$2" VmLck)" 0
 }
+
+# A field of /proc/PID/status as it stands (the real uid for Uid, the hex
+# set for CapPrm and CapEff).
+status_field() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; }
+
+# The hard RLIMIT_MEMLOCK of PID: bytes, or "unlimited".
+memlock_hard_of() { awk '/^Max locked memory/ {print $5}' "/proc/$1/limits"; }
+
+# check_dropped_locked NAME PID USER: a process that dropped root to USER
+# is locked and holds no capability but CAP_IPC_LOCK, which it keeps only
+# where its hard RLIMIT_MEMLOCK cannot cover its lock (exec raised the limit
+# to unlimited where it could: then nothing is kept).
+check_dropped_locked() {
+	local name=$1 pid=$2 user=$3 want=0000000000004000
+	check "$name (pid $pid) runs as $user" equals "$(status_field "$pid" Uid)" "$(id -u "$user")"
+	check_locked "$name" "$pid"
+	[ "$(memlock_hard_of "$pid")" = unlimited ] && want=0000000000000000
+	check "$name (pid $pid) permitted capabilities: only what its lock needs" \
+		equals "$(status_field "$pid" CapPrm)" "$want"
+	check "$name (pid $pid) effective capabilities: the same" equals "$(status_field "$pid" CapEff)" "$want"
+}
+
+# The HTTP status code of a GET of URL ("000" when nothing answered).
+http_code() { curl -s -m "$PATIENCE" -o /dev/null -w '%{http_code}' "$1"; }
+
+# kill_and_wait PID...: SIGTERM, then wait (bounded) until each is gone,
+# so that the ports and files it held are free for what comes next.
+# A daemon reparented to an init that does not reap stays a zombie: gone too.
+kill_and_wait() {
+	local pid
+	for pid in "$@"; do kill "$pid" 2>/dev/null; done
+	for pid in "$@"; do poll 10 proc_gone "$pid" || kill -KILL "$pid" 2>/dev/null; done
+}
+proc_gone() {
+	local stat
+	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
+	stat=${stat##*) }
+	[ "${stat%% *}" = Z ]
+}

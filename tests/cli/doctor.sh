@@ -57,6 +57,9 @@ on_exit "kill $spid"
 run_cmd out rc "$DM" doctor --pid $spid
 check "--pid examines that process" contains "$out" "PID $spid (sleep)"
 check "... and says it is not locked" contains "$out" "PID $spid is not locked"
+check "... as a warning: a process asked about that is not locked is never ok" \
+	contains "$out" "[warning] PID $spid is not locked"
+check "... and the verdict says so" test "$rc" -ge 1
 run_cmd out rc "$DM" doctor --pid 2147483646
 check "--pid of no process: exit 2" equals "$rc" 2
 check "... with the reason" contains "$out" "no such process"
@@ -147,6 +150,8 @@ d_room=$(timeout 30 "$DM" doctor --json --pid $hpid 2>/dev/null | jq '.headroom_
 check "headroom: status and doctor agree" equals "$d_room" "$s_room"
 run_cmd out rc "$DM" doctor --pid $hpid
 check "--pid of a locked process says it is locked" contains "$out" "PID $hpid is locked (VmLck"
+check "... and is never judged 'cannot lock' (it is locked)" lacks "$out" "[cannot lock]"
+check "... nor is that its verdict" test "$rc" -le 1
 check "headroom: the soft limit less VmLck" equals "$s_room" $((6291456 - $(status_kb $hpid VmLck) * 1024))
 
 # --- hostile names in doctor's output

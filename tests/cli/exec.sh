@@ -31,7 +31,8 @@ check "... and the preload leaves that program's environment" equals "$(sed -n 2
 check "exec exits with PROGRAM's status" equals "$rc" 0
 run_out out rc "$DM" exec -- sh -c 'grep VmLck /proc/$$/status; echo "[$LD_PRELOAD] [$DUENDE_MLOCK_EXEC]"'
 check "exec locks PROGRAM" test "$(sed -n 1p <<<"$out" | awk '{print $2}')" -gt 0
-check "PROGRAM keeps the preload and its leader for its exec chain" matches "$(sed -n 2p <<<"$out")" "^\[$DUENDE_MLOCK_PRELOAD\] \[leader=[0-9]+\]$"
+check "PROGRAM keeps the preload, its leader and its file for its exec chain" \
+	matches "$(sed -n 2p <<<"$out")" "^\[$DUENDE_MLOCK_PRELOAD\] \[leader=[0-9]+,image=[0-9]+:[0-9]+\]$"
 run_out out rc "$DM" exec --inherit -- find /proc/self/status -exec grep VmLck {} \;
 check "--inherit locks the programs children exec too" test "$(awk '{print $2}' <<<"$out")" -gt 0
 # A copy of the shim under another name is the shim: it carries the note.
@@ -168,10 +169,22 @@ else
 	hard=$(ulimit -Hl)
 	run_cmd out rc "$DM" exec -- true
 	if [ "$hard" != unlimited ]; then
-		check "without CAP_SYS_RESOURCE: says at start that a privilege drop will be bound" \
-			contains "$out" "cannot be raised without CAP_SYS_RESOURCE. A program that drops privileges"
-		check "... and how to fix it" contains "$out" "LimitMEMLOCK=infinity"
+		check "without CAP_SYS_RESOURCE, a program that cannot drop privileges: no note at start" \
+			lacks "$out" "note:"
 		check "... and runs PROGRAM" equals "$rc" 0
+		if command -v memcached >/dev/null; then
+			run_cmd out rc "$DM" exec -- memcached -h
+			check "a program that can drop (memcached calls setuid), CAP_IPC_LOCK kept through it: no note" \
+				lacks "$out" "note:"
+			run_cmd out rc "$DM" exec --no-keep-ipc-lock -- memcached -h
+			check "... with --no-keep-ipc-lock: the note says what its drop will meet" \
+				contains "$out" "note: memcached can drop privileges (it calls setuid or capset), and CAP_IPC_LOCK is not kept for it (--no-keep-ipc-lock): if it does, it is stopped there with exit status 120"
+			check "... and how to fix it" contains "$out" "LimitMEMLOCK=infinity"
+			run_cmd out rc "$DM" exec --no-keep-ipc-lock --best-effort -- memcached -h
+			check "... with --best-effort too: that it runs on short" contains "$out" "it runs on under the limit"
+		else
+			echo "SKIP [the note at start]: memcached missing (package memcached)" >&2
+		fi
 		run_cmd out rc "$DM" exec --memlock unlimited -- touch "$TMP/ml"
 		check "--memlock above a hard limit it cannot raise: exit 120" equals "$rc" 120
 		check "... PROGRAM did not run" test ! -e "$TMP/ml"

@@ -26,6 +26,11 @@
 #   nbd-unlocked     nbd-server as Debian ships it (forks per client)    must hang
 #   nbd-exec         nbd-server, forking, under exec                     must survive
 #   nbd-exec-nofork  nbd-server -d (no fork) under exec                  must survive
+#   nbd-exec-user    nbd-server with Debian's `user = nbd` under exec:    must survive
+#                    each child drops root (exec raised the limit)
+#   nbd-exec-user-kept the same, exec run by a root without             must survive
+#                    CAP_SYS_RESOURCE (a container's): the hard limit stays,
+#                    the shim keeps CAP_IPC_LOCK through the drop
 #   nbd-precise      nbd-server, forking, under exec --precise           must survive
 #   nbd-client-swap  nbd-server unlocked, nbd-client -swap (client locked) must hang
 #   ublk-unlocked    examples/ublkd, plain                               must hang
@@ -71,8 +76,8 @@ done
 [[ $RUNS =~ ^[1-9][0-9]*$ ]] || { echo "dt007: --runs takes a positive number" >&2; exit 64; }
 [[ $FIRST_RUN =~ ^[1-9][0-9]*$ ]] || { echo "dt007: --first-run takes a positive number" >&2; exit 64; }
 ALL_CASES="fuse-unlocked fuse-exec fuse-precise fuse-blockd fuse-daemon nbd-unlocked nbd-exec
-nbd-exec-nofork nbd-precise nbd-client-swap ublk-unlocked ublk-harden ublk-exec ublk-precise
-shared-locked shared-flusher shared-ublk"
+nbd-exec-nofork nbd-exec-user nbd-exec-user-kept nbd-precise nbd-client-swap ublk-unlocked ublk-harden
+ublk-exec ublk-precise shared-locked shared-flusher shared-ublk"
 for c in $CASES; do
 	[[ " ${ALL_CASES//$'\n'/ } " == *" $c "* ]] || { echo "dt007: unknown case '$c' (cases: ${ALL_CASES//$'\n'/ })" >&2; exit 64; }
 done
@@ -334,6 +339,9 @@ why_not() {
 	case $1 in
 	shared-flusher | shared-ublk)
 		[ $CAPS = root-all ] || echo "PR_SET_IO_FLUSHER needs CAP_SYS_RESOURCE, which this root lacks (run it in a guest)" ;;
+	nbd-exec-user*)
+		id nbd >/dev/null 2>&1 || { echo "no user nbd (package nbd-server creates it)"; return; }
+		[ "$1" != nbd-exec-user-kept ] || command -v capsh >/dev/null || echo "capsh is missing (package libcap2-bin)" ;;
 	esac
 }
 if [ -z "$CASES" ]; then
@@ -581,12 +589,25 @@ start_daemon() {
 		fi ;;
 	nbd)
 		mv "$RUN_DIR/swapimg" "$STORE/nbd-$c.img"
-		printf '[generic]\n\tlistenaddr = 127.0.0.1\n\tport = %d\n[dt007]\n\texportname = %s\n' \
-			$NBD_PORT "$STORE/nbd-$c.img" >"$RUN_DIR/nbd.conf"
+		local user=''
+		case $c in
+		nbd-exec-user*)
+			# Debian's packaged config: the server drops to nbd, which
+			# must reach the export.
+			user=$'\tuser = nbd\n\tgroup = nbd\n'
+			chown nbd:nbd "$STORE/nbd-$c.img" ;;
+		esac
+		printf '[generic]\n%s\tlistenaddr = 127.0.0.1\n\tport = %d\n[dt007]\n\texportname = %s\n' \
+			"$user" $NBD_PORT "$STORE/nbd-$c.img" >"$RUN_DIR/nbd.conf"
 		case $c in
 		nbd-unlocked | nbd-client-swap) "${IN_CGROUP[@]}" "$cg" nbd-server -C "$RUN_DIR/nbd.conf" >"$out" 2>&1 & ;;
 		nbd-exec) "${IN_CGROUP[@]}" "$cg" "$DM" exec -- nbd-server -C "$RUN_DIR/nbd.conf" >"$out" 2>&1 & ;;
 		nbd-exec-nofork) "${IN_CGROUP[@]}" "$cg" "$DM" exec -- nbd-server -C "$RUN_DIR/nbd.conf" -d >"$out" 2>&1 & ;;
+		nbd-exec-user) "${IN_CGROUP[@]}" "$cg" "$DM" exec -- nbd-server -C "$RUN_DIR/nbd.conf" >"$out" 2>&1 & ;;
+		nbd-exec-user-kept)
+			# capsh runs the shell as root without CAP_SYS_RESOURCE in any set.
+			"${IN_CGROUP[@]}" "$cg" capsh --drop=cap_sys_resource -- -c \
+				'exec "$0" exec -- nbd-server -C "$1"' "$DM" "$RUN_DIR/nbd.conf" >"$out" 2>&1 & ;;
 		nbd-precise) "${IN_CGROUP[@]}" "$cg" "$DM" exec --precise -- nbd-server -C "$RUN_DIR/nbd.conf" >"$out" 2>&1 & ;;
 		esac
 		DPID=$!
@@ -620,6 +641,15 @@ start_daemon() {
 	bounded 10 swapon -p 100 "$SWAPDEV" || { log "$c: cannot swap on $SWAPDEV"; return 1; }
 }
 
+# As real root the serving process is ready, save what a server that drops
+# root chose to give up: CAP_SYS_RESOURCE (no IO_FLUSHER asked for here).
+ready_as_run() { # DOCTOR-OUTPUT CASE
+	case $2 in
+	nbd-exec-user*) ! grep -E '^  \[(warning|cannot lock)\]' "$1" | grep -qv 'CAP_SYS_RESOURCE is missing' ;;
+	*) grep -q '^Verdict: ready' "$1" ;;
+	esac
+}
+
 # doctor_agrees DOCTOR-OUTPUT RESULT CASE: does doctor's verdict on the serving
 # process match what happened? A hang must have been warned about (no
 # lock, or the shared-cgroup hazard); a run that survived locked must have
@@ -638,7 +668,7 @@ doctor_agrees() {
 		fi ;;
 	finished | invalid)
 		if [ $warned = no ] && grep -qE 'PID [0-9]+ serves swap .* and is locked$' "$out" &&
-			{ [ $CAPS != root-all ] || grep -q '^Verdict: ready' "$out"; }; then echo agrees; else echo disagrees; fi ;;
+			{ [ $CAPS != root-all ] || ready_as_run "$out" "$case"; }; then echo agrees; else echo disagrees; fi ;;
 	*) echo none ;;
 	esac
 }
@@ -677,6 +707,13 @@ run_case() {
 	for p in $SERV; do l=$(vmlck_kib "$p"); if [ "${l:-0}" -gt 0 ]; then nl=$((nl + 1)); else nu=$((nu + 1)); fi; done
 	if [ $nu = 0 ]; then lockstate=locked; elif [ $nl = 0 ]; then lockstate=unlocked; else lockstate=mixed; fi
 	log "$case run $n: $SWAPDEV served by PID(s) $SERV ($(for p in $SERV; do printf '%s ' "$(cat "/proc/$p/comm" 2>/dev/null)"; done)), $lockstate"
+	# Who they run as, and what they hold: a server that dropped root holds
+	# CAP_IPC_LOCK alone where the shim kept it (00004000).
+	for p in $SERV; do
+		log "$case run $n: PID $p uid $(awk '$1 == "Uid:" {print $2}' "/proc/$p/status" 2>/dev/null)," \
+			"CapEff $(awk '$1 == "CapEff:" {print $2}' "/proc/$p/status" 2>/dev/null)," \
+			"$(grep 'Max locked memory' "/proc/$p/limits" 2>/dev/null | tr -s ' ')"
+	done
 
 	# Push the daemon's pages out now and then, as reclaim would.
 	(while :; do cg_reclaim "$CG_D"; sleep 0.5; done) </dev/null >/dev/null 2>&1 &

@@ -84,8 +84,21 @@ g_cppcheck() (
 g_clang_tidy() (
 	need clang-tidy clang-tidy
 	quiet ninja -C build || exit 1
-	clang-tidy --quiet -p build --extra-arg=-Wno-unknown-warning-option src/*.c cli/*.c preload/*.c 2>&1 | grep -v 'warnings generated'
-	exit "${PIPESTATUS[0]}"
+	# One clang-tidy per core, each on its share of the files; their
+	# reports one after the other.
+	local files=(src/*.c cli/*.c preload/*.c) share pids=() i j n status=0
+	n=$(nproc)
+	for ((i = 0; i < n && i < ${#files[@]}; i++)); do
+		share=()
+		for ((j = i; j < ${#files[@]}; j += n)); do share+=("${files[j]}"); done
+		clang-tidy --quiet -p build --extra-arg=-Wno-unknown-warning-option "${share[@]}" >"$OUT/clang-tidy-$i.log" 2>&1 &
+		pids+=($!)
+	done
+	for ((i = 0; i < ${#pids[@]}; i++)); do
+		wait "${pids[i]}" || status=1
+		grep -v 'warnings generated' "$OUT/clang-tidy-$i.log"
+	done
+	exit $status
 )
 g_shellcheck() (
 	need shellcheck shellcheck
@@ -101,12 +114,26 @@ g_fuzz() (
 	# kept as $KEEP/fuzz/TARGET-KIND-SHA1; replay it with
 	# build-fuzz/fuzz/fuzz-TARGET FILE.
 	mkdir -p "$KEEP/fuzz" || exit 1
+	# One target per core at a time, each for FUZZ_SECONDS of its own
+	# core; their reports one after the other.
+	local f t n
+	n=$(nproc)
 	for f in fuzz/corpus/*; do
 		t=$(basename "$f")
 		mkdir -p "$OUT/corpus-$t"
+		while [ "$(jobs -pr | wc -l)" -ge "$n" ]; do wait -n; done
+		{
+			build-fuzz/fuzz/fuzz-"$t" -max_total_time="$FUZZ_SECONDS" -print_final_stats=1 \
+				-artifact_prefix="$KEEP/fuzz/$t-" "$OUT/corpus-$t" "$f" >"$OUT/fuzz-$t.log" 2>&1
+			echo $? >"$OUT/fuzz-$t.rc"
+		} &
+	done
+	wait
+	for f in fuzz/corpus/*; do
+		t=$(basename "$f")
 		echo "fuzz-$t: ${FUZZ_SECONDS}s"
-		build-fuzz/fuzz/fuzz-"$t" -max_total_time="$FUZZ_SECONDS" -print_final_stats=1 \
-			-artifact_prefix="$KEEP/fuzz/$t-" "$OUT/corpus-$t" "$f" || status=1
+		cat "$OUT/fuzz-$t.log"
+		[ "$(cat "$OUT/fuzz-$t.rc")" = 0 ] || { echo "fuzz-$t: exit $(cat "$OUT/fuzz-$t.rc")"; status=1; }
 	done
 	rmdir "$KEEP/fuzz" 2>/dev/null
 	exit $status

@@ -17,6 +17,17 @@
 #define EXIT_USAGE 64        /* EX_USAGE: 0-3 mean results for doctor */
 #define EXIT_IO 74           /* EX_IOERR: the output could not be written */
 
+/* doctor's results: the survey's verdict as an exit status, and with
+ * --systemd-unit what systemd-analyze made of the drop-in. They are exit
+ * statuses, not severities, though the first numbers agree. */
+#define EXIT_DOCTOR_READY 0
+#define EXIT_DOCTOR_WARNINGS 1
+#define EXIT_DOCTOR_CANNOT_LOCK 2    /* also: no such PID, exec refuses PROGRAM */
+#define EXIT_DOCTOR_NOT_APPLICABLE 3 /* a kernel thread, a zombie */
+#define EXIT_UNIT_ACCEPTED 0
+#define EXIT_UNIT_NOT_CHECKED 1      /* systemd-analyze could not be run */
+#define EXIT_UNIT_REJECTED 2
+
 extern const char *cli_name; /* "duende-mlock" */
 
 int cmd_exec(int argc, char **argv);
@@ -34,6 +45,8 @@ bool parse_int(const char *s, long min, long max, long *out);
  * allow_unlimited). Binary units. */
 bool parse_size(const char *s, bool allow_unlimited, uint64_t *out);
 bool parse_pid(const char *s, pid_t *out);
+
+/* ---- escape.c: text the command prints ---- */
 
 /* The library's unit ("8 MiB", "unlimited") into buf; returns buf. */
 const char *fmt_bytes(uint64_t bytes, char *buf, size_t len);
@@ -56,6 +69,8 @@ int text_width(const char *s);
 void put_lines(FILE *f, const char *indent, const char *text);
 /* "duende-mlock: SUB: message" on stderr, the message escaped. */
 void say(const char *sub, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- output-file.c: where a command writes ---- */
 
 /* Where a command writes: stdout, or FILE replaced atomically (a
  * temporary file in the same directory, fsync, rename), as textfile

@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "doctor.h"
+#include "json.h"
 #include "duende-mlock.h"
 
 static const char usage[] =
@@ -29,52 +30,41 @@ static void help(void)
 	       "                       it where exec would lock it and stops it before main()\n"
 	       "  --json               one JSON document\n"
 	       "  -h, --help           this help\n\n"
-	       "Exit status: 0 ready, 1 warnings, 2 cannot lock, 3 not applicable (kernel\n"
-	       "thread, zombie); with --systemd-unit 0 drop-in accepted, 1 not checked,\n"
-	       "2 rejected; %d output not written, %d usage error; for PROGRAM also exec's\n"
+	       "Exit status: %d ready, %d warnings, %d cannot lock, %d not applicable (kernel\n"
+	       "thread, zombie); with --systemd-unit %d drop-in accepted, %d not checked,\n"
+	       "%d rejected; %d output not written, %d usage error; for PROGRAM also exec's\n"
 	       "%d, %d, %d.\n",
-	       cli_name, usage, EXIT_IO, EXIT_USAGE, EXIT_INTERNAL, EXIT_NOT_EXECUTABLE,
+	       cli_name, usage, EXIT_DOCTOR_READY, EXIT_DOCTOR_WARNINGS, EXIT_DOCTOR_CANNOT_LOCK,
+	       EXIT_DOCTOR_NOT_APPLICABLE, EXIT_UNIT_ACCEPTED, EXIT_UNIT_NOT_CHECKED,
+	       EXIT_UNIT_REJECTED, EXIT_IO, EXIT_USAGE, EXIT_INTERNAL, EXIT_NOT_EXECUTABLE,
 	       EXIT_NOT_FOUND);
 }
 
+/* The survey's verdict as doctor's exit status. */
+static int exit_status(enum duende_mlock_severity verdict)
+{
+	switch (verdict) {
+	case DUENDE_MLOCK_SEVERITY_OK: return EXIT_DOCTOR_READY;
+	case DUENDE_MLOCK_SEVERITY_WARNING: return EXIT_DOCTOR_WARNINGS;
+	case DUENDE_MLOCK_SEVERITY_NOT_APPLICABLE: return EXIT_DOCTOR_NOT_APPLICABLE;
+	default: return EXIT_DOCTOR_CANNOT_LOCK;
+	}
+}
+
+/* The library's name of a severity, for the text; a value it does not
+ * name (none of its own) stays visible as such. The JSON writes null. */
+static const char *severity_name(enum duende_mlock_severity v)
+{
+	const char *name = duende_mlock_severity_name(v);
+
+	return name ? name : "unknown";
+}
+
+/* The verdict line: a survey with nothing against it is "ready" (what
+ * exit status 0 is called); any other verdict is its severity. */
 static const char *verdict_text(enum duende_mlock_severity v)
 {
-	switch (v) {
-	case DUENDE_MLOCK_SEVERITY_OK: return "ready";
-	case DUENDE_MLOCK_SEVERITY_WARNING: return "warning";
-	case DUENDE_MLOCK_SEVERITY_CANNOT_LOCK: return "cannot lock";
-	default: return "not applicable";
-	}
-}
-
-static const char *verdict_json(enum duende_mlock_severity v)
-{
-	switch (v) {
-	case DUENDE_MLOCK_SEVERITY_OK: return "ready";
-	case DUENDE_MLOCK_SEVERITY_WARNING: return "warnings";
-	case DUENDE_MLOCK_SEVERITY_CANNOT_LOCK: return "cannot-lock";
-	default: return "not-applicable";
-	}
-}
-
-static const char *severity_tag(enum duende_mlock_severity v)
-{
-	switch (v) {
-	case DUENDE_MLOCK_SEVERITY_OK: return " ok ";
-	case DUENDE_MLOCK_SEVERITY_WARNING: return "warn";
-	case DUENDE_MLOCK_SEVERITY_CANNOT_LOCK: return "FAIL";
-	default: return "n/a ";
-	}
-}
-
-static const char *severity_json(enum duende_mlock_severity v)
-{
-	switch (v) {
-	case DUENDE_MLOCK_SEVERITY_OK: return "ok";
-	case DUENDE_MLOCK_SEVERITY_WARNING: return "warning";
-	case DUENDE_MLOCK_SEVERITY_CANNOT_LOCK: return "cannot lock";
-	default: return "not applicable";
-	}
+	return v == DUENDE_MLOCK_SEVERITY_OK ? "ready" : severity_name(v);
 }
 
 static bool wants_fix(const struct duende_mlock_survey *s)
@@ -107,7 +97,7 @@ static void print_text(FILE *f, const struct duende_mlock_survey *s, const char 
 	}
 	for (uint32_t i = 0; i < s->nfindings; i++) {
 		duende_mlock_finding_explain(s, i, line, sizeof(line));
-		fprintf(f, "  [%s] %s\n", severity_tag(s->findings[i].severity), line);
+		fprintf(f, "  [%s] %s\n", severity_name(s->findings[i].severity), line);
 	}
 	fprintf(f, "Verdict: %s\n", verdict_text(s->verdict));
 	if (!wants_fix(s))
@@ -115,37 +105,6 @@ static void print_text(FILE *f, const struct duende_mlock_survey *s, const char 
 	duende_mlock_survey_fix(s, fix, sizeof(fix));
 	fprintf(f, "\nFix for this environment:\n");
 	put_lines(f, "  ", fix);
-}
-
-static void json_limit(FILE *f, const char *key, uint64_t v)
-{
-	if (v == DUENDE_MLOCK_UNLIMITED)
-		fprintf(f, ", \"%s\": null", key);
-	else
-		fprintf(f, ", \"%s\": %llu", key, (unsigned long long)v);
-}
-
-static void json_process(FILE *f, const struct duende_mlock_report *r)
-{
-	json_limit(f, "memlock_soft", r->memlock_soft);
-	json_limit(f, "memlock_hard", r->memlock_hard);
-	fprintf(f, ", \"mapped_bytes\": %llu, \"locked_bytes\": %llu", (unsigned long long)r->vm_size,
-		(unsigned long long)r->vm_lck);
-	json_limit(f, "headroom_bytes", r->headroom);
-	fprintf(f, ", \"cap_effective\": \"%016llx\", \"cap_bounding\": \"%016llx\"",
-		(unsigned long long)r->cap_effective, (unsigned long long)r->cap_bounding);
-	fprintf(f, ", \"locked\": %s, \"user_memory\": %s",
-		(r->verdicts & DUENDE_MLOCK_V_LOCKED) ? "true" : "false",
-		(r->verdicts & DUENDE_MLOCK_V_NO_USER_MEMORY) ? "false" : "true");
-	if (r->known & DUENDE_MLOCK_R_TASKS)
-		fprintf(f, ", \"threads\": %u, \"io_flusher_threads\": %u, \"blocked_threads\": %u, "
-			   "\"io_flusher\": %s",
-			r->threads, r->threads_io_flusher, r->threads_blocked,
-			(r->verdicts & DUENDE_MLOCK_V_IO_FLUSHER) ? "true" : "false");
-	if (r->known & DUENDE_MLOCK_R_OOM)
-		fprintf(f, ", \"oom_score_adj\": %d", (int)r->oom_score_adj);
-	if (r->known & DUENDE_MLOCK_R_STAT)
-		fprintf(f, ", \"major_faults\": %llu", (unsigned long long)r->major_faults);
 }
 
 static void json_cgroup(FILE *f, const struct duende_mlock_survey *s)
@@ -189,42 +148,46 @@ static void json_swaps(FILE *f, const struct duende_mlock_survey *s)
 	fprintf(f, "]");
 }
 
+static void json_findings(FILE *f, const struct duende_mlock_survey *s)
+{
+	char line[1024];
+
+	fprintf(f, ", \"findings\": [");
+	for (uint32_t i = 0; i < s->nfindings; i++) {
+		duende_mlock_finding_explain(s, i, line, sizeof(line));
+		fprintf(f, "%s{\"level\": ", i ? ", " : "");
+		json_text(f, duende_mlock_severity_name(s->findings[i].severity));
+		json_string(f, "code", duende_mlock_finding_name(s->findings[i].code));
+		json_string(f, "text", line);
+		fprintf(f, "}");
+	}
+	fprintf(f, "]");
+}
+
+/* The process's report as status prints it, then the survey's own
+ * members. */
 static void print_json(FILE *f, const struct duende_mlock_survey *s, const char *program)
 {
-	char line[1024], fix[4096];
+	char fix[4096];
 
-	fprintf(f, "{\"pid\": %d, \"name\": ", (int)s->process.pid);
-	put_json_string(f, s->process.name);
-	fprintf(f, ", \"program\": ");
-	if (program)
-		put_json_string(f, program);
-	else
-		fprintf(f, "null");
-	fprintf(f, ", \"verdict\": \"%s\", \"exit\": %d", verdict_json(s->verdict), (int)s->verdict);
-	json_process(f, &s->process);
+	fprintf(f, "{");
+	json_report(f, &s->process, &s->swaps);
+	json_string(f, "program", program);
+	json_string(f, "verdict", duende_mlock_severity_name(s->verdict));
+	fprintf(f, ", \"exit\": %d", exit_status(s->verdict));
 	json_limit(f, "headroom_after_lock_bytes", s->headroom_after_lock);
 	fprintf(f, ", \"kernel\": {\"mcl_onfault\": %d, \"io_flusher\": %d}", s->kernel_onfault,
 		s->kernel_io_flusher);
 	json_cgroup(f, s);
 	json_swaps(f, s);
-	fprintf(f, ", \"container\": ");
-	put_json_string(f, s->container);
-	fprintf(f, ", \"systemd_unit\": ");
-	put_json_string(f, s->systemd_unit);
-	fprintf(f, ", \"findings\": [");
-	for (uint32_t i = 0; i < s->nfindings; i++) {
-		duende_mlock_finding_explain(s, i, line, sizeof(line));
-		fprintf(f, "%s{\"level\": \"%s\", \"text\": ", i ? ", " : "",
-			severity_json(s->findings[i].severity));
-		put_json_string(f, line);
-		fprintf(f, "}");
-	}
-	fprintf(f, "], \"fix\": ");
+	json_string(f, "container", s->container);
+	json_string(f, "systemd_unit", s->systemd_unit);
+	json_findings(f, s);
 	if (wants_fix(s))
 		duende_mlock_survey_fix(s, fix, sizeof(fix));
 	else
 		fix[0] = '\0';
-	put_json_string(f, fix);
+	json_string(f, "fix", fix);
 	fprintf(f, "}\n");
 }
 
@@ -284,7 +247,7 @@ static int survey(const struct options *o, struct duende_mlock_survey *s)
 	if (rc) {
 		fprintf(stderr, "%s: doctor: PID %d: %s\n", cli_name, (int)o->pid,
 			rc == -ESRCH ? "no such process" : duende_mlock_strerror(rc));
-		return (int)DUENDE_MLOCK_SEVERITY_CANNOT_LOCK;
+		return EXIT_DOCTOR_CANNOT_LOCK;
 	}
 	return 0;
 }
@@ -321,7 +284,7 @@ int cmd_doctor(int argc, char **argv)
 			print_text(out.f, s, o.program ? o.program[0] : NULL);
 		rc = output_close(&out, "doctor");
 		if (rc == 0)
-			rc = (int)s->verdict;
+			rc = exit_status(s->verdict);
 	}
 	free(s);
 	return rc;

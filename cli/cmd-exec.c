@@ -30,10 +30,11 @@ static void help(void)
 	       "  --current-only         lock only what is mapped at start\n"
 	       "  --future-only          lock only what is mapped later\n"
 	       "  --min-headroom SIZE    refuse unless SIZE more could still be locked\n"
-	       "  --oom-score-adj N      set oom_score_adj (-1000..1000), inherited\n"
+	       "  --oom-score-adj N      set oom_score_adj (%d..%d), inherited\n"
 	       "  --io-flusher           PR_SET_IO_FLUSHER (needs CAP_SYS_RESOURCE), inherited\n"
 	       "  --malloc-keep          glibc keeps freed memory (no trim, no mmap)\n"
-	       "  --prefault-stack SIZE  touch SIZE of the main thread's stack after locking\n"
+	       "  --prefault-stack SIZE  touch SIZE (at most %zuM) of the main thread's stack\n"
+	       "                         after locking\n"
 	       "  --no-raise-memlock     keep the soft RLIMIT_MEMLOCK (default: raise to hard)\n"
 	       "  --memlock SIZE         set soft and hard RLIMIT_MEMLOCK to SIZE (or unlimited)\n"
 	       "                         before PROGRAM starts; needs CAP_SYS_RESOURCE to raise.\n"
@@ -53,7 +54,9 @@ static void help(void)
 	       "found; %d usage error.\n"
 	       "SIZE takes K, M, G suffixes (binary). The preload library is looked up at\n"
 	       "$DUENDE_MLOCK_PRELOAD, else %s.\n",
-	       cli_name, usage, DM_EXIT_LOCK_FAILED, DM_EXIT_LOCK_FAILED, EXIT_REFUSED, EXIT_INTERNAL,
+	       cli_name, usage, DM_EXIT_LOCK_FAILED, DUENDE_MLOCK_OOM_SCORE_ADJ_MIN,
+	       DUENDE_MLOCK_OOM_SCORE_ADJ_MAX, DM_EXEC_PREFAULT_MAX >> 20, DM_EXIT_LOCK_FAILED,
+	       EXIT_REFUSED, EXIT_INTERNAL,
 	       EXIT_NOT_EXECUTABLE, EXIT_NOT_FOUND, EXIT_USAGE, DUENDE_MLOCK_PRELOAD_PATH);
 }
 
@@ -120,8 +123,9 @@ static int parse_options(int argc, char **argv, struct exec_opts *o)
 			h->lock_config.min_headroom = size;
 			break;
 		case OPT_PREFAULT:
-			if (!parse_size(optarg, false, &size) || size > (64u << 20))
-				return usage_error("exec", usage, "--prefault-stack: '%s' is not a size up to 64M", optarg);
+			if (!parse_size(optarg, false, &size) || size > DM_EXEC_PREFAULT_MAX)
+				return usage_error("exec", usage, "--prefault-stack: '%s' is not a size up to %zuM",
+						   optarg, DM_EXEC_PREFAULT_MAX >> 20);
 			h->prefault_stack = (size_t)size;
 			break;
 		case OPT_MEMLOCK:
@@ -130,8 +134,10 @@ static int parse_options(int argc, char **argv, struct exec_opts *o)
 			o->memlock_set = true;
 			break;
 		case OPT_OOM:
-			if (!parse_int(optarg, -1000, 1000, &n))
-				return usage_error("exec", usage, "--oom-score-adj: '%s' is not a number from -1000 to 1000", optarg);
+			if (!parse_int(optarg, DUENDE_MLOCK_OOM_SCORE_ADJ_MIN, DUENDE_MLOCK_OOM_SCORE_ADJ_MAX, &n))
+				return usage_error("exec", usage, "--oom-score-adj: '%s' is not a number from %d to %d",
+						   optarg, DUENDE_MLOCK_OOM_SCORE_ADJ_MIN,
+						   DUENDE_MLOCK_OOM_SCORE_ADJ_MAX);
 			h->set_oom_score_adj = true;
 			h->oom_score_adj = (int)n;
 			break;
@@ -157,11 +163,10 @@ static int parse_options(int argc, char **argv, struct exec_opts *o)
 /* A step run here, before execve, under the shim's failure policy. */
 static bool step_here(const struct exec_opts *o, enum duende_mlock_step step, int rc, uint64_t value)
 {
-	struct duende_mlock_step_result r = { .requested = true, .rc = rc, .value = value };
 	char line[1024];
-	bool stop = rc && o->shim.harden.lock_config.required;
+	bool stop = rc && duende_mlock_step_is_required(&o->shim.harden, step);
 
-	duende_mlock_step_explain(step, &r, line, sizeof(line));
+	duende_mlock_explain_step(step, rc, value, line, sizeof(line));
 	if (rc || o->shim.verbose)
 		say("exec", "%s%s", rc && !stop ? "warning: " : "", line);
 	if (stop)
@@ -176,7 +181,7 @@ static bool step_here(const struct exec_opts *o, enum duende_mlock_step step, in
 static int set_memlock(const struct exec_opts *o)
 {
 	struct duende_mlock_report self;
-	uint64_t target = o->memlock_set ? o->memlock : DUENDE_MLOCK_UNLIMITED;
+	uint64_t target = o->memlock_set ? o->memlock : DM_EXEC_MEMLOCK_DEFAULT;
 	bool known = duende_mlock_report_pid(0, &self) == 0 && (self.known & DUENDE_MLOCK_R_LIMITS);
 	int rc = duende_mlock_set_memlock_limit(target);
 	/* For a refused raise, the words name the hard limit that stays. */
@@ -191,10 +196,9 @@ static int set_memlock(const struct exec_opts *o)
 	}
 	/* Only a process that holds CAP_IPC_LOCK now has something to lose. */
 	if (known && self.cap_ipc_lock && self.memlock_hard != DUENDE_MLOCK_UNLIMITED) {
-		struct duende_mlock_step_result r = { .requested = true, .rc = rc, .value = shown };
 		char line[1024];
 
-		duende_mlock_step_explain(DUENDE_MLOCK_STEP_RAISE_MEMLOCK, &r, line, sizeof(line));
+		duende_mlock_explain_step(DUENDE_MLOCK_STEP_RAISE_MEMLOCK, rc, shown, line, sizeof(line));
 		say("exec", "note: %s", line);
 	}
 	return 0;

@@ -114,12 +114,12 @@ int doctor_probe_program(char **argv, struct duende_mlock_survey *s)
 	rc = check_command(argv, &prog);
 	if (rc) {
 		say("doctor", "%s", prog.reason);
-		return rc == EXIT_REFUSED ? (int)DUENDE_MLOCK_SEVERITY_CANNOT_LOCK : rc;
+		return rc == EXIT_REFUSED ? EXIT_DOCTOR_CANNOT_LOCK : rc;
 	}
 	rc = check_preload(shim, &prog, prog.reason, sizeof(prog.reason));
 	if (rc) {
 		say("doctor", "%s", prog.reason);
-		return rc == EXIT_REFUSED ? (int)DUENDE_MLOCK_SEVERITY_CANNOT_LOCK : rc;
+		return rc == EXIT_REFUSED ? EXIT_DOCTOR_CANNOT_LOCK : rc;
 	}
 	if (pipe2(p, O_CLOEXEC) != 0 || (pid = fork()) < 0) {
 		say("doctor", "cannot start %s: %s", prog.path, strerror(errno));

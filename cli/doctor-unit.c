@@ -189,8 +189,7 @@ int doctor_systemd_unit(FILE *f, const char *unit, bool json)
 		print_json(f, unit, pid, dropin, c);
 	else
 		print_text(f, unit, pid, dropin, c);
-	int rc = !c->ran ? (int)DUENDE_MLOCK_SEVERITY_WARNING
-		 : c->rejected ? (int)DUENDE_MLOCK_SEVERITY_CANNOT_LOCK : (int)DUENDE_MLOCK_SEVERITY_OK;
+	int rc = !c->ran ? EXIT_UNIT_NOT_CHECKED : c->rejected ? EXIT_UNIT_REJECTED : EXIT_UNIT_ACCEPTED;
 	free(c);
 	free(s);
 	return rc;

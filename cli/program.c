@@ -437,7 +437,7 @@ static int check_shim_file(struct elf_file *e, const char *shim, const struct pr
 			 "for that architecture", prog->path, shim);
 		return EXIT_REFUSED;
 	}
-	if (!elf_note(e, DM_SHIM_NOTE_NAME, DM_SHIM_NOTE_TYPE, &note, sizeof(note))) {
+	if (!elf_is_shim(e, &note)) {
 		snprintf(reason, len, "%s is not duende-mlock's preload library (it has no "
 			 "duende-mlock note): loaded, it would lock nothing. Point "
 			 "DUENDE_MLOCK_PRELOAD at libduende-mlock-preload.so", shim);

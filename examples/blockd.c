@@ -120,19 +120,21 @@ static int harden(void)
 {
 	struct duende_mlock_harden_config cfg = DUENDE_MLOCK_HARDEN_CONFIG_INIT;
 	struct duende_mlock_harden_result res;
-	char line[2048];
+	char text[4096];
+	/* In required mode only the lock decides whether to serve
+	 * (cfg.required_steps 0): the other steps are reported below. */
+	int rc = duende_mlock_harden(&cfg, &res);
 
-	/* Each step is reported below; only the lock decides whether to serve. */
-	if (duende_mlock_harden(&cfg, &res) == -EINVAL)
-		return -EINVAL;
-	for (int step = 0; step < DUENDE_MLOCK_STEP_COUNT; step++) {
-		duende_mlock_step_explain((enum duende_mlock_step)step, &res.steps[step], line,
-					  sizeof(line));
-		fprintf(stderr, "blockd: %s\n", line);
+	if (rc == -EINVAL)
+		return rc;
+	duende_mlock_harden_explain(&res, DUENDE_MLOCK_EXPLAIN_ALL_STEPS, text, sizeof(text));
+	for (const char *p = text; *p;) {
+		size_t n = strcspn(p, "\n");
+
+		fprintf(stderr, "blockd: %.*s\n", (int)n, p);
+		p += n + (p[n] == '\n');
 	}
-	duende_mlock_explain(&res.lock_status, line, sizeof(line));
-	fprintf(stderr, "blockd: %s\n", line);
-	return res.steps[DUENDE_MLOCK_STEP_LOCK].rc;
+	return rc;
 }
 
 /* What fuse_main() does in the foreground, with the loop configured here:

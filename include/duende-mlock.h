@@ -12,12 +12,27 @@
  *  - Nothing is printed and nothing exits. The library itself never calls
  *    malloc; only libc calls it makes in hardening may (glibc's
  *    pthread_getattr_np reads /proc/self/maps for the main thread).
- *  - THREAD SAFETY: every function may be called from many threads at once;
- *    the library keeps no mutable global state.
+ *  - THREAD SAFETY: the library keeps no mutable global state, so its
+ *    functions may be called from many threads at once, but for the malloc
+ *    settings (duende_mlock_malloc_keep(), lean mode, and hardening's
+ *    malloc step): glibc's mallopt is not thread-safe, so call those
+ *    before the program starts threads. Each man page says.
  *  - The queries duende_mlock_is_locked(), duende_mlock_locked_bytes() and
  *    duende_mlock_read_locked_bytes() are async-signal-safe and safe in the
  *    child of a multi-threaded fork(): they use one open/read/close of
  *    /proc/self/status into a stack buffer and preserve errno.
+ *  - Each function's man page has an ATTRIBUTES section: whether it is
+ *    MT-safe and async-signal-safe, whether it creates a process, and the
+ *    most stack it takes.
+ *  - GROWTH (since 1.2): a structure the library fills is sized by the
+ *    caller. Its function, named *_sized, takes the caller's sizeof (the
+ *    macro of the plain name passes it); the library fills as much as both
+ *    know, zeroes the rest of the caller's size and records what it filled
+ *    in the structure's size field, which the *_sized readers of it heed.
+ *    Fields are only appended, and each says since when it is there.
+ *    Structures the caller fills (the configurations) grow into reserved
+ *    words, which must be zero. The functions of the plain names, which
+ *    programs built against 1.0 and 1.1 call, keep those layouts.
  */
 #ifndef DUENDE_MLOCK_H
 #define DUENDE_MLOCK_H
@@ -281,6 +296,20 @@ enum duende_mlock_step {
 	DUENDE_MLOCK_STEP_COUNT
 };
 
+/* Room in struct duende_mlock_harden_result for the steps of this and
+ * later versions (since 1.2). */
+#define DUENDE_MLOCK_STEPS_MAX 16
+
+/* oom_score_adj: the kernel's range, and the score a swap-serving daemon
+ * should have (killed, it takes every page swapped to it along). Since 1.2. */
+#define DUENDE_MLOCK_OOM_SCORE_ADJ_MIN (-1000)
+#define DUENDE_MLOCK_OOM_SCORE_ADJ_MAX 1000
+#define DUENDE_MLOCK_OOM_SCORE_ADJ_ADVISED (-900)
+
+/* The most stack duende_mlock_harden() prefaults (since 1.2): eight
+ * times the 8 MiB a main thread usually has is no stack. */
+#define DUENDE_MLOCK_PREFAULT_STACK_MAX ((size_t)64 << 20)
+
 struct duende_mlock_harden_config {
 	/* Raise the soft RLIMIT_MEMLOCK to the hard limit before locking
 	 * (only where CAP_IPC_LOCK is missing; no privilege needed). */
@@ -290,8 +319,9 @@ struct duende_mlock_harden_config {
 	 * writeback to the daemon's own device. Inherited across fork and
 	 * execve. */
 	bool io_flusher;
-	/* Write oom_score_adj (-1000..1000): a killed swap daemon takes
-	 * every page swapped to it with it. Inherited across fork/execve. */
+	/* Write oom_score_adj (DUENDE_MLOCK_OOM_SCORE_ADJ_MIN..MAX): a killed
+	 * swap daemon takes every page swapped to it with it. Inherited
+	 * across fork/execve. */
 	bool set_oom_score_adj;
 	int oom_score_adj;
 	/* glibc: freed memory stays in the heap (no trim, no per-allocation
@@ -301,18 +331,31 @@ struct duende_mlock_harden_config {
 	bool lock;
 	struct duende_mlock_config lock_config;
 	/* Touch this many bytes of the calling thread's stack after locking,
-	 * so that deep calls on the I/O path do not fault. 0: skip. */
+	 * so that deep calls on the I/O path do not fault. 0: skip; at most
+	 * DUENDE_MLOCK_PREFAULT_STACK_MAX (since 1.2; above it the
+	 * configuration is invalid). */
 	size_t prefault_stack;
-	uint64_t reserved[4];
+	/* Since 1.2: in required mode (lock_config.required), the steps
+	 * besides the lock whose failure stops the program too: bits
+	 * (1u << step), DUENDE_MLOCK_STEPS_ALL for every requested step. 0:
+	 * only the lock decides (where a 1.0 or 1.1 program leaves it). */
+	uint32_t required_steps;
+	uint32_t reserved32; /* must be zero */
+	uint64_t reserved[3];
 };
+
+/* Every step, in duende_mlock_harden_config.required_steps (since 1.2). */
+#define DUENDE_MLOCK_STEPS_ALL UINT32_MAX
 
 /* Raise memlock, IO_FLUSHER, oom_score_adj -900, keep malloc memory,
  * lock current and future pages (required), prefault 256 KiB of stack. */
 #define DUENDE_MLOCK_HARDEN_CONFIG_INIT                                     \
 	{ .raise_memlock = true, .io_flusher = true, .set_oom_score_adj = true, \
-	  .oom_score_adj = -900, .malloc_keep = true, .lock = true,          \
+	  .oom_score_adj = DUENDE_MLOCK_OOM_SCORE_ADJ_ADVISED,              \
+	  .malloc_keep = true, .lock = true,                                 \
 	  .lock_config = DUENDE_MLOCK_CONFIG_INIT,                            \
-	  .prefault_stack = 256 * 1024, .reserved = { 0, 0, 0, 0 } }
+	  .prefault_stack = 256 * 1024, .required_steps = 0, .reserved32 = 0, \
+	  .reserved = { 0, 0, 0 } }
 
 struct duende_mlock_step_result {
 	bool requested; /* the config asked for this step */
@@ -323,20 +366,69 @@ struct duende_mlock_step_result {
 	uint64_t value;
 };
 
+/* Since 1.2 (1.0's layout held steps[6] first: see
+ * duende_mlock_harden(3)). */
 struct duende_mlock_harden_result {
-	struct duende_mlock_step_result steps[DUENDE_MLOCK_STEP_COUNT];
-	struct duende_mlock_status lock_status; /* filled when the lock ran */
-	uint64_t reserved[4];
+	/* Bytes of this structure the library filled. */
+	uint32_t size;
+	/* Bit (1u << step) for every requested step that failed. */
+	uint32_t failed;
+	/* Required mode and a requested step failed: the program must not
+	 * go on (what duende_mlock_harden() returned, as a fact). */
+	bool must_stop;
+	/* How many steps this library knows (DUENDE_MLOCK_STEP_COUNT of its
+	 * own header); steps[] beyond it are zero. */
+	uint32_t steps_known;
+	uint64_t reserved[6];
+	/* Filled when the lock step ran. */
+	struct duende_mlock_status lock_status;
+	struct duende_mlock_step_result steps[DUENDE_MLOCK_STEPS_MAX];
 };
 
 /* Runs each requested step and records each outcome separately; a failed
- * step does not stop the others. Returns 0 when every requested step
- * succeeded (the lock step counts as succeeded in best-effort mode, see
- * lock_status), else the rc of the first failed step. -EINVAL for a NULL
- * or invalid config (then no step runs). Nothing is printed. */
+ * step does not stop the others. size is sizeof(*result) as the caller
+ * knows it; the macro duende_mlock_harden() passes it. Returns 0 when the
+ * program may go on, a negative errno when it must not (result->must_stop):
+ * in required mode (config->lock_config.required) the lock failed, or a
+ * step named in config->required_steps did; the rc is that step's (the
+ * lock's first; a feature this kernel or libc lacks is -ENOTSUP, never
+ * -EINVAL). Every other failure is in the result only (result->failed).
+ * -EINVAL means only: config or result NULL, config invalid
+ * (reserved words, oom_score_adj out of range, prefault_stack above
+ * DUENDE_MLOCK_PREFAULT_STACK_MAX, an invalid lock_config) or size too
+ * small; then no step runs and the result, when there is one, is zeroed.
+ * Nothing is printed (duende_mlock_harden_explain() words the result).
+ * Since 1.2. */
 DUENDE_MLOCK_WUR int
-duende_mlock_harden(const struct duende_mlock_harden_config *config,
-		    struct duende_mlock_harden_result *result);
+duende_mlock_harden_sized(const struct duende_mlock_harden_config *config,
+			  struct duende_mlock_harden_result *result, size_t size);
+#define duende_mlock_harden(config, result) \
+	duende_mlock_harden_sized((config), (result), sizeof(*(result)))
+/* Would a failure of step stop the program under config (required mode,
+ * and the lock or a step in required_steps)? The rule
+ * duende_mlock_harden() applies, for a step a caller runs itself.
+ * Since 1.2. */
+bool duende_mlock_step_is_required(const struct duende_mlock_harden_config *config,
+				   enum duende_mlock_step step);
+/* The 1.0 entry point, for programs built against 1.0 or 1.1: fills
+ * 1.0's layout (steps[6], then lock_status) and returns the first failed
+ * step's rc also in best-effort mode. New code gets
+ * duende_mlock_harden_sized() through the macro above. */
+DUENDE_MLOCK_WUR int(duende_mlock_harden)(const struct duende_mlock_harden_config *config,
+					  void *result_1_0);
+
+/* Bits of duende_mlock_harden_explain()'s flags. */
+#define DUENDE_MLOCK_EXPLAIN_ALL_STEPS (1u << 0) /* also the steps that worked */
+
+/* The whole result in words, one line a step ("io-flusher: FAILED
+ * (EPERM): not permitted: ... CAP_SYS_RESOURCE ..."), each line ending in
+ * a newline: the failed steps, or every requested step with
+ * DUENDE_MLOCK_EXPLAIN_ALL_STEPS; a failed lock is followed by its
+ * diagnosis (duende_mlock_explain()). Callers put their own prefix before
+ * each line. snprintf semantics; -EINVAL for NULL or unknown flags.
+ * Since 1.2. */
+int duende_mlock_harden_explain(const struct duende_mlock_harden_result *result,
+				unsigned flags, char *buf, size_t len);
 
 /* The steps on their own; each returns 0 or a negative errno. */
 /* Raises the soft RLIMIT_MEMLOCK to the hard limit; *soft_after (may be
@@ -348,10 +440,18 @@ DUENDE_MLOCK_WUR int duende_mlock_raise_memlock(uint64_t *soft_after);
  * limit needs CAP_SYS_RESOURCE: -EPERM without it. Inherited across fork
  * and execve (since 1.1). */
 DUENDE_MLOCK_WUR int duende_mlock_set_memlock_limit(uint64_t bytes);
-/* -EPERM without CAP_SYS_RESOURCE, -EINVAL before Linux 5.6. */
+/* -EPERM without CAP_SYS_RESOURCE, -EINVAL before Linux 5.6. The flag is
+ * per thread: each thread that serves I/O sets it for itself. */
 DUENDE_MLOCK_WUR int duende_mlock_set_io_flusher(void);
-/* -EINVAL outside -1000..1000; -EACCES when lowering needs
- * CAP_SYS_RESOURCE. */
+/* Since 1.2. Whether the calling thread has PR_SET_IO_FLUSHER, from the
+ * task flags the kernel shows (/proc/thread-self/stat: both
+ * DUENDE_MLOCK_PF_MEMALLOC_NOIO and DUENDE_MLOCK_PF_LOCAL_THROTTLE), so no
+ * privilege is needed: 1 set, 0 not, or a negative errno. A "successful"
+ * prctl that set nothing (PR_SET_IO_FLUSHER with 0 clears the flag) shows
+ * here. Async-signal-safe. */
+DUENDE_MLOCK_WUR int duende_mlock_get_io_flusher(void);
+/* -EINVAL outside DUENDE_MLOCK_OOM_SCORE_ADJ_MIN..MAX; -EACCES when
+ * lowering needs CAP_SYS_RESOURCE. */
 DUENDE_MLOCK_WUR int duende_mlock_set_oom_score_adj(int adj);
 /* -ENOTSUP where the libc has no such settings (musl: its allocator
  * already returns little to the kernel, see the man page). */
@@ -367,6 +467,11 @@ const char *duende_mlock_step_name(enum duende_mlock_step step);
 int duende_mlock_step_explain(enum duende_mlock_step step,
 			      const struct duende_mlock_step_result *res,
 			      char *buf, size_t len);
+/* The same line for an outcome the caller got itself: rc (0 or a negative
+ * errno) and value as a step result holds them (see
+ * struct duende_mlock_step_result). Since 1.2. */
+int duende_mlock_explain_step(enum duende_mlock_step step, int rc, uint64_t value,
+			      char *buf, size_t len);
 
 /* ------------------------------------------------------------------ */
 /* Lock report of a process                                           */
@@ -379,6 +484,9 @@ int duende_mlock_step_explain(enum duende_mlock_step step,
 #define DUENDE_MLOCK_R_STAT (1u << 3)   /* /proc/PID/stat (since 1.1) */
 #define DUENDE_MLOCK_R_TASKS (1u << 4)  /* /proc/PID/task/TID/stat (since 1.1) */
 #define DUENDE_MLOCK_R_OOM (1u << 5)    /* /proc/PID/oom_score_adj (since 1.1) */
+/* The verdicts were judged (since 1.2; a 1.0 library leaves verdicts 0
+ * without meaning "not locked"). */
+#define DUENDE_MLOCK_R_VERDICTS (1u << 6)
 
 /* The library's verdicts on a process (duende_mlock_report.verdicts,
  * since 1.1). */
@@ -454,8 +562,11 @@ struct duende_mlock_report {
 	int32_t oom_score_adj;
 	/* Since 1.1: DUENDE_MLOCK_V_* */
 	uint32_t verdicts;
-	uint32_t reserved32; /* must be zero */
+	/* Since 1.2: bytes of this structure the library filled (0 from
+	 * 1.0 and 1.1). */
+	uint32_t size;
 	uint64_t reserved[1];
+	/* Fields after this line are since 1.2 and later: check size. */
 };
 
 /* Reads /proc/PID (0: this process) into *report: -ESRCH when there is no
@@ -467,7 +578,35 @@ struct duende_mlock_report {
  * read in a short-lived child process that is given up after
  * DUENDE_MLOCK_REPORT_STALL_MS without progress (-ETIMEDOUT,
  * DUENDE_MLOCK_V_NOT_RESPONDING). No malloc. */
-DUENDE_MLOCK_WUR int duende_mlock_report_pid(pid_t pid, struct duende_mlock_report *report);
+DUENDE_MLOCK_WUR int duende_mlock_report_pid_sized(pid_t pid, struct duende_mlock_report *report,
+					       size_t size);
+#define duende_mlock_report_pid(pid, report) \
+	duende_mlock_report_pid_sized((pid), (report), sizeof(*(report)))
+/* The 1.0 entry point, for programs built against 1.0 or 1.1: fills the
+ * structure as 1.1 knew it (its first 280 bytes). */
+DUENDE_MLOCK_WUR int(duende_mlock_report_pid)(pid_t pid, struct duende_mlock_report *report);
+
+/* How far a process is locked, the one answer every text and format of
+ * this library gives (since 1.2). */
+enum duende_mlock_lock_state {
+	DUENDE_MLOCK_LOCK_STATE_UNKNOWN = 0,        /* its status could not be read */
+	DUENDE_MLOCK_LOCK_STATE_NOT_LOCKED = 1,     /* VmLck 0 */
+	DUENDE_MLOCK_LOCK_STATE_PARTLY_LOCKED = 2,  /* VmLck above 0, some mapping not locked */
+	DUENDE_MLOCK_LOCK_STATE_LOCKED = 3,         /* DUENDE_MLOCK_V_LOCKED */
+	DUENDE_MLOCK_LOCK_STATE_NOT_APPLICABLE = 4, /* no user memory */
+};
+/* The lock state a report shows. Since 1.2. */
+enum duende_mlock_lock_state duende_mlock_report_lock_state(const struct duende_mlock_report *report);
+/* "unknown", "not locked", "partly locked", "locked", "not applicable";
+ * NULL out of range. Since 1.2. */
+const char *duende_mlock_lock_state_name(enum duende_mlock_lock_state state);
+
+/* Since 1.2. VmLck of process pid (0: this process) in bytes, from one
+ * read of its status: what "holds locked memory" means everywhere in this
+ * library. 0, -ESRCH (no such process), -EACCES, -EPROTO (no VmLck: a
+ * kernel thread, a zombie, or no such field), or -EINVAL. Async-signal-
+ * safe, no malloc, errno preserved. */
+DUENDE_MLOCK_WUR int duende_mlock_read_pid_locked_bytes(pid_t pid, uint64_t *bytes);
 
 /* Since 1.1. The PIDs of every process that holds locked memory (VmLck
  * above 0), into pids[0..cap). Returns how many there are, which may be
@@ -526,24 +665,46 @@ struct duende_mlock_swap {
 	 * for ublk, those holding /dev/ublkcN. */
 	uint32_t nservers;
 	pid_t servers[DUENDE_MLOCK_SWAP_SERVERS];
+	/* Since 1.2: room to grow; zero. */
+	uint64_t reserved[8];
 };
 
+/* Bits of duende_mlock_swaps.flags (since 1.2). */
+/* More swap areas are active than area[] holds. */
+#define DUENDE_MLOCK_SWAPS_F_TRUNCATED (1u << 0)
+
+/* Since 1.2 (1.1's had no size, flags or reserve: see
+ * duende_mlock_read_swaps(3)). Grows into its reserved words only: the
+ * survey holds it by value. */
 struct duende_mlock_swaps {
 	int error;          /* negative errno when /proc/swaps was unreadable */
 	uint32_t count;
+	uint32_t size;      /* bytes of this structure the library filled */
+	uint32_t flags;     /* DUENDE_MLOCK_SWAPS_F_* */
+	uint64_t reserved[6];
 	struct duende_mlock_swap area[DUENDE_MLOCK_SWAPS_MAX];
 };
 
 /* Reads the active swap areas, what backs each and, for those served
  * from user space, which processes serve them. Never touches a path a
- * FUSE daemon serves (a hung daemon would hang the reader). Returns 0 or
- * the negative errno also left in swaps->error. No malloc. */
-DUENDE_MLOCK_WUR int duende_mlock_read_swaps(struct duende_mlock_swaps *swaps);
+ * FUSE daemon serves (a hung daemon would hang the reader). size is the
+ * caller's sizeof(*swaps) (the macro passes it). Returns 0 or the
+ * negative errno also left in swaps->error; -EINVAL for NULL or a size
+ * below 1.2's. No malloc. Since 1.2. */
+DUENDE_MLOCK_WUR int duende_mlock_read_swaps_sized(struct duende_mlock_swaps *swaps, size_t size);
+#define duende_mlock_read_swaps(swaps) duende_mlock_read_swaps_sized((swaps), sizeof(*(swaps)))
+/* The 1.1 entry point, for programs built against 1.1: fills 1.1's
+ * layout. */
+DUENDE_MLOCK_WUR int(duende_mlock_read_swaps)(void *swaps_1_1);
 
 /* The index of the first swap area at or after from that pid serves, or
- * -ENOENT. */
-int duende_mlock_swap_served_by(const struct duende_mlock_swaps *swaps, pid_t pid,
-				uint32_t from);
+ * -ENOENT. Since 1.2 (the macro of the plain name calls it). */
+int duende_mlock_swap_served_by_sized(const struct duende_mlock_swaps *swaps, pid_t pid,
+				      uint32_t from);
+#define duende_mlock_swap_served_by(swaps, pid, from) \
+	duende_mlock_swap_served_by_sized((swaps), (pid), (from))
+/* The 1.1 entry point: reads 1.1's layout. */
+int(duende_mlock_swap_served_by)(const void *swaps_1_1, pid_t pid, uint32_t from);
 
 /* ------------------------------------------------------------------ */
 /* Survey: can a process lock, and what on this host endangers a      */
@@ -608,11 +769,29 @@ struct duende_mlock_cgroup {
 	uint64_t reserved[4];
 };
 
-#define DUENDE_MLOCK_SURVEY_FINDINGS 32
+/* Room for findings (1.1 had 32). */
+#define DUENDE_MLOCK_SURVEY_FINDINGS 64
 
+/* Bits of duende_mlock_survey.flags (since 1.2). */
+/* More findings were made than findings[] holds; the worst severity is
+ * still in verdict. */
+#define DUENDE_MLOCK_SURVEY_F_TRUNCATED (1u << 0)
+
+/* The container runtime a process runs under (since 1.2). */
+enum duende_mlock_container {
+	DUENDE_MLOCK_CONTAINER_NONE = 0,
+	DUENDE_MLOCK_CONTAINER_DOCKER = 1,
+	DUENDE_MLOCK_CONTAINER_PODMAN = 2,
+	DUENDE_MLOCK_CONTAINER_KUBERNETES = 3,
+};
+
+/* Since 1.2 (1.1's held the report first: see duende_mlock_survey_pid(3)).
+ * The survey's own fields grow into reserved; process, last, grows with
+ * struct duende_mlock_report. */
 struct duende_mlock_survey {
-	/* The process surveyed. */
-	struct duende_mlock_report process;
+	/* Bytes of this structure the library filled. */
+	uint32_t size;
+	uint32_t flags; /* DUENDE_MLOCK_SURVEY_F_* */
 	/* What the default lock (current and future pages) leaves: the same
 	 * headroom as process.headroom, with VmSize counted as MCL_CURRENT
 	 * counts it. */
@@ -631,17 +810,20 @@ struct duende_mlock_survey {
 	 * when none was found. */
 	int cgroup_error;
 	struct duende_mlock_cgroup cgroup;
-	/* Active swap areas and who serves them. */
-	struct duende_mlock_swaps swaps;
 	/* Where it runs. */
-	char container[32];     /* "docker", "podman", "kubernetes", ... or "" */
+	enum duende_mlock_container container_kind;
+	char container[32];     /* its name: "docker", "podman", "kubernetes" or "" */
 	char systemd_unit[128]; /* from its cgroup, or "" */
 	bool systemd;           /* PID 1 is systemd */
 	/* The verdict: the worst severity found (NOT_APPLICABLE alone). */
 	enum duende_mlock_severity verdict;
 	uint32_t nfindings;
 	struct duende_mlock_finding findings[DUENDE_MLOCK_SURVEY_FINDINGS];
-	uint64_t reserved[8];
+	uint64_t reserved[16];
+	/* Active swap areas and who serves them. */
+	struct duende_mlock_swaps swaps;
+	/* The process surveyed. */
+	struct duende_mlock_report process;
 };
 
 /* Surveys process pid (0: the caller) and the host it runs on: its lock
@@ -649,22 +831,39 @@ struct duende_mlock_survey {
  * kernel's support, its memory cgroup and the swap areas and who serves
  * them, and judges each as a finding. A kernel thread or zombie gets one
  * finding and the verdict NOT_APPLICABLE. Never waits on a FUSE mount.
- * Forks once, briefly, to ask the kernel about MCL_ONFAULT. -ESRCH for no
- * such process, -EACCES when even its status is unreadable. No malloc. */
-DUENDE_MLOCK_WUR int duende_mlock_survey_pid(pid_t pid, struct duende_mlock_survey *survey);
+ * Creates short-lived processes (no fork handlers run) to ask the kernel
+ * about MCL_ONFAULT and to read other processes' smaps. size is the
+ * caller's sizeof(*survey) (the macro passes it). -ESRCH for no such
+ * process, -EACCES when even its status is unreadable, -EINVAL for NULL or
+ * a size below 1.2's. No malloc. Since 1.2. */
+DUENDE_MLOCK_WUR int duende_mlock_survey_pid_sized(pid_t pid, struct duende_mlock_survey *survey,
+					       size_t size);
+#define duende_mlock_survey_pid(pid, survey) \
+	duende_mlock_survey_pid_sized((pid), (survey), sizeof(*(survey)))
+/* The 1.1 entry point, for programs built against 1.1: fills 1.1's
+ * layout. */
+DUENDE_MLOCK_WUR int(duende_mlock_survey_pid)(pid_t pid, void *survey_1_1);
 
 /* Finding i of survey, in one sentence with its numbers and, where one
  * applies, its fix; names and paths in it are escaped as
  * duende_mlock_escape() does. snprintf semantics; -EINVAL when i is out of
- * range. */
-int duende_mlock_finding_explain(const struct duende_mlock_survey *survey, uint32_t i,
-				 char *buf, size_t len);
+ * range. Since 1.2 (the macro of the plain name calls it). */
+int duende_mlock_finding_explain_sized(const struct duende_mlock_survey *survey, uint32_t i,
+				       char *buf, size_t len);
+#define duende_mlock_finding_explain(survey, i, buf, len) \
+	duende_mlock_finding_explain_sized((survey), (i), (buf), (len))
+/* The 1.1 entry point: reads 1.1's layout. */
+int(duende_mlock_finding_explain)(const void *survey_1_1, uint32_t i, char *buf, size_t len);
 
 /* The fix for this environment (service manager, container runtime,
  * shell), as lines of text, each checked against what the survey found:
  * nothing that the caller's hard limit, capabilities or the way the
- * program is run would refuse. snprintf semantics. */
-int duende_mlock_survey_fix(const struct duende_mlock_survey *survey, char *buf, size_t len);
+ * program is run would refuse. snprintf semantics. Since 1.2 (the macro
+ * of the plain name calls it). */
+int duende_mlock_survey_fix_sized(const struct duende_mlock_survey *survey, char *buf, size_t len);
+#define duende_mlock_survey_fix(survey, buf, len) duende_mlock_survey_fix_sized((survey), (buf), (len))
+/* The 1.1 entry point: reads 1.1's layout. */
+int(duende_mlock_survey_fix)(const void *survey_1_1, char *buf, size_t len);
 
 /* The systemd drop-in ("[Service]" and its settings, one a line) that
  * makes a unit safe: LimitMEMLOCK=infinity, AmbientCapabilities= with
@@ -672,8 +871,28 @@ int duende_mlock_survey_fix(const struct duende_mlock_survey *survey, char *buf,
  * OOMScoreAdjust=, MemorySwapMax=0 and MemoryMin= sized for what survey's
  * process locks (left out when survey is NULL: no process of the unit
  * runs). Comments say what the host ignores (memory settings under
- * cgroup v1). snprintf semantics. */
-int duende_mlock_systemd_dropin(const struct duende_mlock_survey *survey, char *buf, size_t len);
+ * cgroup v1). snprintf semantics. Since 1.2 (the macro of the plain name
+ * calls it). */
+int duende_mlock_systemd_dropin_sized(const struct duende_mlock_survey *survey, char *buf,
+				      size_t len);
+#define duende_mlock_systemd_dropin(survey, buf, len) \
+	duende_mlock_systemd_dropin_sized((survey), (buf), (len))
+/* The 1.1 entry point: reads 1.1's layout. */
+int(duende_mlock_systemd_dropin)(const void *survey_1_1, char *buf, size_t len);
+
+/* ------------------------------------------------------------------ */
+/* Names of severities, findings and verdicts (since 1.2)             */
+/* ------------------------------------------------------------------ */
+
+/* The name of each value, as every output of duende-mlock spells it:
+ * the enumerator after its prefix, in lower case, with blanks between
+ * the words ("cannot lock", "memlock too low", "not responding").
+ * Static storage; NULL for a value this library does not know (out of
+ * range, or from a newer header). Pure: async-signal-safe. */
+const char *duende_mlock_severity_name(enum duende_mlock_severity severity);
+const char *duende_mlock_finding_name(enum duende_mlock_finding_code code);
+/* verdict is one DUENDE_MLOCK_V_* bit; NULL for 0 or several bits. */
+const char *duende_mlock_verdict_name(uint32_t verdict);
 
 #ifdef __cplusplus
 }

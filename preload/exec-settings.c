@@ -16,6 +16,8 @@ void dm_exec_settings_init(struct dm_exec_settings *s)
 	s->harden.raise_memlock = true;
 	s->harden.lock = true;
 	s->harden.lock_config = lock;
+	/* Every step the user asks exec for is required, unless best effort. */
+	s->harden.required_steps = DUENDE_MLOCK_STEPS_ALL;
 	s->follow_forks = true;
 }
 
@@ -84,21 +86,20 @@ static bool apply_word(struct dm_exec_settings *s, const char *w, size_t n)
 	struct duende_mlock_harden_config *h = &s->harden;
 	long long v;
 
-	for (size_t i = 0; i < sizeof(flag_words) / sizeof(flag_words[0]); i++) {
+	for (size_t i = 0; i < DM_ARRAY_SIZE(flag_words); i++) {
 		if (word_is(w, n, flag_words[i].word)) {
 			*flag_at(s, &flag_words[i]) = flag_words[i].value;
 			return true;
 		}
 	}
-	if (word_value(w, n, "oom-score-adj", true, -1000, 1000, &v)) {
+	if (word_value(w, n, "oom-score-adj", true, DUENDE_MLOCK_OOM_SCORE_ADJ_MIN,
+		       DUENDE_MLOCK_OOM_SCORE_ADJ_MAX, &v)) {
 		h->set_oom_score_adj = true;
 		h->oom_score_adj = (int)v;
 	} else if (word_value(w, n, "min-headroom", false, 1, LLONG_MAX, &v)) {
 		h->lock_config.min_headroom = (uint64_t)v;
-	} else if (word_value(w, n, "prefault", false, 1, (long long)(SIZE_MAX >> 1), &v)) {
+	} else if (word_value(w, n, "prefault", false, 1, (long long)DUENDE_MLOCK_PREFAULT_STACK_MAX, &v)) {
 		h->prefault_stack = (size_t)v;
-	} else if (word_value(w, n, "lean-stack", false, 1, (long long)(SIZE_MAX >> 1), &v)) {
-		h->lock_config.lean_stack_size = (size_t)v;
 	} else if (word_value(w, n, "leader", false, 1, INT32_MAX, &v)) {
 		s->leader = (pid_t)v;
 	} else if (word_value(w, n, "probe", false, 3, INT_MAX, &v)) {
@@ -150,7 +151,7 @@ int dm_exec_settings_format(const struct dm_exec_settings *s, char *buf, size_t 
 
 	if (len)
 		buf[0] = '\0';
-	for (size_t i = 0; i < sizeof(flag_words) / sizeof(flag_words[0]); i++)
+	for (size_t i = 0; i < DM_ARRAY_SIZE(flag_words); i++)
 		if (*flag_at(&copy, &flag_words[i]) == flag_words[i].value)
 			put_word(buf, len, &used, flag_words[i].word, 0, false, 0);
 	if (h->set_oom_score_adj)
@@ -159,51 +160,9 @@ int dm_exec_settings_format(const struct dm_exec_settings *s, char *buf, size_t 
 		put_word(buf, len, &used, "min-headroom", (long long)h->lock_config.min_headroom, true, 0);
 	if (h->prefault_stack)
 		put_word(buf, len, &used, "prefault", (long long)h->prefault_stack, true, 0);
-	if (h->lock_config.lean_stack_size)
-		put_word(buf, len, &used, "lean-stack", (long long)h->lock_config.lean_stack_size, true, 0);
 	if (s->leader > 0) /* fixed width: see DM_LEADER_DIGITS */
 		put_word(buf, len, &used, "leader", s->leader, true, DM_LEADER_DIGITS);
 	if (s->probe_fd)
 		put_word(buf, len, &used, "probe", s->probe_fd, true, 0);
 	return used > INT32_MAX ? INT32_MAX : (int)used;
-}
-
-bool dm_is_launcher(const char *file_name)
-{
-	static const char *const launchers[] = {
-		/* shells */
-		"sh", "dash", "bash", "ash", "ksh", "ksh93", "mksh", "zsh", "busybox",
-		/* wrappers that fork the command and wait for it */
-		"timeout", "setsid", "su", "runuser", "sudo", "flock", "time", "unshare",
-		"nsenter", "start-stop-daemon",
-		/* the inits of containers */
-		"tini", "tini-static", "dumb-init", "catatonit",
-	};
-
-	for (size_t i = 0; i < sizeof(launchers) / sizeof(launchers[0]); i++)
-		if (strcmp(file_name, launchers[i]) == 0)
-			return true;
-	return false;
-}
-
-bool dm_is_exec_wrapper(const char *file_name)
-{
-	static const char *const wrappers[] = {
-		"env", "nice", "ionice", "nohup", "taskset", "chrt", "stdbuf", "setpriv",
-		"chroot", "prlimit", "numactl", "chpst", "capsh", "setarch",
-	};
-
-	for (size_t i = 0; i < sizeof(wrappers) / sizeof(wrappers[0]); i++)
-		if (strcmp(file_name, wrappers[i]) == 0)
-			return true;
-	return false;
-}
-
-bool dm_exec_must_stop(const struct dm_exec_settings *s,
-		       const struct duende_mlock_harden_result *res)
-{
-	for (int step = 0; step < DUENDE_MLOCK_STEP_COUNT; step++)
-		if (res->steps[step].requested && res->steps[step].rc)
-			return s->harden.lock_config.required;
-	return false;
 }

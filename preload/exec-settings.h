@@ -15,6 +15,10 @@
 
 #include "duende-mlock.h"
 
+#ifndef DM_ARRAY_SIZE
+#define DM_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#endif
+
 #define DM_EXEC_SETTINGS_ENV "DUENDE_MLOCK_EXEC"
 
 /* The exit status of a program whose lock, or another requested step,
@@ -66,6 +70,14 @@ struct dm_exec_settings {
  * without allocating: "leader=0000012345". */
 #define DM_LEADER_DIGITS 10
 
+/* exec's RLIMIT_MEMLOCK for PROGRAM, soft and hard, when --memlock does
+ * not say: unlimited where exec may raise it (CAP_SYS_RESOURCE), so that a
+ * PROGRAM that drops root, and CAP_IPC_LOCK with it, stays locked. */
+#define DM_EXEC_MEMLOCK_DEFAULT DUENDE_MLOCK_UNLIMITED
+
+/* The largest --prefault-stack: the library's bound. */
+#define DM_EXEC_PREFAULT_MAX DUENDE_MLOCK_PREFAULT_STACK_MAX
+
 /* exec's defaults: raise the soft RLIMIT_MEMLOCK, lock current and future
  * pages, required, and lock forked children. */
 void dm_exec_settings_init(struct dm_exec_settings *s);
@@ -83,8 +95,4 @@ bool dm_is_launcher(const char *file_name);
 /* Does this program exec its command in its own process (env, nice,
  * setpriv, chroot, ...)? doctor's probe then waits for that command. */
 bool dm_is_exec_wrapper(const char *file_name);
-/* In required mode, every requested step must have succeeded. */
-bool dm_exec_must_stop(const struct dm_exec_settings *s,
-		       const struct duende_mlock_harden_result *res);
-
 #endif

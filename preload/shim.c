@@ -37,32 +37,43 @@
 #include <unistd.h>
 
 #include "duende-mlock.h"
+#include "elf-file.h"
 #include "exec-settings.h"
 
-#define SHIM_NAME "libduende-mlock-preload.so"
-
-/* The note by which exec knows this file for the shim (exec-settings.h). */
+/* The note by which exec, and the shim itself, know this file for the
+ * shim (exec-settings.h, elf_is_shim()). Its symbol, hidden by shim.map,
+ * also tells the library's code linked in here that it runs in the shim
+ * (lock-rules.c): one rule, the note, wherever the question is asked. */
 struct dm_elf_note {
 	uint32_t namesz, descsz, type;
 	char name[16]; /* "duende-mlock" and its NUL, padded to 4 */
 	struct dm_shim_note desc;
 };
-__attribute__((section(".note.duende-mlock"), used, aligned(4))) static const struct dm_elf_note
-	shim_note = { sizeof(DM_SHIM_NOTE_NAME), sizeof(struct dm_shim_note), DM_SHIM_NOTE_TYPE,
-		      DM_SHIM_NOTE_NAME, { DM_EXEC_SETTINGS_VERSION, DM_LIBC_BUILT } };
+__attribute__((section(".note.duende-mlock"), used, aligned(4))) const struct dm_elf_note
+	dm_shim_note = { sizeof(DM_SHIM_NOTE_NAME), sizeof(struct dm_shim_note), DM_SHIM_NOTE_TYPE,
+			 DM_SHIM_NOTE_NAME, { DM_EXEC_SETTINGS_VERSION, DM_LIBC_BUILT } };
 
-/* An LD_PRELOAD entry that names this shim: the path it was loaded by
- * (a copy or a link may carry another name), or its installed name. */
+/* An LD_PRELOAD entry that names a copy of the shim: the file it names
+ * carries the shim's note. A bare name is looked up by the loader, so it
+ * names this very file when it is this file's name. */
 static bool is_this_shim(const char *entry, size_t len)
 {
-	size_t n = strlen(SHIM_NAME);
+	char path[PATH_MAX];
 	Dl_info info;
 
-	if (dladdr((const void *)&shim_note, &info) && info.dli_fname &&
-	    strlen(info.dli_fname) == len && memcmp(entry, info.dli_fname, len) == 0)
-		return true;
-	return len >= n && memcmp(entry + len - n, SHIM_NAME, n) == 0 &&
-	       (len == n || entry[len - n - 1] == '/');
+	if (len >= sizeof(path))
+		return false;
+	memcpy(path, entry, len);
+	path[len] = '\0';
+	if (!strchr(path, '/') && dladdr((const void *)&dm_shim_note, &info) && info.dli_fname) {
+		const char *base = strrchr(info.dli_fname, '/');
+
+		if (strcmp(base ? base + 1 : info.dli_fname, path) != 0 ||
+		    strlen(info.dli_fname) >= sizeof(path))
+			return false;
+		memcpy(path, info.dli_fname, strlen(info.dli_fname) + 1);
+	}
+	return elf_path_is_shim(path, NULL);
 }
 
 /* LD_PRELOAD without this shim; other preloads keep their order. */
@@ -236,20 +247,14 @@ static void lock_forked_child(void)
 
 /* ---- the constructor ---- */
 
-/* Each failed step (warnings in best-effort mode), or every step when
- * verbose. The lock's own outcome is reported with its diagnosis. */
-static void report_steps(const struct duende_mlock_harden_result *res, bool verbose,
-			 const char *how)
+/* Each line of text on stderr, after "duende-mlock: NAME: " and prefix. */
+static void say_lines(const char *text, const char *prefix)
 {
-	char line[1024];
+	while (*text) {
+		size_t n = strcspn(text, "\n");
 
-	for (int step = 0; step < DUENDE_MLOCK_STEP_COUNT; step++) {
-		const struct duende_mlock_step_result *r = &res->steps[step];
-		if (!r->requested || step == DUENDE_MLOCK_STEP_LOCK || (!r->rc && !verbose))
-			continue;
-		duende_mlock_step_explain((enum duende_mlock_step)step, r, line, sizeof(line));
-		dprintf(STDERR_FILENO, "duende-mlock: %s: %s%s\n", name_shown,
-			r->rc ? how : "", line);
+		dprintf(STDERR_FILENO, "duende-mlock: %s: %s%.*s\n", name_shown, prefix, (int)n, text);
+		text += n + (text[n] == '\n');
 	}
 }
 
@@ -272,7 +277,7 @@ static void record_leader(struct dm_exec_settings *s)
  * variables, which become_leader() cannot reach. */
 static bool parent_is_locked_launcher(void)
 {
-	struct duende_mlock_report parent;
+	uint64_t parent_locked = 0;
 	char link[64], exe[PATH_MAX];
 	pid_t ppid = getppid();
 	ssize_t n;
@@ -289,7 +294,7 @@ static bool parent_is_locked_launcher(void)
 	exe[n] = '\0';
 	const char *slash = strrchr(exe, '/');
 	return dm_is_launcher(slash ? slash + 1 : exe) &&
-	       duende_mlock_report_pid(ppid, &parent) == 0 && parent.vm_lck > 0;
+	       duende_mlock_read_pid_locked_bytes(ppid, &parent_locked) == 0 && parent_locked > 0;
 }
 
 /* duende-mlock doctor -- PROGRAM: the survey of PROGRAM as the lock would
@@ -320,39 +325,33 @@ static void probe(const struct dm_exec_settings *s)
 	_exit(0);
 }
 
-/* Runs the requested steps; in required mode, a failure ends PROGRAM. */
+/* Runs the requested steps; the library says whether PROGRAM may go on. */
 static void harden_or_stop(const struct dm_exec_settings *s)
 {
 	struct duende_mlock_harden_result res;
-	char why[2048], line[64];
+	char text[4096], line[64];
+	int rc = duende_mlock_harden(&s->harden, &res);
+	bool lock_failed = duende_mlock_status_is_failed(&res.lock_status);
 
-	if (duende_mlock_harden(&s->harden, &res) == -EINVAL &&
-	    !res.steps[DUENDE_MLOCK_STEP_LOCK].requested) {
-		dprintf(STDERR_FILENO, "duende-mlock: %s: invalid settings\n",
-			name_shown);
+	if (rc == -EINVAL) {
+		dprintf(STDERR_FILENO, "duende-mlock: %s: invalid settings\n", name_shown);
 		_exit(DM_EXIT_LOCK_FAILED);
 	}
-	duende_mlock_explain(&res.lock_status, why, sizeof(why));
-	if (dm_exec_must_stop(s, &res)) {
-		report_steps(&res, false, "");
-		if (res.steps[DUENDE_MLOCK_STEP_LOCK].rc)
-			dprintf(STDERR_FILENO, "duende-mlock: %s: cannot lock memory, not starting it: %s\n",
-				name_shown, why);
-		else
-			dprintf(STDERR_FILENO, "duende-mlock: %s: a requested step failed, not starting "
-				"it (use --best-effort to run it anyway)\n",
-				name_shown);
+	duende_mlock_harden_explain(&res, s->verbose ? DUENDE_MLOCK_EXPLAIN_ALL_STEPS : 0, text,
+				    sizeof(text));
+	if (rc) {
+		say_lines(text, "");
+		dprintf(STDERR_FILENO, "duende-mlock: %s: %s, not starting it (use --best-effort to run "
+			"it anyway)\n", name_shown,
+			lock_failed ? "cannot lock memory" : "a requested step failed");
 		_exit(DM_EXIT_LOCK_FAILED);
 	}
-	report_steps(&res, s->verbose, "warning: ");
-	duende_mlock_status_format(&res.lock_status, line, sizeof(line));
-	if (duende_mlock_status_is_failed(&res.lock_status))
-		dprintf(STDERR_FILENO,
-			"duende-mlock: %s: warning: %s, running without a memory lock: %s\n",
-			name_shown, line, why);
-	else if (s->verbose)
-		dprintf(STDERR_FILENO, "duende-mlock: %s (pid %d): %s: %s\n",
-			name_shown, (int)getpid(), line, why);
+	say_lines(text, res.failed && !s->verbose ? "warning: " : "");
+	if (lock_failed) {
+		duende_mlock_status_format(&res.lock_status, line, sizeof(line));
+		dprintf(STDERR_FILENO, "duende-mlock: %s: warning: %s, running without a memory lock\n",
+			name_shown, line);
+	}
 }
 
 __attribute__((constructor)) static void duende_mlock_preload(void)

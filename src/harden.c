@@ -14,6 +14,7 @@
 #include "harden.h"
 #include "platform.h"
 #include "reader.h"
+#include "report-rules.h"
 #include "text.h"
 
 #if DM_HAVE_PROCFS
@@ -69,6 +70,27 @@ DM_EXPORT int duende_mlock_set_io_flusher(void)
 #endif
 }
 
+DM_EXPORT int duende_mlock_get_io_flusher(void)
+{
+#if DM_HAVE_PROCFS
+	struct dm_proc_stat st;
+	char buf[1024];
+	size_t len;
+	int saved = errno;
+	int rc = dm_read_small(AT_FDCWD, "/proc/thread-self/stat", buf, sizeof(buf), &len);
+
+	errno = saved;
+	memset(&st, 0, sizeof(st));
+	if (rc == 0)
+		rc = dm_stat_parse(buf, len, &st);
+	if (rc != 0)
+		return rc < 0 ? rc : -EPROTO;
+	return dm_io_flusher_in(st.flags) ? 1 : 0;
+#else
+	return -ENOSYS;
+#endif
+}
+
 int dm_probe_io_flusher(void)
 {
 	/* Both PR_*_IO_FLUSHER need CAP_SYS_RESOURCE: EPERM still shows the
@@ -85,7 +107,7 @@ DM_EXPORT int duende_mlock_set_oom_score_adj(int adj)
 	ssize_t n;
 	int fd, rc = 0;
 
-	if (adj < -1000 || adj > 1000)
+	if (adj < DUENDE_MLOCK_OOM_SCORE_ADJ_MIN || adj > DUENDE_MLOCK_OOM_SCORE_ADJ_MAX)
 		return -EINVAL;
 	dm_text_init(&t, num, sizeof(num));
 	dm_text_put_i64(&t, adj);
@@ -139,6 +161,16 @@ static size_t stack_room(void)
 #endif
 }
 
+/* The one frame allowed past the library's stack budget: it takes what it
+ * was asked to touch, which duende_mlock_prefault_stack() has checked
+ * against the room the thread has. */
+#pragma GCC diagnostic push
+#if defined(__clang__)
+#pragma GCC diagnostic ignored "-Wframe-larger-than"
+#else
+#pragma GCC diagnostic ignored "-Wstack-usage="
+#pragma GCC diagnostic ignored "-Wframe-larger-than="
+#endif
 static __attribute__((noinline)) void touch_stack(size_t bytes)
 {
 	char area[bytes];
@@ -149,6 +181,7 @@ static __attribute__((noinline)) void touch_stack(size_t bytes)
 		p[i] = 0;
 	p[bytes - 1] = 0;
 }
+#pragma GCC diagnostic pop
 
 DM_EXPORT int duende_mlock_prefault_stack(size_t bytes)
 {
@@ -160,53 +193,4 @@ DM_EXPORT int duende_mlock_prefault_stack(size_t bytes)
 		return -ERANGE;
 	touch_stack(bytes);
 	return 0;
-}
-
-static bool harden_config_is_valid(const struct duende_mlock_harden_config *cfg)
-{
-	for (size_t i = 0; i < sizeof(cfg->reserved) / sizeof(cfg->reserved[0]); i++)
-		if (cfg->reserved[i])
-			return false;
-	return !cfg->set_oom_score_adj || (cfg->oom_score_adj >= -1000 && cfg->oom_score_adj <= 1000);
-}
-
-static void record(struct duende_mlock_harden_result *res, enum duende_mlock_step step, int rc,
-		   uint64_t value, int *first_rc)
-{
-	res->steps[step].requested = true;
-	res->steps[step].rc = rc;
-	res->steps[step].value = rc ? 0 : value;
-	if (rc && !*first_rc)
-		*first_rc = rc;
-}
-
-DM_EXPORT int duende_mlock_harden(const struct duende_mlock_harden_config *cfg,
-				  struct duende_mlock_harden_result *res)
-{
-	int first = 0;
-	uint64_t soft = 0;
-
-	if (!cfg || !res || !harden_config_is_valid(cfg))
-		return -EINVAL;
-	memset(res, 0, sizeof(*res));
-	if (cfg->raise_memlock) {
-		int rc = duende_mlock_raise_memlock(&soft);
-		record(res, DUENDE_MLOCK_STEP_RAISE_MEMLOCK, rc, soft, &first);
-	}
-	if (cfg->io_flusher)
-		record(res, DUENDE_MLOCK_STEP_IO_FLUSHER, duende_mlock_set_io_flusher(), 1, &first);
-	if (cfg->set_oom_score_adj)
-		record(res, DUENDE_MLOCK_STEP_OOM_SCORE_ADJ,
-		       duende_mlock_set_oom_score_adj(cfg->oom_score_adj),
-		       (uint64_t)(int64_t)cfg->oom_score_adj, &first);
-	if (cfg->malloc_keep)
-		record(res, DUENDE_MLOCK_STEP_MALLOC, duende_mlock_malloc_keep(), 1, &first);
-	if (cfg->lock) {
-		int rc = duende_mlock_lock_with_config(&cfg->lock_config, &res->lock_status);
-		record(res, DUENDE_MLOCK_STEP_LOCK, rc, res->lock_status.bytes_locked, &first);
-	}
-	if (cfg->prefault_stack)
-		record(res, DUENDE_MLOCK_STEP_PREFAULT_STACK,
-		       duende_mlock_prefault_stack(cfg->prefault_stack), cfg->prefault_stack, &first);
-	return first;
 }

@@ -1,5 +1,4 @@
 /* SPDX-License-Identifier: MIT OR Apache-2.0 */
-#define _GNU_SOURCE /* dl_iterate_phdr */
 #include "lock-rules.h"
 
 #include <errno.h>
@@ -13,7 +12,6 @@
 
 #if DM_HAVE_PROCFS
 #include <fcntl.h>
-#include <link.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -107,34 +105,20 @@ static uint64_t rlim_bytes(rlim_t v)
 }
 #endif
 
-#if DM_HAVE_PROCFS
-/* Is the loaded object that holds this code duende-mlock exec's preload
- * shim? */
-static int shim_holds_this_code(struct dl_phdr_info *info, size_t size, void *ctx)
-{
-	uintptr_t here = (uintptr_t)ctx;
-	const char *base;
-
-	(void)size;
-	for (int i = 0; i < info->dlpi_phnum; i++) {
-		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-		uintptr_t start = info->dlpi_addr + ph->p_vaddr;
-
-		if (ph->p_type != PT_LOAD || here < start || here >= start + ph->p_memsz)
-			continue;
-		base = strrchr(info->dlpi_name, '/');
-		return strcmp(base ? base + 1 : info->dlpi_name, "libduende-mlock-preload.so") == 0 ? 1 : -1;
-	}
-	return 0;
-}
+/* Defined by the preload shim alone (its ELF note, preload/shim.c): the
+ * copy of this code linked into the shim sees it, libduende-mlock.so and
+ * programs see a null address. A link-time answer, so asking costs nothing
+ * and is async-signal-safe. */
+#if defined(__ELF__)
+extern const unsigned char dm_shim_note[] __attribute__((weak, visibility("hidden")));
 #endif
 
 bool dm_in_preload_shim(void)
 {
-#if DM_HAVE_PROCFS
-	return dl_iterate_phdr(shim_holds_this_code, (void *)(uintptr_t)dm_in_preload_shim) == 1;
+#if defined(__ELF__)
+	return dm_shim_note != NULL;
 #else
-	return false;
+	return false; /* no shim where there is no dynamic ELF loader */
 #endif
 }
 

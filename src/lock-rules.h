@@ -13,7 +13,6 @@
 /* Capability numbers (linux/capability.h), spelled out so that only libc
  * headers are needed: musl ships no kernel headers. */
 #define DM_CAP_IPC_LOCK 14
-#define DM_CAP_SYS_ADMIN 21
 #define DM_CAP_SYS_RESOURCE 24
 
 /* A capability set (as /proc/PID/status prints it) holds cap. */
@@ -39,10 +38,10 @@ struct dm_lock_facts {
 
 void dm_gather_lock_facts(struct dm_lock_facts *f);
 
-/* The library's code was loaded as part of duende-mlock exec's preload
- * shim (which links the library in), not as libduende-mlock.so or inside a
- * program: the program was started by exec, which refuses file
- * capabilities. Asks the loader, so only where a remedy depends on it. */
+/* This copy of the library's code is the one linked into duende-mlock
+ * exec's preload shim (the object that carries the shim's note), not
+ * libduende-mlock.so or a program's: the program was started by exec,
+ * which refuses file capabilities. Async-signal-safe. */
 bool dm_in_preload_shim(void);
 
 /* Headroom: how many more bytes may be locked. Unlimited with

@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "procfs.h"
 #include "reader.h"
 
@@ -28,9 +29,9 @@
 #endif
 #endif
 
-static bool config_is_valid(const struct duende_mlock_config *cfg)
+bool dm_lock_config_is_valid(const struct duende_mlock_config *cfg)
 {
-	for (size_t i = 0; i < sizeof(cfg->reserved) / sizeof(cfg->reserved[0]); i++)
+	for (size_t i = 0; i < DM_ARRAY_SIZE(cfg->reserved); i++)
 		if (cfg->reserved[i])
 			return false;
 	/* MCL_ONFAULT alone is meaningless: there is nothing to lock on fault. */
@@ -210,7 +211,7 @@ static int check_headroom(const struct duende_mlock_config *cfg, struct duende_m
 static int lock_configured(const struct duende_mlock_config *cfg, bool after_fork,
 			   struct duende_mlock_status *st)
 {
-	if (!config_is_valid(cfg))
+	if (!dm_lock_config_is_valid(cfg))
 		return fail(st, -EINVAL, DUENDE_MLOCK_F_BAD_CONFIG);
 	if (!cfg->current && !cfg->future) {
 		/* Documented no-op, as in the crate: no system call at all. */
@@ -304,7 +305,7 @@ int dm_probe_onfault(void)
 #if DM_HAVE_PROCFS
 	/* mlockall is process-wide, so ask in a child, through the very call
 	 * that locking makes. Only the future flag: nothing is populated. */
-	pid_t pid = fork();
+	pid_t pid = dm_fork_quietly();
 	int status;
 
 	if (pid < 0)

@@ -20,6 +20,9 @@
 #define DM_HAVE_PROCFS 0
 #endif
 
+/* Elements of an array (not a pointer). */
+#define DM_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
 #if defined(__GNUC__) || defined(__clang__)
 #define DM_EXPORT __attribute__((visibility("default")))
 #else

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT OR Apache-2.0 */
 #include "procfs.h"
 
+#include "platform.h"
+
 #include <errno.h>
 #include <string.h>
 
@@ -215,7 +217,7 @@ int dm_status_parse_line(void *ctx, const char *line, size_t len)
 	size_t pos;
 	uint64_t v;
 
-	for (size_t i = 0; i < sizeof(status_kb_fields) / sizeof(status_kb_fields[0]); i++) {
+	for (size_t i = 0; i < DM_ARRAY_SIZE(status_kb_fields); i++) {
 		const struct kb_field *f = &status_kb_fields[i];
 
 		if (!has_key(line, len, f->key, &pos))

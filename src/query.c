@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT OR Apache-2.0 */
-/* The queries: one open/read/close of /proc/self/status into a stack
+/* The queries: one open/read/close of /proc/PID/status into a stack
  * buffer, found with one memmem, stopping at VmLck. Async-signal-safe
- * (access(2) is too); errno is preserved. */
+ * (access(2) is too); errno is preserved. The one way the library reads
+ * VmLck alone. */
 #include <errno.h>
 #include <unistd.h>
 
@@ -14,35 +15,65 @@
 #include <fcntl.h>
 #endif
 
-DM_EXPORT int duende_mlock_read_locked_bytes(size_t *bytes)
+int dm_read_vm_lck(int pid, uint64_t *bytes)
 {
 #if DM_HAVE_PROCFS
 	struct dm_proc_status st;
-	char buf[1024];
+	char path[64], buf[1024];
 	const char *line;
 	size_t len;
 	int saved = errno;
 	int rc;
 
-	if (!bytes)
-		return -EINVAL;
-	rc = dm_read_field(AT_FDCWD, "/proc/self/status", "VmLck", buf, sizeof(buf), &line, &len);
+	dm_proc_path(path, sizeof(path), pid, "status");
+	rc = dm_read_field(AT_FDCWD, path, "VmLck", buf, sizeof(buf), &line, &len);
+	if (rc == -ENOENT) {
+		/* No file: no process (or no /proc); a file without the
+		 * field: a kernel thread or a zombie. */
+		dm_proc_path(path, sizeof(path), pid, "");
+		bool there = access(path, F_OK) == 0;
+		errno = saved;
+		if (there)
+			return -EPROTO;
+		return pid && access("/proc/self", F_OK) == 0 ? -ESRCH : -ENOENT;
+	}
 	errno = saved;
-	if (rc == -ENOENT && access("/proc/self", F_OK) == 0)
-		return -EPROTO; /* the file is there, the field is not */
 	if (rc < 0)
 		return rc;
 	dm_status_init(&st);
 	dm_status_parse_line(&st, line, len);
-	errno = saved;
-	if (!(st.present & DM_ST_VMLCK) || st.vm_lck > SIZE_MAX)
+	if (!(st.present & DM_ST_VMLCK))
 		return -EPROTO;
-	*bytes = (size_t)st.vm_lck;
+	*bytes = st.vm_lck;
 	return 0;
 #else
+	(void)pid;
 	(void)bytes;
 	return -ENOSYS;
 #endif
+}
+
+DM_EXPORT int duende_mlock_read_locked_bytes(size_t *bytes)
+{
+	uint64_t v;
+	int rc;
+
+	if (!bytes)
+		return -EINVAL;
+	rc = dm_read_vm_lck(0, &v);
+	if (rc < 0)
+		return rc;
+	if (v > SIZE_MAX)
+		return -EPROTO;
+	*bytes = (size_t)v;
+	return 0;
+}
+
+DM_EXPORT int duende_mlock_read_pid_locked_bytes(pid_t pid, uint64_t *bytes)
+{
+	if (!bytes || pid < 0)
+		return -EINVAL;
+	return dm_read_vm_lck((int)pid, bytes);
 }
 
 DM_EXPORT size_t duende_mlock_locked_bytes(void)

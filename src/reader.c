@@ -4,13 +4,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -18,7 +14,7 @@
 
 /* O_NONBLOCK: a path that names a FIFO or a terminal (a pidfile given by
  * a user) must not block the reader; /proc and regular files ignore it. */
-static int open_retry(int dirfd, const char *path)
+int dm_open_retry(int dirfd, const char *path)
 {
 	int fd;
 
@@ -28,7 +24,7 @@ static int open_retry(int dirfd, const char *path)
 	return fd < 0 ? -errno : fd;
 }
 
-static ssize_t read_retry(int fd, char *buf, size_t len)
+ssize_t dm_read_retry(int fd, char *buf, size_t len)
 {
 	ssize_t n;
 
@@ -62,7 +58,7 @@ static int feed_lines(char *buf, size_t *fill, bool *skipping, dm_line_fn fn, vo
 	return 0;
 }
 
-static int64_t now_ms(void)
+int64_t dm_now_ms(void)
 {
 	struct timespec ts;
 
@@ -77,15 +73,15 @@ static int64_t now_ms(void)
 /* Writes a byte to progress_fd (when >= 0) every DM_PROGRESS_MS while
  * reads bring data, so that a watcher can tell a slow reader from a stuck
  * one. */
-static int read_lines_fd(int fd, char *buf, size_t cap, dm_line_fn fn, void *ctx, int progress_fd)
+int dm_read_lines_fd(int fd, char *buf, size_t cap, dm_line_fn fn, void *ctx, int progress_fd)
 {
 	size_t fill = 0;
 	bool skipping = false;
-	int64_t said = progress_fd >= 0 ? now_ms() : 0;
+	int64_t said = progress_fd >= 0 ? dm_now_ms() : 0;
 	int rc = 0;
 
 	for (;;) {
-		ssize_t n = read_retry(fd, buf + fill, cap - fill);
+		ssize_t n = dm_read_retry(fd, buf + fill, cap - fill);
 		if (n < 0) {
 			rc = (int)n;
 			break;
@@ -95,10 +91,10 @@ static int read_lines_fd(int fd, char *buf, size_t cap, dm_line_fn fn, void *ctx
 				(void)fn(ctx, buf, fill);
 			break;
 		}
-		if (progress_fd >= 0 && now_ms() - said >= DM_PROGRESS_MS) {
+		if (progress_fd >= 0 && dm_now_ms() - said >= DM_PROGRESS_MS) {
 			if (write(progress_fd, ".", 1) < 0 && errno == EPIPE)
 				return -EPIPE;
-			said = now_ms();
+			said = dm_now_ms();
 		}
 		fill += (size_t)n;
 		rc = feed_lines(buf, &fill, &skipping, fn, ctx);
@@ -121,10 +117,10 @@ int dm_read_lines(int dirfd, const char *path, char *buf, size_t cap,
 
 	if (cap < 2)
 		return -EINVAL;
-	fd = open_retry(dirfd, path);
+	fd = dm_open_retry(dirfd, path);
 	if (fd < 0)
 		return fd;
-	rc = read_lines_fd(fd, buf, cap, fn, ctx, -1);
+	rc = dm_read_lines_fd(fd, buf, cap, fn, ctx, -1);
 	close(fd);
 	return rc;
 }
@@ -179,7 +175,7 @@ static int find_field(int fd, const char *key, char *buf, size_t cap, const char
 	for (;;) {
 		/* One byte is kept for a terminating NUL: strstr is vectorised
 		 * in every libc, memmem often is not. */
-		ssize_t n = read_retry(fd, buf + fill, cap - 1 - fill);
+		ssize_t n = dm_read_retry(fd, buf + fill, cap - 1 - fill);
 		if (n < 0)
 			return (int)n;
 		if (n == 0) /* end of file: a last line without a newline counts */
@@ -220,7 +216,7 @@ static int find_field(int fd, const char *key, char *buf, size_t cap, const char
 int dm_read_field(int dirfd, const char *path, const char *key, char *buf, size_t cap,
 		  const char **line, size_t *len)
 {
-	int fd = open_retry(dirfd, path);
+	int fd = dm_open_retry(dirfd, path);
 	int rc;
 
 	if (fd < 0)
@@ -238,17 +234,17 @@ int dm_read_small(int dirfd, const char *path, char *buf, size_t cap, size_t *le
 
 	if (cap < 1)
 		return -EINVAL;
-	fd = open_retry(dirfd, path);
+	fd = dm_open_retry(dirfd, path);
 	if (fd < 0)
 		return fd;
 	for (;;) {
 		if (fill == cap - 1) {
 			char probe;
-			ssize_t n = read_retry(fd, &probe, 1);
+			ssize_t n = dm_read_retry(fd, &probe, 1);
 			rc = n < 0 ? (int)n : n > 0 ? -EFBIG : 0;
 			break;
 		}
-		ssize_t n = read_retry(fd, buf + fill, cap - 1 - fill);
+		ssize_t n = dm_read_retry(fd, buf + fill, cap - 1 - fill);
 		if (n <= 0) {
 			rc = (int)n;
 			break;
@@ -320,7 +316,7 @@ static int feed_entries(int fd, const char *buf, size_t n, dm_number_fn fn, void
 
 int dm_for_each_number(int dirfd, const char *path, dm_number_fn fn, void *ctx)
 {
-	char buf[4096];
+	char buf[2048]; /* nested (a PID's fds within /proc): small frames */
 	int fd, rc = 0;
 
 	do
@@ -342,142 +338,4 @@ int dm_for_each_number(int dirfd, const char *path, dm_number_fn fn, void *ctx)
 	}
 	close(fd);
 	return rc > 0 ? 0 : rc;
-}
-
-/* ---- reading in a child that may be abandoned ---- */
-
-static int write_all(int fd, const void *data, size_t len)
-{
-	const char *p = data;
-
-	while (len) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* The child: parses the file, then sends 'R' and the parser's state, or
- * 'E' and the negative errno. Only system calls and the pure parser run
- * here, so it is safe in the child of a multi-threaded process. */
-_Noreturn static void child_read(int dirfd, const char *path, dm_line_fn fn, void *ctx,
-				     size_t ctx_size, int out)
-{
-	/* A large buffer makes few reads (each takes the lock anew); it is
-	 * the child's own, so the caller's stack stays small. */
-	size_t cap = (size_t)256 << 10;
-	char small[4096];
-	char *buf = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	int fd, rc;
-
-	if (buf == MAP_FAILED) {
-		buf = small;
-		cap = sizeof(small);
-	}
-	fd = open_retry(dirfd, path);
-	rc = fd < 0 ? fd : read_lines_fd(fd, buf, cap, fn, ctx, out);
-	if (rc)
-		(void)(write_all(out, "E", 1) == 0 && write_all(out, &rc, sizeof(rc)) == 0);
-	else
-		(void)(write_all(out, "R", 1) == 0 && write_all(out, ctx, ctx_size) == 0);
-	_exit(0);
-}
-
-struct reply {
-	char tag;     /* 0 until 'R' or 'E' arrives */
-	size_t got;   /* payload bytes so far */
-	int err;      /* the payload of 'E' */
-};
-
-/* Takes bytes of the child's stream; 1 once the reply is complete. */
-static int take_reply(struct reply *r, const char *in, size_t n, void *ctx, size_t ctx_size)
-{
-	for (size_t i = 0; i < n; i++) {
-		if (!r->tag) {
-			if (in[i] == 'R' || in[i] == 'E')
-				r->tag = in[i];
-			continue; /* progress bytes */
-		}
-		char *dst = r->tag == 'R' ? ctx : (char *)&r->err;
-		size_t want = r->tag == 'R' ? ctx_size : sizeof(r->err);
-		size_t take = n - i < want - r->got ? n - i : want - r->got;
-		memcpy(dst + r->got, in + i, take);
-		r->got += take;
-		return r->got == want;
-	}
-	return 0;
-}
-
-static int receive(int fd, void *ctx, size_t ctx_size, int stall_ms)
-{
-	struct reply r = { 0, 0, 0 };
-	int64_t deadline = now_ms() + stall_ms;
-	char buf[512];
-
-	for (;;) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		int64_t left = deadline - now_ms();
-		int n = left > 0 ? poll(&pfd, 1, (int)left) : 0;
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -ETIMEDOUT;
-		ssize_t got = read_retry(fd, buf, sizeof(buf));
-		if (got <= 0)
-			return got < 0 ? (int)got : -EIO; /* the child died without a reply */
-		deadline = now_ms() + stall_ms;
-		if (take_reply(&r, buf, (size_t)got, ctx, ctx_size))
-			return r.tag == 'R' ? 0 : r.err < 0 ? r.err : -EIO;
-	}
-}
-
-/* Reaps the child; one that was killed is waited for a second at most
- * (a task stuck beyond SIGKILL is left to the caller's exit). */
-static void reap(pid_t pid, bool killed)
-{
-	const struct timespec tick = { 0, 10L * 1000 * 1000 };
-
-	for (int i = 0; i < 100; i++) {
-		pid_t r = waitpid(pid, NULL, killed ? WNOHANG : 0);
-		if (r == pid || (r < 0 && errno != EINTR))
-			return;
-		if (r == 0)
-			nanosleep(&tick, NULL);
-	}
-}
-
-int dm_read_lines_bounded(int dirfd, const char *path, dm_line_fn fn, void *ctx,
-			  size_t ctx_size, int stall_ms)
-{
-	int p[2], rc;
-	pid_t pid;
-
-	if (pipe2(p, O_CLOEXEC) != 0)
-		return -errno;
-	pid = fork();
-	if (pid < 0) {
-		rc = -errno;
-		close(p[0]);
-		close(p[1]);
-		return rc;
-	}
-	if (pid == 0) {
-		close(p[0]);
-		child_read(dirfd, path, fn, ctx, ctx_size, p[1]);
-	}
-	close(p[1]);
-	rc = receive(p[0], ctx, ctx_size, stall_ms);
-	close(p[0]);
-	if (rc == -ETIMEDOUT)
-		kill(pid, SIGKILL);
-	reap(pid, rc == -ETIMEDOUT);
-	return rc;
 }

@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "procfs.h"
 
@@ -28,6 +29,11 @@ int dm_read_field(int dirfd, const char *path, const char *key, char *buf, size_
 /* Parses dirfd/path as a /proc/PID/status file into *st, stopping once
  * every DM_ST_* field in want has been seen (want 0: read it all). */
 int dm_read_proc_status(int dirfd, const char *path, uint32_t want, struct dm_proc_status *st);
+
+/* VmLck of process pid (0: this one) from its status, the queries' fast
+ * path: 0, -ESRCH no such process, -ENOENT no /proc, -EPROTO no VmLck
+ * field (kernel thread, zombie), -EACCES. Async-signal-safe; errno kept. */
+int dm_read_vm_lck(int pid, uint64_t *bytes);
 
 /* Reads the whole of a small file into buf (NUL-terminated); -EFBIG when
  * it does not fit. *len gets its length. */
@@ -50,5 +56,15 @@ int dm_for_each_number(int dirfd, const char *path, dm_number_fn fn, void *ctx);
  * returned when it makes no progress for stall_ms. */
 int dm_read_lines_bounded(int dirfd, const char *path, dm_line_fn fn, void *ctx,
 			  size_t ctx_size, int stall_ms);
+
+/* The readers' own input and output, shared with the bounded reader: EINTR
+ * retried, errors as negative errno. */
+int dm_open_retry(int dirfd, const char *path);
+ssize_t dm_read_retry(int fd, char *buf, size_t len);
+/* Feeds fd's lines to fn through buf; writes a byte to progress_fd (when
+ * >= 0) every 200 ms while reads bring data. */
+int dm_read_lines_fd(int fd, char *buf, size_t cap, dm_line_fn fn, void *ctx, int progress_fd);
+/* CLOCK_MONOTONIC in milliseconds. */
+int64_t dm_now_ms(void);
 
 #endif

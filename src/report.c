@@ -11,15 +11,21 @@
 #include <unistd.h>
 
 #include "duende-mlock.h"
+#include "layout-1.1.h"
 #include "lock-rules.h"
 #include "platform.h"
 #include "procfs.h"
 #include "reader.h"
-#include "survey.h"
+#include "report-rules.h"
+#include "report.h"
 #include "text.h"
 
-/* The report may only grow into its reserved words. */
-_Static_assert(sizeof(struct duende_mlock_report) == 280, "struct duende_mlock_report changed size");
+/* 1.1's report is the first part of this one. */
+_Static_assert(sizeof(struct dm_v11_report) == DM_REPORT_SIZE_1_1, "1.1's report is 280 bytes");
+_Static_assert(offsetof(struct duende_mlock_report, size) == offsetof(struct dm_v11_report, reserved32),
+	       "the report's size takes 1.1's reserved32");
+_Static_assert(offsetof(struct duende_mlock_report, verdicts) == offsetof(struct dm_v11_report, verdicts),
+	       "1.1's fields stay where they were");
 
 static int open_pid_dir(pid_t pid)
 {
@@ -118,7 +124,8 @@ static void read_oom_score_adj(int dirfd, struct duende_mlock_report *r)
 	int64_t v;
 
 	if (dm_read_small(dirfd, "oom_score_adj", buf, sizeof(buf), &len) == 0 &&
-	    dm_parse_i64_file(buf, len, &v) == 0 && v >= -1000 && v <= 1000) {
+	    dm_parse_i64_file(buf, len, &v) == 0 && v >= DUENDE_MLOCK_OOM_SCORE_ADJ_MIN &&
+	    v <= DUENDE_MLOCK_OOM_SCORE_ADJ_MAX) {
 		r->oom_score_adj = (int32_t)v;
 		r->known |= DUENDE_MLOCK_R_OOM;
 	}
@@ -204,6 +211,7 @@ static void judge_locked(struct duende_mlock_report *r)
 
 	if (r->vm_lck > 0 && all_mapped_locked)
 		r->verdicts |= DUENDE_MLOCK_V_LOCKED;
+	r->known |= DUENDE_MLOCK_R_VERDICTS;
 }
 
 /* A process that exited while its files were read has an empty status. */
@@ -214,14 +222,14 @@ static bool still_there(int dirfd)
 	return dm_read_proc_status(dirfd, "status", DM_ST_NAME, &st) == 0 && (st.present & DM_ST_NAME);
 }
 
-DM_EXPORT int duende_mlock_report_pid(pid_t pid, struct duende_mlock_report *r)
+/* The whole report, into *r (zeroed here). */
+static int report(pid_t pid, struct duende_mlock_report *r)
 {
 	bool self = pid == 0 || pid == getpid();
 	int dirfd, rc;
 
-	if (!r)
-		return -EINVAL;
 	memset(r, 0, sizeof(*r));
+	r->size = (uint32_t)sizeof(*r);
 	r->pid = pid ? pid : getpid();
 	dirfd = open_pid_dir(pid);
 	if (dirfd < 0)
@@ -241,4 +249,46 @@ DM_EXPORT int duende_mlock_report_pid(pid_t pid, struct duende_mlock_report *r)
 	}
 	close(dirfd);
 	return rc;
+}
+
+int dm_read_report(pid_t pid, struct duende_mlock_report *out, size_t size)
+{
+	struct duende_mlock_report r;
+	size_t filled = size < sizeof(r) ? size : sizeof(r);
+	int rc = report(pid, &r);
+
+	/* A caller built against an earlier version gets the part it knows,
+	 * one built against a later one zeroes beyond this version's. */
+	r.size = (uint32_t)filled;
+	memcpy(out, &r, filled);
+	if (size > filled)
+		memset((char *)out + filled, 0, size - filled);
+	return rc;
+}
+
+DM_EXPORT int duende_mlock_report_pid_sized(pid_t pid, struct duende_mlock_report *out, size_t size)
+{
+	if (!out || size < DM_REPORT_SIZE_1_1)
+		return -EINVAL;
+	return dm_read_report(pid, out, size);
+}
+
+DM_EXPORT int(duende_mlock_report_pid)(pid_t pid, struct duende_mlock_report *out)
+{
+	int rc;
+
+	if (!out)
+		return -EINVAL;
+	rc = dm_read_report(pid, out, DM_REPORT_SIZE_1_1);
+	out->size = 0; /* 1.1's reserved32, which it left zero */
+	return rc;
+}
+
+enum duende_mlock_lock_state dm_pid_lock_state(pid_t pid)
+{
+	struct duende_mlock_report r;
+
+	if (report(pid, &r) != 0)
+		return DUENDE_MLOCK_LOCK_STATE_UNKNOWN;
+	return dm_lock_state(r.known, r.vm_lck, r.verdicts);
 }

@@ -51,20 +51,12 @@ static void pid_file(char *out, size_t cap, uint64_t pid, const char *file)
 
 static int locked_entry(void *ctx, int procfd, const char *name, uint64_t pid)
 {
-	struct dm_proc_status st;
-	char path[48], buf[1024];
-	const char *line;
-	size_t len;
+	uint64_t locked;
 
+	(void)procfd;
 	(void)name;
-	if (pid > INT32_MAX)
-		return 0;
-	pid_file(path, sizeof(path), pid, "status");
-	if (dm_read_field(procfd, path, "VmLck", buf, sizeof(buf), &line, &len) != 0)
-		return 0; /* gone, or a kernel thread (no Vm* lines) */
-	dm_status_init(&st);
-	dm_status_parse_line(&st, line, len);
-	if ((st.present & DM_ST_VMLCK) && st.vm_lck > 0)
+	/* Gone, or a kernel thread (no Vm* lines): not listed. */
+	if (pid <= INT32_MAX && dm_read_vm_lck((int)pid, &locked) == 0 && locked > 0)
 		add_pid(ctx, pid);
 	return 0;
 }
@@ -92,9 +84,11 @@ static bool is_kernel_thread(int procfd, uint64_t pid)
 	char path[48], buf[1024];
 	size_t len;
 
+	/* A stat that cannot be read or parsed says nothing: the process
+	 * went away meanwhile, and its caller finds it gone. */
 	pid_file(path, sizeof(path), pid, "stat");
-	return dm_read_small(procfd, path, buf, sizeof(buf), &len) != 0 ||
-	       dm_stat_parse(buf, len, &st) != 0 || (st.flags & DUENDE_MLOCK_PF_KTHREAD);
+	return dm_read_small(procfd, path, buf, sizeof(buf), &len) == 0 &&
+	       dm_stat_parse(buf, len, &st) == 0 && (st.flags & DUENDE_MLOCK_PF_KTHREAD);
 }
 
 static bool comm_is(int procfd, uint64_t pid, const char *want)
@@ -198,7 +192,7 @@ static bool parse_spec(const char *spec, struct spec_scan *s)
 		{ "cgroup:", SPEC_CGROUP },
 	};
 
-	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+	for (size_t i = 0; i < DM_ARRAY_SIZE(kinds); i++) {
 		size_t n = strlen(kinds[i].prefix);
 
 		if (strncmp(spec, kinds[i].prefix, n) != 0)

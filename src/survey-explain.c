@@ -5,6 +5,7 @@
 #include <errno.h>
 
 #include "duende-mlock.h"
+#include "layout.h"
 #include "platform.h"
 #include "remedy.h"
 #include "survey.h"
@@ -18,7 +19,7 @@ static void put_cgroup(struct dm_text *t, const struct duende_mlock_cgroup *cg)
 	dm_text_put_name(t, cg->path);
 }
 
-static void put_swap(struct dm_text *t, const struct duende_mlock_swap *sw)
+static void put_swap(struct dm_text *t, const DM_SWAP *sw)
 {
 	dm_text_put(t, "swap ");
 	dm_text_put_name(t, sw->path);
@@ -31,10 +32,10 @@ static void put_swap(struct dm_text *t, const struct duende_mlock_swap *sw)
 	dm_text_put(t, ")");
 }
 
-static void explain_limits(struct dm_text *t, const struct duende_mlock_survey *s,
+static void explain_limits(struct dm_text *t, const DM_SURVEY *s,
 			   enum duende_mlock_finding_code code)
 {
-	const struct duende_mlock_report *r = &s->process;
+	const DM_SURVEY_REPORT *r = &s->process;
 	uint64_t need = dm_survey_lock_need(s);
 
 	switch (code) {
@@ -59,7 +60,8 @@ static void explain_limits(struct dm_text *t, const struct duende_mlock_survey *
 					       : " mapped (mlockall would fail with EPERM)");
 		dm_text_put(t, " but the hard limit ");
 		dm_text_put_limit(t, r->memlock_hard);
-		dm_text_put(t, " allows it: raise the soft limit (duende-mlock exec does)");
+		dm_text_put(t, " allows it: ");
+		dm_put_fix_soft_limit(t);
 		break;
 	case DUENDE_MLOCK_FOUND_MEMLOCK_TOO_LOW:
 		dm_text_put(t, "cannot lock: RLIMIT_MEMLOCK soft ");
@@ -88,7 +90,7 @@ static void explain_limits(struct dm_text *t, const struct duende_mlock_survey *
 	}
 }
 
-static void explain_cgroup(struct dm_text *t, const struct duende_mlock_survey *s,
+static void explain_cgroup(struct dm_text *t, const DM_SURVEY *s,
 			   enum duende_mlock_finding_code code)
 {
 	const struct duende_mlock_cgroup *cg = &s->cgroup;
@@ -136,12 +138,12 @@ static void explain_cgroup(struct dm_text *t, const struct duende_mlock_survey *
 	dm_text_put(t, " process(es)");
 }
 
-static void put_servers(struct dm_text *t, const struct duende_mlock_swap *sw)
+static void put_servers(struct dm_text *t, const DM_SWAP *sw)
 {
 	if (!sw->nservers)
 		return;
 	dm_text_put(t, sw->nservers == 1 ? " (PID " : " (PIDs ");
-	for (uint32_t i = 0; i < sw->nservers && i < DUENDE_MLOCK_SWAP_SERVERS; i++) {
+	for (uint32_t i = 0; i < sw->nservers && i < DM_SWAP_SERVERS; i++) {
 		if (i)
 			dm_text_put(t, ", ");
 		dm_text_put_i64(t, sw->servers[i]);
@@ -149,17 +151,17 @@ static void put_servers(struct dm_text *t, const struct duende_mlock_swap *sw)
 	dm_text_put(t, ")");
 }
 
-static void explain_swap(struct dm_text *t, const struct duende_mlock_survey *s,
+static void explain_swap(struct dm_text *t, const DM_SURVEY *s,
 			 const struct duende_mlock_finding *f)
 {
-	const struct duende_mlock_swap *sw = &s->swaps.area[f->swap];
+	const DM_SWAP *sw = &s->swaps.area[f->swap];
 
 	if (f->code == DUENDE_MLOCK_FOUND_SERVES_SWAP) {
 		dm_text_put(t, "PID ");
 		dm_text_put_i64(t, s->process.pid);
 		dm_text_put(t, " serves ");
 		put_swap(t, sw);
-		dm_text_put(t, (s->process.verdicts & DUENDE_MLOCK_V_LOCKED)
+		dm_text_put(t, dm_survey_lock_state(s) == DUENDE_MLOCK_LOCK_STATE_LOCKED
 				       ? " and is locked"
 				       : " and is not locked: when its own pages go to that swap it "
 					 "waits for itself (DT-007); lock it before it serves");
@@ -183,7 +185,7 @@ static void explain_swap(struct dm_text *t, const struct duende_mlock_survey *s,
 			       : ": its daemon must be locked");
 }
 
-static void explain_v2_protection(struct dm_text *t, const struct duende_mlock_survey *s,
+static void explain_v2_protection(struct dm_text *t, const DM_SURVEY *s,
 				  enum duende_mlock_finding_code code)
 {
 	const struct duende_mlock_cgroup *cg = &s->cgroup;
@@ -193,12 +195,15 @@ static void explain_v2_protection(struct dm_text *t, const struct duende_mlock_s
 	case DUENDE_MLOCK_FOUND_CGROUP_V2_SWAP:
 		dm_text_put(t, ": memory.swap.max is ");
 		dm_text_put_limit(t, cg->swap_max == UINT64_MAX ? DUENDE_MLOCK_UNLIMITED : cg->swap_max);
-		dm_text_put(t, ", so what the lock does not hold may go to swap; memory.swap.max 0 "
-			       "(systemd: MemorySwapMax=0) keeps all of it out");
+		dm_text_put(t, ", so what the lock does not hold may go to swap; memory.swap.max 0 ");
+		dm_put_fix_no_swap(t);
+		dm_text_put(t, " keeps all of it out");
 		break;
 	case DUENDE_MLOCK_FOUND_CGROUP_V2_UNPROTECTED:
 		dm_text_put(t, ": memory.min and memory.low are 0, so reclaim takes its memory like "
-			       "anyone's; memory.min of what it locks (systemd: MemoryMin=) protects it");
+			       "anyone's; memory.min of what it locks ");
+		dm_put_fix_memory_min(t);
+		dm_text_put(t, " protects it");
 		break;
 	default: /* DUENDE_MLOCK_FOUND_CGROUP_V2_PROTECTED */
 		dm_text_put(t, ": no swap (memory.swap.max 0) and memory.min ");
@@ -211,20 +216,22 @@ static void explain_v2_protection(struct dm_text *t, const struct duende_mlock_s
 /* " is locked (VmLck 36.3 MiB)", " is partly locked (VmLck 1 MiB, 3 of
  * 40 mappings)", " is not locked": the verdict status gives too
  * (DUENDE_MLOCK_V_LOCKED; mappings that cannot be accessed never count). */
-static void put_lock_state(struct dm_text *t, const struct duende_mlock_report *r)
+static void put_lock_state(struct dm_text *t, const DM_SURVEY *s)
 {
-	if (!(r->known & DUENDE_MLOCK_R_STATUS))
-		return;
-	if (r->verdicts & DUENDE_MLOCK_V_LOCKED)
+	const DM_SURVEY_REPORT *r = &s->process;
+	enum duende_mlock_lock_state state = dm_survey_lock_state(s);
+
+	if (state == DUENDE_MLOCK_LOCK_STATE_LOCKED) {
 		dm_text_put(t, " is locked (VmLck ");
-	else if (r->vm_lck)
+	} else if (state == DUENDE_MLOCK_LOCK_STATE_PARTLY_LOCKED) {
 		dm_text_put(t, " is partly locked (VmLck ");
-	else {
-		dm_text_put(t, " is not locked");
+	} else {
+		if (state == DUENDE_MLOCK_LOCK_STATE_NOT_LOCKED)
+			dm_text_put(t, " is not locked");
 		return;
 	}
 	dm_text_put_bytes(t, r->vm_lck);
-	if (!(r->verdicts & DUENDE_MLOCK_V_LOCKED) && (r->known & DUENDE_MLOCK_R_SMAPS)) {
+	if (state == DUENDE_MLOCK_LOCK_STATE_PARTLY_LOCKED && (r->known & DUENDE_MLOCK_R_SMAPS)) {
 		dm_text_put(t, ", ");
 		dm_text_put_u64(t, r->locked_mappings);
 		dm_text_put(t, " of ");
@@ -234,13 +241,13 @@ static void put_lock_state(struct dm_text *t, const struct duende_mlock_report *
 	dm_text_put(t, ")");
 }
 
-static void explain_task(struct dm_text *t, const struct duende_mlock_survey *s)
+static void explain_task(struct dm_text *t, const DM_SURVEY *s)
 {
-	const struct duende_mlock_report *r = &s->process;
+	const DM_SURVEY_REPORT *r = &s->process;
 
 	dm_text_put(t, "PID ");
 	dm_text_put_i64(t, r->pid);
-	put_lock_state(t, r);
+	put_lock_state(t, s);
 	if (r->known & DUENDE_MLOCK_R_TASKS) {
 		dm_text_put(t, ": IO_FLUSHER on ");
 		dm_text_put_u64(t, r->threads_io_flusher);
@@ -264,7 +271,7 @@ static void explain_task(struct dm_text *t, const struct duende_mlock_survey *s)
 	}
 }
 
-static void explain_finding(struct dm_text *t, const struct duende_mlock_survey *s,
+static void explain_finding(struct dm_text *t, const DM_SURVEY *s,
 			    const struct duende_mlock_finding *f)
 {
 	switch (f->code) {
@@ -339,21 +346,20 @@ static void explain_finding(struct dm_text *t, const struct duende_mlock_survey 
 }
 
 /* The findings that name a swap area name one that exists. */
-static bool swap_in_range(const struct duende_mlock_survey *s, const struct duende_mlock_finding *f)
+static bool swap_in_range(const DM_SURVEY *s, const struct duende_mlock_finding *f)
 {
 	bool names_swap = f->code == DUENDE_MLOCK_FOUND_SWAP || f->code == DUENDE_MLOCK_FOUND_SWAP_USER_SPACE ||
 			  f->code == DUENDE_MLOCK_FOUND_SERVES_SWAP;
 
-	return !names_swap || (f->swap < s->swaps.count && f->swap < DUENDE_MLOCK_SWAPS_MAX);
+	return !names_swap || (f->swap < s->swaps.count && f->swap < DM_SWAPS_MAX);
 }
 
-DM_EXPORT int duende_mlock_finding_explain(const struct duende_mlock_survey *s, uint32_t i,
-					   char *buf, size_t len)
+static int finding_explain(const DM_SURVEY *s, uint32_t i, char *buf, size_t len)
 {
 	struct dm_text t;
 
 	dm_text_init(&t, buf, len);
-	if (!s || i >= s->nfindings || i >= DUENDE_MLOCK_SURVEY_FINDINGS || !swap_in_range(s, &s->findings[i]))
+	if (!s || i >= s->nfindings || i >= DM_SURVEY_FINDINGS || !swap_in_range(s, &s->findings[i]))
 		return -EINVAL;
 	explain_finding(&t, s, &s->findings[i]);
 	return dm_text_result(&t);
@@ -361,7 +367,7 @@ DM_EXPORT int duende_mlock_finding_explain(const struct duende_mlock_survey *s, 
 
 /* What the drop-in is made from: the host's cgroup version and what the
  * surveyed process (a process of the unit) will lock. */
-static struct dm_dropin dropin_of(const struct duende_mlock_survey *s)
+static struct dm_dropin dropin_of(const DM_SURVEY *s)
 {
 	struct dm_dropin d = { 0, false };
 
@@ -373,76 +379,24 @@ static struct dm_dropin dropin_of(const struct duende_mlock_survey *s)
 	return d;
 }
 
-static void put_fix_systemd(struct dm_text *t, const struct duende_mlock_survey *s)
+/* The fix, one block each for the ways the daemon may be started here. */
+static void put_fix(struct dm_text *t, const DM_SURVEY *s)
 {
+	enum duende_mlock_container container = dm_survey_container(s);
 	struct dm_dropin d = dropin_of(s);
 
-	dm_text_put(t, "systemctl edit ");
-	dm_text_put_name(t, s->systemd_unit[0] ? s->systemd_unit : "YOUR.service");
-	dm_text_put(t, "   # adds a drop-in:\n");
-	dm_put_systemd_dropin(t, "  ", &d);
-	dm_text_put(t, "(Keep CAP_IPC_LOCK in CapabilityBoundingSet= if the unit sets one; "
-		       "setting it to\nCAP_IPC_LOCK alone drops every other capability the "
-		       "daemon has.)\n");
-}
-
-static void put_fix_shell(struct dm_text *t, const struct duende_mlock_survey *s)
-{
-	if (s->caller_memlock_hard == DUENDE_MLOCK_UNLIMITED || s->caller_cap_sys_resource) {
-		dm_text_put(t, "shell:  " DM_FIX_MEMLOCK_SHELL "   (or prlimit "
-			       "--memlock=unlimited:unlimited --pid PID, as root)\n");
-	} else if (s->caller_memlock_hard >= dm_survey_lock_need(s)) {
-		dm_text_put(t, "shell:  ulimit -l ");
-		dm_text_put_u64(t, s->caller_memlock_hard / 1024);
-		dm_text_put(t, "   (the hard limit, ");
-		dm_text_put_bytes(t, s->caller_memlock_hard);
-		dm_text_put(t, "; only a process with CAP_SYS_RESOURCE can go above it)\n");
-	} else {
-		dm_text_put(t, "shell:  no ulimit here can do it: the hard limit is ");
-		dm_text_put_bytes(t, s->caller_memlock_hard);
-		dm_text_put(t, "; as root with CAP_SYS_RESOURCE: prlimit "
-			       "--memlock=unlimited:unlimited --pid PID\n");
-	}
-}
-
-/* The fix, one line each for the ways the daemon may be started here. */
-static void put_fix(struct dm_text *t, const struct duende_mlock_survey *s)
-{
-	bool can_raise = s->caller_cap_sys_resource;
-
-	if (s->container[0] && s->container[0] == 'k') { /* kubernetes */
-		dm_text_put(t, "Kubernetes cannot raise RLIMIT_MEMLOCK for a container, so CAP_IPC_LOCK "
-			       "is required:\n  securityContext:\n    capabilities:\n      add: "
-			       "[\"IPC_LOCK\"]   # and \"SYS_RESOURCE\" for PR_SET_IO_FLUSHER\n");
-	} else if (s->container[0]) {
-		dm_text_put_name(t, s->container);
-		dm_text_put(t, " run --cap-add=IPC_LOCK --ulimit memlock=-1:-1 "
-			       "[--cap-add=SYS_RESOURCE] IMAGE\n"
-			       "compose:\n  cap_add: [IPC_LOCK]\n  ulimits:\n    memlock: {soft: -1, "
-			       "hard: -1}\n");
-	} else if (s->systemd || s->systemd_unit[0]) {
-		put_fix_systemd(t, s);
-	}
-	put_fix_shell(t, s);
+	if (container != DUENDE_MLOCK_CONTAINER_NONE)
+		dm_put_fix_container(t, container);
+	else if (s->systemd || s->systemd_unit[0])
+		dm_put_fix_systemd_unit(t, s->systemd_unit, &d);
+	dm_put_fix_shell(t, s->caller_memlock_hard, s->caller_cap_sys_resource, dm_survey_lock_need(s));
 	/* exec refuses programs with file capabilities: no setcap for one it runs. */
 	if (!s->preloaded)
-		dm_text_put(t, "file:   " DM_FIX_IPC_LOCK_SETCAP "   (for daemons linked with "
-			       "libduende-mlock;\n        duende-mlock exec refuses programs with file "
-			       "capabilities)\n");
-	dm_text_put(t, "run:    duende-mlock exec ");
-	if (can_raise) {
-		dm_text_put(t, "--io-flusher --oom-score-adj ");
-		dm_text_put_i64(t, DM_OOM_SCORE_ADJ_ADVISED);
-		dm_text_put(t, " ");
-	}
-	dm_text_put(t, "-- DAEMON ARGS...\n");
-	if (!can_raise)
-		dm_text_put(t, "        (--io-flusher and a negative --oom-score-adj need "
-			       "CAP_SYS_RESOURCE, which this process lacks;\n        a service "
-			       "manager grants it: AmbientCapabilities=CAP_SYS_RESOURCE)\n");
+		dm_put_fix_file_capability(t);
+	dm_put_fix_exec(t, s->caller_cap_sys_resource);
 }
 
-DM_EXPORT int duende_mlock_systemd_dropin(const struct duende_mlock_survey *s, char *buf, size_t len)
+static int systemd_dropin(const DM_SURVEY *s, char *buf, size_t len)
 {
 	struct dm_text t;
 	struct dm_dropin d = dropin_of(s);
@@ -452,7 +406,7 @@ DM_EXPORT int duende_mlock_systemd_dropin(const struct duende_mlock_survey *s, c
 	return dm_text_result(&t);
 }
 
-DM_EXPORT int duende_mlock_survey_fix(const struct duende_mlock_survey *s, char *buf, size_t len)
+static int survey_fix(const DM_SURVEY *s, char *buf, size_t len)
 {
 	struct dm_text t;
 
@@ -462,3 +416,38 @@ DM_EXPORT int duende_mlock_survey_fix(const struct duende_mlock_survey *s, char 
 	put_fix(&t, s);
 	return dm_text_result(&t);
 }
+
+/* The entry points of the unit's layout (layout.h). */
+#if DM_LAYOUT_HAS_SIZE
+DM_EXPORT int duende_mlock_finding_explain_sized(const struct duende_mlock_survey *s, uint32_t i,
+						 char *buf, size_t len)
+{
+	return finding_explain(s, i, buf, len);
+}
+
+DM_EXPORT int duende_mlock_systemd_dropin_sized(const struct duende_mlock_survey *s, char *buf,
+						size_t len)
+{
+	return systemd_dropin(s, buf, len);
+}
+
+DM_EXPORT int duende_mlock_survey_fix_sized(const struct duende_mlock_survey *s, char *buf, size_t len)
+{
+	return survey_fix(s, buf, len);
+}
+#else
+DM_EXPORT int(duende_mlock_finding_explain)(const void *s, uint32_t i, char *buf, size_t len)
+{
+	return finding_explain(s, i, buf, len);
+}
+
+DM_EXPORT int(duende_mlock_systemd_dropin)(const void *s, char *buf, size_t len)
+{
+	return systemd_dropin(s, buf, len);
+}
+
+DM_EXPORT int(duende_mlock_survey_fix)(const void *s, char *buf, size_t len)
+{
+	return survey_fix(s, buf, len);
+}
+#endif

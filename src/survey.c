@@ -3,8 +3,9 @@
  * The host survey: what a daemon that serves swap needs to know about
  * itself and the host it runs on (its lock standing, its capabilities,
  * the kernel, its memory cgroup, the swap areas and who serves them), and
- * the verdict on each as a finding. Text comes from survey-explain.c, the
- * swap areas from swaps.c. Readers only: they never touch a path that a
+ * the verdict on each as a finding. This file gathers the facts; the
+ * verdicts are survey-verdicts.c's, the text survey-explain.c's, the swap
+ * areas swaps.c's. Readers only: they never touch a path that a
  * hung FUSE daemon serves.
  */
 #define _GNU_SOURCE
@@ -14,6 +15,7 @@
 #include <unistd.h>
 
 #include "duende-mlock.h"
+#include "layout.h"
 #include "harden.h"
 #include "lock-rules.h"
 #include "lock.h"
@@ -21,6 +23,8 @@
 #include "procfs.h"
 #include "reader.h"
 #include "survey.h"
+#include "swaps.h"
+#include "report.h"
 #include "text.h"
 
 /* ---- memory cgroup ---- */
@@ -184,9 +188,17 @@ static int survey_cgroup(pid_t pid, struct duende_mlock_cgroup *out)
 
 /* ---- container and service manager ---- */
 
+static void set_container(DM_SURVEY *s, enum duende_mlock_container kind)
+{
+#if DM_LAYOUT_HAS_SIZE
+	s->container_kind = kind;
+#endif
+	dm_copy_str(s->container, sizeof(s->container), dm_container_name(kind));
+}
+
 static int runtime_line(void *ctx, const char *line, size_t len)
 {
-	struct duende_mlock_survey *s = ctx;
+	DM_SURVEY *s = ctx;
 	struct dm_cgroup_entry e;
 	const char *p;
 
@@ -194,11 +206,11 @@ static int runtime_line(void *ctx, const char *line, size_t len)
 		return 0;
 	if (!s->container[0]) {
 		if (strstr(e.path, "kubepods"))
-			dm_copy_str(s->container, sizeof(s->container), "kubernetes");
+			set_container(s, DUENDE_MLOCK_CONTAINER_KUBERNETES);
 		else if (strstr(e.path, "docker"))
-			dm_copy_str(s->container, sizeof(s->container), "docker");
+			set_container(s, DUENDE_MLOCK_CONTAINER_DOCKER);
 		else if (strstr(e.path, "libpod"))
-			dm_copy_str(s->container, sizeof(s->container), "podman");
+			set_container(s, DUENDE_MLOCK_CONTAINER_PODMAN);
 	}
 	p = strstr(e.path, ".service");
 	if (!s->systemd_unit[0] && p) {
@@ -214,7 +226,7 @@ static int runtime_line(void *ctx, const char *line, size_t len)
 	return 0;
 }
 
-static void survey_runtime(pid_t pid, struct duende_mlock_survey *s)
+static void survey_runtime(pid_t pid, DM_SURVEY *s)
 {
 	char path[64], buf[512], comm[64];
 	size_t len;
@@ -223,186 +235,27 @@ static void survey_runtime(pid_t pid, struct duende_mlock_survey *s)
 	dm_read_lines(AT_FDCWD, path, buf, sizeof(buf), runtime_line, s);
 	if (!s->container[0]) {
 		if (access("/.dockerenv", F_OK) == 0)
-			dm_copy_str(s->container, sizeof(s->container), "docker");
+			set_container(s, DUENDE_MLOCK_CONTAINER_DOCKER);
 		else if (access("/run/.containerenv", F_OK) == 0)
-			dm_copy_str(s->container, sizeof(s->container), "podman");
+			set_container(s, DUENDE_MLOCK_CONTAINER_PODMAN);
 		else if (access("/var/run/secrets/kubernetes.io", F_OK) == 0)
-			dm_copy_str(s->container, sizeof(s->container), "kubernetes");
+			set_container(s, DUENDE_MLOCK_CONTAINER_KUBERNETES);
 	}
 	if (dm_read_small(AT_FDCWD, "/proc/1/comm", comm, sizeof(comm), &len) == 0)
 		s->systemd = strncmp(comm, "systemd\n", 8) == 0;
 }
 
-/* ---- the verdicts ---- */
-
-static void found(struct duende_mlock_survey *s, enum duende_mlock_finding_code code,
-		  enum duende_mlock_severity severity, uint32_t swap)
-{
-	if (s->nfindings == DUENDE_MLOCK_SURVEY_FINDINGS)
-		return;
-	s->findings[s->nfindings++] = (struct duende_mlock_finding){ .code = code,
-								       .severity = severity,
-								       .swap = swap };
-	if (severity > s->verdict)
-		s->verdict = severity;
-}
-
-static void judge_limits(struct duende_mlock_survey *s)
-{
-	const struct duende_mlock_report *r = &s->process;
-	uint64_t need = dm_survey_lock_need(s);
-
-	if (r->cap_ipc_lock) {
-		found(s, DUENDE_MLOCK_FOUND_CAP_IPC_LOCK, DUENDE_MLOCK_SEVERITY_OK, 0);
-	} else if (!(r->known & DUENDE_MLOCK_R_LIMITS)) {
-		found(s, DUENDE_MLOCK_FOUND_LIMITS_UNREADABLE, DUENDE_MLOCK_SEVERITY_WARNING, 0);
-	} else if (r->memlock_soft == DUENDE_MLOCK_UNLIMITED) {
-		found(s, DUENDE_MLOCK_FOUND_MEMLOCK_UNLIMITED, DUENDE_MLOCK_SEVERITY_OK, 0);
-	} else if (r->memlock_soft < need || r->memlock_soft == 0) {
-		bool hard_fits = r->memlock_hard == DUENDE_MLOCK_UNLIMITED || r->memlock_hard >= need;
-		found(s, hard_fits ? DUENDE_MLOCK_FOUND_MEMLOCK_SOFT_LOW : DUENDE_MLOCK_FOUND_MEMLOCK_TOO_LOW,
-		      hard_fits ? DUENDE_MLOCK_SEVERITY_WARNING : DUENDE_MLOCK_SEVERITY_CANNOT_LOCK, 0);
-	} else {
-		found(s, DUENDE_MLOCK_FOUND_MEMLOCK_COVERS,
-		      dm_survey_headroom_after(s) < DM_SURVEY_LOW_HEADROOM ? DUENDE_MLOCK_SEVERITY_WARNING
-									: DUENDE_MLOCK_SEVERITY_OK,
-		      0);
-	}
-}
-
-static void judge_caps(struct duende_mlock_survey *s)
-{
-	const struct duende_mlock_report *r = &s->process;
-
-	if (!(r->known & DUENDE_MLOCK_R_STATUS)) {
-		found(s, DUENDE_MLOCK_FOUND_CAPS_UNREADABLE, DUENDE_MLOCK_SEVERITY_WARNING, 0);
-		return;
-	}
-	if (!dm_cap_in(r->cap_bounding, DM_CAP_IPC_LOCK))
-		found(s, DUENDE_MLOCK_FOUND_NO_IPC_LOCK_BOUND, DUENDE_MLOCK_SEVERITY_WARNING, 0);
-	if (!dm_cap_effective(r->cap_effective, DM_CAP_SYS_RESOURCE,
-			      !(r->verdicts & DUENDE_MLOCK_V_USER_NAMESPACE)))
-		found(s, DUENDE_MLOCK_FOUND_NO_SYS_RESOURCE, DUENDE_MLOCK_SEVERITY_WARNING, 0);
-}
-
-static void judge_kernel(struct duende_mlock_survey *s)
-{
-	if (s->kernel_onfault == 0)
-		found(s, DUENDE_MLOCK_FOUND_KERNEL_NO_ONFAULT, DUENDE_MLOCK_SEVERITY_WARNING, 0);
-	if (s->kernel_io_flusher == 0)
-		found(s, DUENDE_MLOCK_FOUND_KERNEL_NO_IO_FLUSHER, DUENDE_MLOCK_SEVERITY_WARNING, 0);
-	if (s->process.known & DUENDE_MLOCK_R_STAT)
-		found(s, DUENDE_MLOCK_FOUND_TASK, DUENDE_MLOCK_SEVERITY_OK, 0);
-}
-
-static bool process_locked(const struct duende_mlock_survey *s)
-{
-	return s->process.verdicts & DUENDE_MLOCK_V_LOCKED;
-}
-
-/* Besides its lock, a v2 cgroup can keep the daemon out of swap
- * (memory.swap.max 0) and protect its memory from reclaim (memory.min,
- * memory.low). Without them an unlocked daemon is exposed; a locked one
- * is told what more would protect it. */
-static void judge_v2_protection(struct duende_mlock_survey *s)
-{
-	const struct duende_mlock_cgroup *cg = &s->cgroup;
-	enum duende_mlock_severity exposed =
-		process_locked(s) ? DUENDE_MLOCK_SEVERITY_OK : DUENDE_MLOCK_SEVERITY_WARNING;
-	bool swaps = cg->swap_max != 0, unprotected = cg->min == 0 && cg->low == 0;
-
-	if (swaps)
-		found(s, DUENDE_MLOCK_FOUND_CGROUP_V2_SWAP, exposed, 0);
-	if (unprotected)
-		found(s, DUENDE_MLOCK_FOUND_CGROUP_V2_UNPROTECTED, exposed, 0);
-	if (!swaps && !unprotected)
-		found(s, DUENDE_MLOCK_FOUND_CGROUP_V2_PROTECTED, DUENDE_MLOCK_SEVERITY_OK, 0);
-}
-
-static void judge_cgroup(struct duende_mlock_survey *s)
-{
-	const struct duende_mlock_cgroup *cg = &s->cgroup;
-
-	if (s->cgroup_error)
-		found(s, DUENDE_MLOCK_FOUND_NO_CGROUP, DUENDE_MLOCK_SEVERITY_OK, 0);
-	else if (cg->limit != UINT64_MAX && cg->processes > 1 && !dm_survey_io_flusher(s))
-		/* v1 reclaim waits on writeback bound for the daemon itself. On
-		 * v2 (Linux 6.12, in the DT-007 rig) a locked FUSE daemon that
-		 * shared a 40 MiB cgroup with the pressure hung in some runs and
-		 * the others were OOM-killed. */
-		found(s, cg->version == 1 ? DUENDE_MLOCK_FOUND_CGROUP_V1_SHARED
-					  : DUENDE_MLOCK_FOUND_CGROUP_V2_SHARED,
-		      DUENDE_MLOCK_SEVERITY_WARNING, 0);
-	else
-		found(s, DUENDE_MLOCK_FOUND_CGROUP, DUENDE_MLOCK_SEVERITY_OK, 0);
-	if (!s->cgroup_error && cg->version == 2 && cg->protection_known)
-		judge_v2_protection(s);
-}
-
-/* VmLck of pid is above 0 (one read of its status). */
-static bool holds_lock(pid_t pid)
-{
-	struct dm_proc_status st;
-	char path[64];
-
-	dm_proc_path(path, sizeof(path), (int)pid, "status");
-	return dm_read_proc_status(AT_FDCWD, path, DM_ST_VMLCK, &st) == 0 &&
-	       (st.present & DM_ST_VMLCK) && st.vm_lck > 0;
-}
-
-/* A swap served from user space endangers the host while one of its
- * servers is not locked, or while no server is known. */
-static bool servers_locked(const struct duende_mlock_swap *sw)
-{
-	if (!sw->nservers)
-		return false;
-	for (uint32_t j = 0; j < sw->nservers && j < DUENDE_MLOCK_SWAP_SERVERS; j++)
-		if (!holds_lock(sw->servers[j]))
-			return false;
-	return true;
-}
-
-static void judge_swaps(struct duende_mlock_survey *s)
-{
-	const struct duende_mlock_swaps *sw = &s->swaps;
-
-	if (sw->error) {
-		found(s, DUENDE_MLOCK_FOUND_SWAPS_UNREADABLE, DUENDE_MLOCK_SEVERITY_WARNING, 0);
-		return;
-	}
-	if (!sw->count)
-		found(s, DUENDE_MLOCK_FOUND_NO_SWAP, DUENDE_MLOCK_SEVERITY_OK, 0);
-	for (uint32_t i = 0; i < sw->count; i++) {
-		if (sw->area[i].user_space)
-			found(s, DUENDE_MLOCK_FOUND_SWAP_USER_SPACE,
-			      servers_locked(&sw->area[i]) ? DUENDE_MLOCK_SEVERITY_OK
-							   : DUENDE_MLOCK_SEVERITY_WARNING, i);
-		else
-			found(s, DUENDE_MLOCK_FOUND_SWAP, DUENDE_MLOCK_SEVERITY_OK, i);
-	}
-}
-
-/* The process itself serves a swap area: unlocked, it is the DT-007
- * deadlock waiting to happen. */
-static void judge_serving(struct duende_mlock_survey *s)
-{
-	int i = -1;
-
-	while ((i = duende_mlock_swap_served_by(&s->swaps, s->process.pid, (uint32_t)(i + 1))) >= 0)
-		found(s, DUENDE_MLOCK_FOUND_SERVES_SWAP,
-		      process_locked(s) ? DUENDE_MLOCK_SEVERITY_OK : DUENDE_MLOCK_SEVERITY_WARNING,
-		      (uint32_t)i);
-}
-
-DM_EXPORT int duende_mlock_survey_pid(pid_t pid, struct duende_mlock_survey *s)
+/* Fills the survey, which the caller has zeroed; its report, last, has
+ * report_size bytes. */
+static int survey(pid_t pid, DM_SURVEY *s, size_t report_size)
 {
 	struct dm_lock_facts own;
 	int rc;
 
-	if (!s)
-		return -EINVAL;
-	memset(s, 0, sizeof(*s));
-	rc = duende_mlock_report_pid(pid, &s->process);
+	rc = dm_read_report(pid, (struct duende_mlock_report *)&s->process, report_size);
+#if !DM_LAYOUT_HAS_SIZE
+	s->process.reserved32 = 0; /* 1.1's report had no size */
+#endif
 	if (rc)
 		return rc;
 	dm_gather_lock_facts(&own);
@@ -414,18 +267,39 @@ DM_EXPORT int duende_mlock_survey_pid(pid_t pid, struct duende_mlock_survey *s)
 	s->kernel_onfault = dm_probe_onfault();
 	s->kernel_io_flusher = dm_probe_io_flusher();
 	s->cgroup_error = survey_cgroup(pid, &s->cgroup);
-	if (duende_mlock_read_swaps(&s->swaps) < 0)
+	if (DM_LAYOUT_NAME(dm_swaps_read)(&s->swaps) < 0)
 		s->swaps.count = 0; /* swaps.error says why */
 	survey_runtime(pid, s);
-	if (s->process.verdicts & DUENDE_MLOCK_V_NO_USER_MEMORY) {
-		found(s, DUENDE_MLOCK_FOUND_NO_USER_MEMORY, DUENDE_MLOCK_SEVERITY_NOT_APPLICABLE, 0);
-		return 0;
-	}
-	judge_limits(s);
-	judge_caps(s);
-	judge_kernel(s);
-	judge_cgroup(s);
-	judge_swaps(s);
-	judge_serving(s);
+	dm_survey_judge(s);
 	return 0;
 }
+
+#if DM_LAYOUT_HAS_SIZE
+_Static_assert(sizeof(struct duende_mlock_survey) >= DM_SURVEY_SIZE_1_2, "the survey only grows");
+_Static_assert(offsetof(struct duende_mlock_survey, process) + DM_REPORT_SIZE_1_1 <= DM_SURVEY_SIZE_1_2,
+	       "1.2's survey holds at least 1.1's report");
+
+DM_EXPORT int duende_mlock_survey_pid_sized(pid_t pid, struct duende_mlock_survey *out, size_t size)
+{
+	/* The survey grows at its end, its report's: a caller built against
+	 * a later version passes more and gets this version's fields; one
+	 * built against an earlier one gets the report it knows. */
+	size_t report_room = size - offsetof(struct duende_mlock_survey, process);
+
+	if (!out || size < DM_SURVEY_SIZE_1_2)
+		return -EINVAL;
+	memset(out, 0, size);
+	out->size = (uint32_t)(size < sizeof(*out) ? size : sizeof(*out));
+	return survey(pid, out, report_room < sizeof(out->process) ? report_room : sizeof(out->process));
+}
+#else
+DM_EXPORT int(duende_mlock_survey_pid)(pid_t pid, void *survey_1_1)
+{
+	struct dm_v11_survey *out = survey_1_1;
+
+	if (!out)
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+	return survey(pid, out, sizeof(out->process));
+}
+#endif

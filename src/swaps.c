@@ -12,7 +12,9 @@
 #include <unistd.h>
 
 #include "duende-mlock.h"
+#include "layout.h"
 #include "platform.h"
+#include "swaps.h"
 #include "procfs.h"
 #include "reader.h"
 #include "text.h"
@@ -26,11 +28,19 @@ static bool starts_with(const char *s, const char *prefix)
 
 static int swaps_line(void *ctx, const char *line, size_t len)
 {
-	struct duende_mlock_swaps *out = ctx;
+	DM_SWAPS *out = ctx;
 	struct dm_swap_entry e;
 
-	if (out->count < DUENDE_MLOCK_SWAPS_MAX && dm_swaps_parse_line(line, len, &e) == 0) {
-		struct duende_mlock_swap *s = &out->area[out->count++];
+	if (dm_swaps_parse_line(line, len, &e) != 0)
+		return 0;
+	if (out->count == DM_SWAPS_MAX) {
+#if DM_LAYOUT_HAS_SIZE
+		out->flags |= DUENDE_MLOCK_SWAPS_F_TRUNCATED;
+#endif
+		return 0;
+	}
+	{
+		DM_SWAP *s = &out->area[out->count++];
 
 		dm_copy_str(s->path, sizeof(s->path), e.path);
 		dm_copy_str(s->kind, sizeof(s->kind), e.type); /* refined by classify() */
@@ -89,27 +99,83 @@ struct wanted {
 
 /* The established TCP connections of the host: an NBD device's socket
  * belongs to the kernel (or to the nbd-client that handed it over), and
- * the process at the other end of it is the server. */
-#define TCP_CONNECTIONS 256
-struct tcp_table {
-	struct dm_tcp_entry conn[TCP_CONNECTIONS];
-	pid_t holder[TCP_CONNECTIONS]; /* 0: no process holds it */
-	uint32_t n;
+ * the process at the other end of it is the server. Endpoints are kept
+ * as the bytes of their hex digits ("0100007F:2A29": address, port), so
+ * that a table fits a small stack. A host with more connections than the
+ * table holds gets no NBD server named (servers unknown: the swap is
+ * reported as endangered, never as protected). */
+#define TCP_CONNECTIONS 64
+#define ENDPOINT_BYTES 18 /* an IPv6 address and a port */
+struct endpoint {
+	uint8_t len;
+	uint8_t bytes[ENDPOINT_BYTES];
 };
+struct tcp_conn {
+	struct endpoint local, remote;
+	uint64_t inode;
+	pid_t holder; /* 0: no process holds it */
+};
+struct tcp_table {
+	struct tcp_conn conn[TCP_CONNECTIONS];
+	uint32_t n;
+	bool overflow;
+};
+
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* "ADDR:PORT" in hex, as /proc/net/tcp prints it. */
+static bool endpoint_of(const char *text, struct endpoint *e)
+{
+	int nibbles = 0;
+
+	memset(e, 0, sizeof(*e));
+	for (const char *p = text; *p; p++) {
+		int v = *p == ':' ? -2 : hex_digit(*p);
+		if (v == -1 || nibbles >= 2 * ENDPOINT_BYTES)
+			return false;
+		if (v == -2)
+			continue;
+		e->bytes[nibbles / 2] = (uint8_t)(e->bytes[nibbles / 2] << 4 | (unsigned)v);
+		nibbles++;
+	}
+	e->len = (uint8_t)((nibbles + 1) / 2);
+	return nibbles > 0;
+}
+
+static bool same_endpoint(const struct endpoint *a, const struct endpoint *b)
+{
+	return a->len == b->len && memcmp(a->bytes, b->bytes, a->len) == 0;
+}
 
 static int tcp_line(void *ctx, const char *line, size_t len)
 {
 	struct tcp_table *t = ctx;
 	struct dm_tcp_entry e;
+	struct tcp_conn c = { .holder = 0 };
 
-	if (t->n < TCP_CONNECTIONS && dm_tcp_parse_line(line, len, &e) == 0 && e.state == 1 && e.inode) {
-		t->holder[t->n] = 0;
-		t->conn[t->n++] = e;
+	if (dm_tcp_parse_line(line, len, &e) != 0 || e.state != 1 || !e.inode)
+		return 0;
+	if (!endpoint_of(e.local, &c.local) || !endpoint_of(e.remote, &c.remote))
+		return 0;
+	if (t->n == TCP_CONNECTIONS) {
+		t->overflow = true;
+		return 1;
 	}
+	c.inode = e.inode;
+	t->conn[t->n++] = c;
 	return 0;
 }
 
-static void set_fstype(struct duende_mlock_swap *s, const char *file, struct wanted *w)
+static void set_fstype(DM_SWAP *s, const char *file, struct wanted *w)
 {
 	struct dm_mount_entry m;
 
@@ -121,7 +187,7 @@ static void set_fstype(struct duende_mlock_swap *s, const char *file, struct wan
 		w->fuse_conn = m.dev_minor; /* a FUSE super block's minor is its connection */
 }
 
-static void classify_loop(struct duende_mlock_swap *s, struct wanted *w)
+static void classify_loop(DM_SWAP *s, struct wanted *w)
 {
 	char path[320];
 	struct dm_text t;
@@ -141,7 +207,7 @@ static void classify_loop(struct duende_mlock_swap *s, struct wanted *w)
 
 /* /sys/block/nbdN/pid: the process that set the device up (nbd-client).
  * It hands its socket to the kernel and serves nothing itself. */
-static void find_nbd_server(struct duende_mlock_swap *s, struct wanted *w)
+static void find_nbd_server(DM_SWAP *s, struct wanted *w)
 {
 	char path[320], buf[32];
 	struct dm_text t;
@@ -157,7 +223,7 @@ static void find_nbd_server(struct duende_mlock_swap *s, struct wanted *w)
 		w->nbd_client = (pid_t)pid;
 }
 
-static void classify(struct duende_mlock_swap *s, struct wanted *w)
+static void classify(DM_SWAP *s, struct wanted *w)
 {
 	const char *dev = s->path;
 
@@ -192,7 +258,7 @@ static void classify(struct duende_mlock_swap *s, struct wanted *w)
 /* ---- servers: who holds the FUSE connection or the ublk device ---- */
 
 struct holder_scan {
-	struct duende_mlock_swaps *swaps;
+	DM_SWAPS *swaps;
 	const struct wanted *wanted;
 	struct tcp_table *tcp; /* NULL without an NBD swap */
 	int procfd;
@@ -209,17 +275,21 @@ static void note_socket(struct holder_scan *h, const char *target)
 	if (!h->tcp || strncmp(target, prefix, pos) != 0 || !dm_parse_u64(target, len, &pos, &inode))
 		return;
 	for (uint32_t i = 0; i < h->tcp->n; i++)
-		if (h->tcp->conn[i].inode == inode && !h->tcp->holder[i])
-			h->tcp->holder[i] = h->pid;
+		if (h->tcp->conn[i].inode == inode && !h->tcp->conn[i].holder)
+			h->tcp->conn[i].holder = h->pid;
 }
 
-static void add_server(struct duende_mlock_swap *s, pid_t pid)
+/* nservers counts every server; servers[] holds the first ones. A
+ * reader that finds more servers than it can see knows some are unseen. */
+static void add_server(DM_SWAP *s, pid_t pid)
 {
-	for (uint32_t i = 0; i < s->nservers; i++)
+	for (uint32_t i = 0; i < s->nservers && i < DM_SWAP_SERVERS; i++)
 		if (s->servers[i] == pid)
 			return;
-	if (s->nservers < DUENDE_MLOCK_SWAP_SERVERS)
-		s->servers[s->nservers++] = pid;
+	if (s->nservers < DM_SWAP_SERVERS)
+		s->servers[s->nservers] = pid;
+	if (s->nservers < UINT32_MAX)
+		s->nservers++;
 }
 
 static int fuse_conn_line(void *ctx, const char *line, size_t len)
@@ -261,7 +331,7 @@ static int fd_entry(void *ctx, int fddir, const char *name, uint64_t number)
 	note_socket(h, target);
 	for (uint32_t i = 0; i < h->swaps->count; i++) {
 		const struct wanted *w = &h->wanted[i];
-		struct duende_mlock_swap *s = &h->swaps->area[i];
+		DM_SWAP *s = &h->swaps->area[i];
 
 		if (w->ublk_char[0] && strcmp(target, w->ublk_char) == 0)
 			add_server(s, h->pid);
@@ -294,23 +364,28 @@ static int pid_entry(void *ctx, int procfd, const char *name, uint64_t number)
 /* The processes at the far end of the connections that only the kernel,
  * or the device's own nbd-client, holds: the NBD servers. Where there are
  * several NBD devices, each is given every such server. */
-static void add_nbd_servers(struct duende_mlock_swap *s, const struct wanted *w,
+static void add_nbd_servers(DM_SWAP *s, const struct wanted *w,
 			    const struct tcp_table *t)
 {
 	for (uint32_t i = 0; i < t->n; i++) {
-		if (t->holder[i] && t->holder[i] != w->nbd_client)
+		const struct tcp_conn *kernel = &t->conn[i];
+
+		if (kernel->holder && kernel->holder != w->nbd_client)
 			continue;
-		for (uint32_t j = 0; j < t->n; j++)
-			if (strcmp(t->conn[j].local, t->conn[i].remote) == 0 &&
-			    strcmp(t->conn[j].remote, t->conn[i].local) == 0 && t->holder[j] &&
-			    t->holder[j] != w->nbd_client)
-				add_server(s, t->holder[j]);
+		for (uint32_t j = 0; j < t->n; j++) {
+			const struct tcp_conn *peer = &t->conn[j];
+
+			if (same_endpoint(&peer->local, &kernel->remote) &&
+			    same_endpoint(&peer->remote, &kernel->local) && peer->holder &&
+			    peer->holder != w->nbd_client)
+				add_server(s, peer->holder);
+		}
 	}
 }
 
-static void find_holders(struct duende_mlock_swaps *swaps, const struct wanted *wanted, bool nbd)
+static void find_holders(DM_SWAPS *swaps, const struct wanted *wanted, bool nbd)
 {
-	struct tcp_table tcp = { .n = 0 };
+	struct tcp_table tcp = { .n = 0, .overflow = false };
 	struct holder_scan h = { .swaps = swaps, .wanted = wanted, .tcp = nbd ? &tcp : NULL };
 	char buf[512];
 
@@ -323,8 +398,8 @@ static void find_holders(struct duende_mlock_swaps *swaps, const struct wanted *
 		return;
 	dm_for_each_number(h.procfd, ".", pid_entry, &h);
 	close(h.procfd);
-	for (uint32_t i = 0; nbd && i < swaps->count; i++) {
-		struct duende_mlock_swap *s = &swaps->area[i];
+	for (uint32_t i = 0; nbd && !tcp.overflow && i < swaps->count; i++) {
+		DM_SWAP *s = &swaps->area[i];
 		if (!wanted[i].nbd)
 			continue;
 		add_nbd_servers(s, &wanted[i], &tcp);
@@ -334,16 +409,17 @@ static void find_holders(struct duende_mlock_swaps *swaps, const struct wanted *
 	}
 }
 
-DM_EXPORT int duende_mlock_read_swaps(struct duende_mlock_swaps *swaps)
+int DM_LAYOUT_NAME(dm_swaps_read)(DM_SWAPS *swaps)
 {
-	struct wanted wanted[DUENDE_MLOCK_SWAPS_MAX];
+	struct wanted wanted[DM_SWAPS_MAX];
 	char buf[1024];
 	bool scan = false, nbd = false;
 	int rc;
 
-	if (!swaps)
-		return -EINVAL;
 	memset(swaps, 0, sizeof(*swaps));
+#if DM_LAYOUT_HAS_SIZE
+	swaps->size = (uint32_t)sizeof(*swaps);
+#endif
 	rc = dm_read_lines(AT_FDCWD, "/proc/swaps", buf, sizeof(buf), swaps_line, swaps);
 	if (rc < 0) {
 		swaps->count = 0;
@@ -360,14 +436,46 @@ DM_EXPORT int duende_mlock_read_swaps(struct duende_mlock_swaps *swaps)
 	return 0;
 }
 
-DM_EXPORT int duende_mlock_swap_served_by(const struct duende_mlock_swaps *swaps, pid_t pid,
-					  uint32_t from)
+#if DM_LAYOUT_HAS_SIZE
+DM_EXPORT int duende_mlock_read_swaps_sized(struct duende_mlock_swaps *swaps, size_t size)
+{
+	/* Held by value in the survey, the structure grows into its reserved
+	 * words only: its size is fixed. */
+	_Static_assert(sizeof(*swaps) == DM_SWAPS_SIZE_1_2, "the swaps grow into their reserve only");
+	if (!swaps || size < DM_SWAPS_SIZE_1_2)
+		return -EINVAL;
+	memset((char *)swaps + sizeof(*swaps), 0, size - sizeof(*swaps));
+	return dm_swaps_read(swaps);
+}
+#else
+DM_EXPORT int(duende_mlock_read_swaps)(void *swaps)
+{
+	if (!swaps)
+		return -EINVAL;
+	return dm_swaps_read_v11(swaps);
+}
+#endif
+
+int dm_swap_served_by(const DM_SWAPS *swaps, pid_t pid, uint32_t from)
 {
 	if (!swaps || pid <= 0)
 		return -EINVAL;
-	for (uint32_t i = from; i < swaps->count && i < DUENDE_MLOCK_SWAPS_MAX; i++)
-		for (uint32_t j = 0; j < swaps->area[i].nservers && j < DUENDE_MLOCK_SWAP_SERVERS; j++)
+	for (uint32_t i = from; i < swaps->count && i < DM_SWAPS_MAX; i++)
+		for (uint32_t j = 0; j < swaps->area[i].nservers && j < DM_SWAP_SERVERS; j++)
 			if (swaps->area[i].servers[j] == pid)
 				return (int)i;
 	return -ENOENT;
 }
+
+#if DM_LAYOUT_HAS_SIZE
+DM_EXPORT int duende_mlock_swap_served_by_sized(const struct duende_mlock_swaps *swaps, pid_t pid,
+						uint32_t from)
+{
+	return dm_swap_served_by(swaps, pid, from);
+}
+#else
+DM_EXPORT int(duende_mlock_swap_served_by)(const void *swaps, pid_t pid, uint32_t from)
+{
+	return dm_swap_served_by_v11(swaps, pid, from);
+}
+#endif

@@ -3,14 +3,16 @@
  * The Linux-only parts of the API on every other platform: there is no
  * /proc, no prctl and no oom_score_adj, so these report -ENOSYS, and
  * locking itself reports status "unsupported platform" (see lock.c).
- * Built instead of harden.c, report.c, scan.c, survey.c, swaps.c and
- * reader.c (meson.build decides).
+ * Built instead of harden.c, report.c, scan.c, survey.c, swaps.c and the
+ * readers (meson.build decides).
  */
 #include <errno.h>
 #include <string.h>
 
 #include "duende-mlock.h"
+#include "layout.h"
 #include "platform.h"
+#include "report.h"
 
 DM_EXPORT int duende_mlock_raise_memlock(uint64_t *soft_after)
 {
@@ -29,9 +31,15 @@ DM_EXPORT int duende_mlock_set_io_flusher(void)
 	return -ENOSYS;
 }
 
+DM_EXPORT int duende_mlock_get_io_flusher(void)
+{
+	return -ENOSYS;
+}
+
 DM_EXPORT int duende_mlock_set_oom_score_adj(int adj)
 {
-	return adj < -1000 || adj > 1000 ? -EINVAL : -ENOSYS;
+	return adj < DUENDE_MLOCK_OOM_SCORE_ADJ_MIN || adj > DUENDE_MLOCK_OOM_SCORE_ADJ_MAX ? -EINVAL
+												  : -ENOSYS;
 }
 
 DM_EXPORT int duende_mlock_prefault_stack(size_t bytes)
@@ -39,52 +47,35 @@ DM_EXPORT int duende_mlock_prefault_stack(size_t bytes)
 	return bytes ? -ENOSYS : 0;
 }
 
-DM_EXPORT int duende_mlock_harden(const struct duende_mlock_harden_config *cfg,
-				  struct duende_mlock_harden_result *res)
+DM_EXPORT int duende_mlock_report_pid_sized(pid_t pid, struct duende_mlock_report *r, size_t size)
 {
-	int first = 0;
-
-	if (!cfg || !res)
+	if (!r || size < DM_REPORT_SIZE_1_1)
 		return -EINVAL;
-	memset(res, 0, sizeof(*res));
-	const bool asked[DUENDE_MLOCK_STEP_COUNT] = {
-		[DUENDE_MLOCK_STEP_RAISE_MEMLOCK] = cfg->raise_memlock,
-		[DUENDE_MLOCK_STEP_IO_FLUSHER] = cfg->io_flusher,
-		[DUENDE_MLOCK_STEP_OOM_SCORE_ADJ] = cfg->set_oom_score_adj,
-		[DUENDE_MLOCK_STEP_MALLOC] = cfg->malloc_keep,
-		[DUENDE_MLOCK_STEP_PREFAULT_STACK] = cfg->prefault_stack != 0,
-	};
-	for (int step = 0; step < DUENDE_MLOCK_STEP_COUNT; step++) {
-		if (!asked[step])
-			continue;
-		res->steps[step].requested = true;
-		res->steps[step].rc = -ENOSYS;
-		if (!first)
-			first = -ENOSYS;
-	}
-	if (cfg->lock) {
-		res->steps[DUENDE_MLOCK_STEP_LOCK].requested = true;
-		res->steps[DUENDE_MLOCK_STEP_LOCK].rc =
-			duende_mlock_lock_with_config(&cfg->lock_config, &res->lock_status);
-	}
-	return first;
-}
-
-DM_EXPORT int duende_mlock_report_pid(pid_t pid, struct duende_mlock_report *r)
-{
-	if (!r)
-		return -EINVAL;
-	memset(r, 0, sizeof(*r));
+	memset(r, 0, size);
 	r->pid = pid;
 	return -ENOSYS;
 }
 
-DM_EXPORT int duende_mlock_survey_pid(pid_t pid, struct duende_mlock_survey *s)
+DM_EXPORT int(duende_mlock_report_pid)(pid_t pid, struct duende_mlock_report *r)
+{
+	return duende_mlock_report_pid_sized(pid, r, DM_REPORT_SIZE_1_1);
+}
+
+DM_EXPORT int duende_mlock_survey_pid_sized(pid_t pid, struct duende_mlock_survey *s, size_t size)
+{
+	(void)pid;
+	if (!s || size < DM_SURVEY_SIZE_1_2)
+		return -EINVAL;
+	memset(s, 0, size);
+	return -ENOSYS;
+}
+
+DM_EXPORT int(duende_mlock_survey_pid)(pid_t pid, void *s)
 {
 	(void)pid;
 	if (!s)
 		return -EINVAL;
-	memset(s, 0, sizeof(*s));
+	memset(s, 0, sizeof(struct dm_v11_survey));
 	return -ENOSYS;
 }
 
@@ -102,17 +93,34 @@ DM_EXPORT int duende_mlock_find_pids(const char *spec, pid_t *pids, size_t cap)
 	return spec ? -ENOSYS : -EINVAL;
 }
 
-DM_EXPORT int duende_mlock_read_swaps(struct duende_mlock_swaps *swaps)
+DM_EXPORT int duende_mlock_read_swaps_sized(struct duende_mlock_swaps *swaps, size_t size)
 {
-	if (!swaps)
+	if (!swaps || size < DM_SWAPS_SIZE_1_2)
 		return -EINVAL;
-	memset(swaps, 0, sizeof(*swaps));
+	memset(swaps, 0, size);
 	swaps->error = -ENOSYS;
 	return -ENOSYS;
 }
 
-DM_EXPORT int duende_mlock_swap_served_by(const struct duende_mlock_swaps *swaps, pid_t pid,
-					  uint32_t from)
+DM_EXPORT int(duende_mlock_read_swaps)(void *swaps)
+{
+	struct dm_v11_swaps *old = swaps;
+
+	if (!old)
+		return -EINVAL;
+	memset(old, 0, sizeof(*old));
+	old->error = -ENOSYS;
+	return -ENOSYS;
+}
+
+DM_EXPORT int duende_mlock_swap_served_by_sized(const struct duende_mlock_swaps *swaps, pid_t pid,
+						uint32_t from)
+{
+	(void)from;
+	return swaps && pid > 0 ? -ENOENT : -EINVAL;
+}
+
+DM_EXPORT int(duende_mlock_swap_served_by)(const void *swaps, pid_t pid, uint32_t from)
 {
 	(void)from;
 	return swaps && pid > 0 ? -ENOENT : -EINVAL;

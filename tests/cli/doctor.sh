@@ -39,6 +39,18 @@ check "... and says who can raise it" contains "$out" "no ulimit here can do it:
 run_cmd out rc prlimit --memlock=65536:8388608 -- "${NOBODY[@]}" "$DM" doctor
 check "soft below need, hard above: exit 1" equals "$rc" 1
 check "... says to raise the soft limit" contains "$out" "but the hard limit 8 MiB allows it"
+# One vocabulary, the library's names of severities, in the text and the
+# JSON, for a finding and for the verdict alike.
+check "... each finding tagged by its severity's name" contains "$out" "  [warning] "
+for limits in 0:0 65536:8388608; do
+	out=$(timeout 30 prlimit --memlock=$limits -- "${NOBODY[@]}" "$DM" doctor --json 2>/dev/null); rc=$?
+	verdict=$(jq -r .verdict <<<"$out")
+	check "json, memlock $limits: the verdict of exit $rc by its name" equals "$verdict" "$([ $rc = 2 ] && echo "cannot lock" || echo warning)"
+	check "... the exit field says the same" equals "$(jq .exit <<<"$out")" "$rc"
+	check "... the worst finding has that very level" equals "$(jq -r --arg v "$verdict" '[.findings[] | select(.level == $v)] | length > 0' <<<"$out")" true
+	check "... every level a severity's name" equals "$(jq -c '[.findings[].level] - ["ok", "warning", "cannot lock", "not applicable"]' <<<"$out")" '[]'
+	check "... and every finding named by its code" equals "$(jq '[.findings[] | select((.code | type) != "string")] | length' <<<"$out")" 0
+done
 sleep 30 &
 spid=$!
 on_exit "kill $spid"
@@ -59,6 +71,8 @@ done
 run_cmd out rc "$DM" doctor --pid 2
 check "kernel thread: exit 3" equals "$rc" 3
 check "... not applicable" contains "$out" "Verdict: not applicable"
+out=$(timeout 30 "$DM" doctor --json --pid 2 2>/dev/null)
+check "... in json too" equals "$(jq -r '.verdict + "/" + .findings[0].code' <<<"$out")" "not applicable/no user memory"
 check "... says why" contains "$out" "is a kernel thread"
 sh -c 'sleep 0 & exec sleep 30' &
 zparent=$!
@@ -233,6 +247,8 @@ if command -v bindfs >/dev/null && [ -e /dev/fuse ] && command -v losetup >/dev/
 		check "... and is told to lock" contains "$out" "and is not locked"
 		out=$(timeout 30 "$DM" status --prometheus $bpid 2>/dev/null)
 		check "status: which swap device the daemon serves" contains "$out" "duende_mlock_serves_swap{pid=\"$bpid\",name=\"bindfs\",device=\"$loop\"} 1"
+		check "status and doctor --json: the process serves it" equals \
+			"$(timeout 30 "$DM" status --json $bpid 2>/dev/null | jq -c '.processes[0].serves')/$(timeout 30 "$DM" doctor --json --pid $bpid 2>/dev/null | jq -c .serves)" "[\"$loop\"]/[\"$loop\"]"
 		swapoff "$loop"; losetup -d "$loop"
 	else
 		[ -n "$loop" ] && losetup -d "$loop"

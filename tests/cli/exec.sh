@@ -34,6 +34,13 @@ check "exec locks PROGRAM" test "$(sed -n 1p <<<"$out" | awk '{print $2}')" -gt 
 check "PROGRAM keeps the preload and its leader for its exec chain" matches "$(sed -n 2p <<<"$out")" "^\[$DUENDE_MLOCK_PRELOAD\] \[leader=[0-9]+\]$"
 run_out out rc "$DM" exec --inherit -- find /proc/self/status -exec grep VmLck {} \;
 check "--inherit locks the programs children exec too" test "$(awk '{print $2}' <<<"$out")" -gt 0
+# A copy of the shim under another name is the shim: it carries the note.
+mkdir -p "$TMP/renamed" && cp "$DUENDE_MLOCK_PRELOAD" "$TMP/renamed/locker.so"
+run_out out rc env DUENDE_MLOCK_PRELOAD="$TMP/renamed/locker.so" "$DM" exec -- find /proc/self/status -exec sh -c 'echo "[$LD_PRELOAD]"' \;
+check "a renamed copy of the shim leaves a helper's environment too" equals "$out" "[]"
+run_cmd out rc prlimit --memlock=0:0 -- "${NOBODY[@]}" env DUENDE_MLOCK_PRELOAD="$TMP/renamed/locker.so" "$DM" exec -- true
+check "a renamed copy refuses to start an unlockable PROGRAM" equals "$rc" 120
+check "... and knows it runs under exec: no setcap remedy" lacks "$out" "setcap"
 run_out out rc env LD_PRELOAD=libc.so.6 "$DM" exec -- sh -c 'echo "[${LD_PRELOAD#*:}]"; exit 7'
 check "other preloads are kept, in order" contains "$out" "[libc.so.6]"
 check "PROGRAM's exit status passes through" equals "$rc" 7
@@ -93,10 +100,12 @@ check "uid 65534 can write the marker directory" test -e "$TMP/w/probe"
 run_cmd out rc prlimit --memlock=0:0 -- "${NOBODY[@]}" "$DM" exec -- sh -c "touch $TMP/w/ran"
 check "lock failure exits 120" equals "$rc" 120
 check "lock failure: PROGRAM did not run" test ! -e "$TMP/w/ran"
-check "lock failure explains both remedies" contains "$out" "cannot lock memory, not starting it: permission denied: the RLIMIT_MEMLOCK soft limit is 0 bytes and the process lacks CAP_IPC_LOCK. Either fix works"
+check "lock failure explains both remedies" contains "$out" "lock: FAILED: permission denied: the RLIMIT_MEMLOCK soft limit is 0 bytes and the process lacks CAP_IPC_LOCK. Either fix works"
+check "... and says PROGRAM was not started" contains "$out" "cannot lock memory, not starting it (use --best-effort to run it anyway)"
 run_cmd out rc prlimit --memlock=0:0 -- "${NOBODY[@]}" "$DM" exec --best-effort -- sh -c "touch $TMP/w/ran2"
 check "--best-effort runs PROGRAM unlocked" test -e "$TMP/w/ran2"
 check "--best-effort warns" contains "$out" "warning: failed (errno=1), running without a memory lock"
+check "... with the diagnosis" contains "$out" "warning: lock: FAILED: permission denied"
 run_cmd out rc prlimit --memlock=65536:8388608 -- "${NOBODY[@]}" "$DM" exec -v -- sh -c 'grep VmLck /proc/$$/status'
 check "soft RLIMIT_MEMLOCK raised to the hard limit for PROGRAM" contains "$out" "raise-memlock: ok: soft RLIMIT_MEMLOCK is now 8 MiB"
 check "... so an unprivileged PROGRAM locks" equals "$rc" 0

@@ -2,9 +2,11 @@
 /*
  * A process for the command's tests: takes any name (\xNN escapes allowed,
  * as a hostile user would set with PR_SET_NAME), optionally locks itself,
- * runs extra threads, some of them in uninterruptible sleep, and waits to
- * be killed. Prints "ready" on stdout once all is in place.
- * Usage: named [--lock] [--threads N] [--blocked N] [--oom N] NAME
+ * runs extra threads, some of them in uninterruptible sleep, reserves
+ * address space it never touches (PROT_NONE, as malloc reserves arenas:
+ * locked under MCL_FUTURE it counts in VmLck but pins nothing), and waits
+ * to be killed. Prints "ready" on stdout once all is in place.
+ * Usage: named [--lock] [--threads N] [--blocked N] [--oom N] [--reserve MIB] NAME
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -57,7 +59,7 @@ static void *blocked(void *arg)
 
 int main(int argc, char **argv)
 {
-	int threads = 0, blocked_threads = 0;
+	int threads = 0, blocked_threads = 0, reserve_mib = 0;
 	bool lock = false;
 	char name[64];
 	pthread_t t;
@@ -70,6 +72,8 @@ int main(int argc, char **argv)
 			threads = atoi(argv[++i]);
 		else if (strcmp(argv[i], "--blocked") == 0)
 			blocked_threads = atoi(argv[++i]);
+		else if (strcmp(argv[i], "--reserve") == 0)
+			reserve_mib = atoi(argv[++i]);
 		else if (strcmp(argv[i], "--oom") == 0) {
 			int fd = open("/proc/self/oom_score_adj", O_WRONLY);
 			if (fd < 0 || write(fd, argv[i + 1], strlen(argv[i + 1])) < 0)
@@ -80,11 +84,16 @@ int main(int argc, char **argv)
 			break;
 	}
 	if (i != argc - 1) {
-		fprintf(stderr, "usage: named [--lock] [--threads N] [--blocked N] [--oom N] NAME\n");
+		fprintf(stderr, "usage: named [--lock] [--threads N] [--blocked N] [--oom N] [--reserve MIB] NAME\n");
 		return 64;
 	}
 	if (lock && mlockall(MCL_CURRENT | MCL_FUTURE) != 0) {
 		perror("mlockall");
+		return 1;
+	}
+	if (reserve_mib > 0 && mmap(NULL, (size_t)reserve_mib << 20, PROT_NONE,
+				    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0) == MAP_FAILED) {
+		perror("mmap");
 		return 1;
 	}
 	for (int k = 0; k < threads; k++)

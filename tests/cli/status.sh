@@ -17,6 +17,23 @@ need_cmd jq jq
 need_cmd iconv libc-bin
 
 lacks_row() { ! grep -qE "^$2 +sleep " <<<"$1"; }
+# cell TABLE PID COLUMN WIDTH: the text of PID's row in the right-aligned
+# COLUMN of WIDTH characters.
+cell() {
+	awk -v pid="$2" -v col="$3" -v w="$4" 'NR == 1 {end = index($0, col) + length(col) - 1}
+		$1 == pid {c = substr($0, end - w + 1, w); gsub(/^ +| +$/, "", c); print c}' <<<"$1"
+}
+# The MiB of "12.3 MiB" (0 for a figure below 1 MiB).
+mib() { case $1 in *" MiB") echo "${1% MiB}" ;; *" GiB") awk -v g="${1% GiB}" 'BEGIN {print g * 1024}' ;; *) echo 0 ;; esac; }
+at_least() { awk -v a="$1" -v b="$2" 'BEGIN {exit !(a >= b)}'; }
+# Every metric family has its HELP text and its TYPE.
+described() {
+	local name
+	while read -r name; do
+		grep -qE "^# HELP $name [^ ]" <<<"$1" || { echo "    $name has no HELP text" >&2; return 1; }
+	done < <(sed -n 's/^# TYPE \([^ ]*\) .*/\1/p' <<<"$1")
+	[ "$(grep -c '^# TYPE ' <<<"$1")" = "$(grep -c '^# HELP ' <<<"$1")" ]
+}
 # named VAR ARGS...: starts tests/cli/named, waits until it is set up,
 # sets VAR to its PID.
 named() {
@@ -41,11 +58,11 @@ valid_utf8() { iconv -f UTF-8 -t UTF-8 >/dev/null 2>&1; }
 # one column per byte.
 printable_ascii() { ! LC_ALL=C grep -q '[^[:print:]]' <<<"$1"; }
 # The table's columns line up as a terminal shows them (tabs expanded, a
-# UTF-8 character one column): each row's LOCKED field ends where the
+# UTF-8 character one column): each row's PINNED field ends where the
 # header's does.
 aligned() {
 	local end
-	end=$(head -1 <<<"$1" | awk '{print index($0, "LOCKED") + 5}')
+	end=$(head -1 <<<"$1" | awk '{print index($0, "PINNED") + 5}')
 	tail -n +2 <<<"$1" | expand | LC_ALL=C.UTF-8 sed 's/[^ ]/X/g' |
 		awk -v e="$end" 'substr($0, e, 1) == " " || substr($0, e + 1, 1) != " " {bad = 1} END {exit bad}'
 }
@@ -63,6 +80,39 @@ run_cmd out rc "$DM" status $locked
 check "table: exit 0" equals "$rc" 0
 check "table: header" contains "$out" "PID      NAME"
 check "table: the process's row" matches "$out" "^$locked +sleep "
+
+check "table: leads with what is pinned, then the locked address space" matches "$(head -1 <<<"$out")" "^PID +NAME +PINNED +RSS +PIN% +SWAP +LOCKED-SPACE "
+
+# --- what is pinned, and the locked address space (VmLck), which counts
+# reservations never touched (malloc's PROT_NONE arenas) as locked
+reserver=''
+named reserver --lock --reserve 64 reserver
+run_cmd out rc "$DM" status "$reserver"
+pinned=$(cell "$out" "$reserver" PINNED 10) space=$(cell "$out" "$reserver" LOCKED-SPACE 12)
+check "table: PINNED is what is resident in locked mappings ($pinned), well below 64 MiB" at_least 32 "$(mib "$pinned")"
+check "table: LOCKED-SPACE is VmLck ($space), the 64 MiB reserved included" at_least "$(mib "$space")" 64
+json out "$reserver"
+check "json: locked_address_space_bytes is VmLck" equals "$(jq '.processes[0].locked_address_space_bytes' <<<"$out")" $(($(status_kb "$reserver" VmLck) * 1024))
+check "json: locked_bytes, the same figure, kept" equals "$(jq '.processes[0].locked_bytes' <<<"$out")" "$(jq '.processes[0].locked_address_space_bytes' <<<"$out")"
+check "json: pinned_bytes leaves the 64 MiB reserved out" test "$(jq '.processes[0].locked_address_space_bytes - .processes[0].pinned_bytes' <<<"$out")" -ge $((64 << 20))
+check "json: the verdicts by their library names" equals "$(jq -c '.processes[0].verdicts' <<<"$out")" '["locked"]'
+run_cmd out rc "$DM" status --prometheus "$reserver"
+check "prometheus: the locked address space" contains "$out" "duende_mlock_locked_address_space_bytes{pid=\"$reserver\",name=\"reserver\"} $(($(status_kb "$reserver" VmLck) * 1024))"
+check "prometheus: what is pinned" matches "$out" "^duende_mlock_pinned_bytes\\{pid=\"$reserver\",name=\"reserver\"\\} [0-9]+$"
+check "prometheus: VmSize, which locking current pages counts" contains "$out" "duende_mlock_mapped_bytes{pid=\"$reserver\",name=\"reserver\"} $(($(status_kb "$reserver" VmSize) * 1024))"
+check "prometheus: every family has HELP text" described "$out"
+
+# --- status and doctor print one report of a process: the same keys, and
+# the same figures where they do not move
+json out "$reserver"
+sjson=$(jq -S '.processes[0] | del(.expect)' <<<"$out")
+djson=$(timeout 30 "$DM" doctor --json --pid "$reserver" 2>/dev/null)
+check "doctor --json parses" jq -e . <<<"$djson" >/dev/null
+check "doctor --json has every key of status --json's process" equals \
+	"$(jq -r --argjson d "$djson" 'keys - ($d | keys) | join(" ")' <<<"$sjson")" ""
+for key in pid name uid verdicts locked locked_address_space_bytes mapped_bytes memlock_soft memlock_hard headroom_bytes cap_ipc_lock cap_effective threads mappings serves; do
+	check "... and the same $key" equals "$(jq -cS --arg k "$key" '.[$k]' <<<"$djson")" "$(jq -cS --arg k "$key" '.[$k]' <<<"$sjson")"
+done
 
 run_cmd out rc "$DM" status $plain
 check "table: an unlocked process is noted as not locked (not 'partly')" matches "$(grep "^$plain " <<<"$out")" "not locked *$"

@@ -38,6 +38,14 @@ run_cmd out rc "$DM" status --prometheus --output "$TMP/textfile/duende-mlock.pr
 check "status --output: written (exit 1: an expected daemon does not run)" equals "$rc" 1
 run_cmd out rc promtool check metrics <"$TMP/textfile/duende-mlock.prom"
 check "promtool check metrics on the written file" equals "$rc" 0
+written=$(cat "$TMP/textfile/duende-mlock.prom")
+# The rules match metrics by name: status keeps every name they use.
+while read -r name; do
+	check "the rules' $name is written, with its HELP text" grep -qE "^# HELP $name [^ ]" <<<"$written"
+done < <(grep -o 'duende_mlock_[a-z_]*' "$SRC/duende-mlock.rules.yml" | sort -u)
+check "what is pinned is written" grep -qE "^duende_mlock_pinned_bytes\\{pid=\"$npid\",name=\"watchedd\",expect=\"name:watchedd\"\\} [0-9]+$" <<<"$written"
+check "... and the locked address space, named for what it is" grep -q "^# HELP duende_mlock_locked_address_space_bytes VmLck: the locked address space" <<<"$written"
+check "... whose old name stays, saying so" grep -q "^# HELP duende_mlock_locked_bytes VmLck, the locked address space" <<<"$written"
 
 if command -v systemd-analyze >/dev/null; then
 	mkdir -p "$TMP/units"
@@ -78,6 +86,7 @@ scrape=$(cat "$TMP/scrape")
 check "node_exporter serves the textfile's series over HTTP" contains "$scrape" "duende_mlock_locked{expect=\"name:watchedd\",name=\"watchedd\",pid=\"$npid\"} 1"
 check "... the expected daemon that does not run" contains "$scrape" 'duende_mlock_locked{expect="name:nosuchdaemon",name="",pid=""} 0'
 check "... the library's headroom threshold" contains "$scrape" "duende_mlock_headroom_low_bytes 6.7108864e+07"
+check "... what is pinned and the locked address space" matches "$scrape" "^duende_mlock_locked_address_space_bytes\\{expect=\"name:watchedd\",name=\"watchedd\",pid=\"$npid\"\\} "
 check "... and the file's mtime" matches "$scrape" "^node_textfile_mtime_seconds\\{file=\".*duende-mlock.prom\"\\}"
 check "a file that is not UTF-8 is dropped by the collector" lacks "$scrape" "broken_metric"
 check "... and flagged as a scrape error" contains "$scrape" "node_textfile_scrape_error 1"

@@ -33,8 +33,17 @@ int main(void)
 	EXPECT(duende_mlock_read_locked_bytes(&bytes) == -ENOSYS && bytes == 7);
 	EXPECT(duende_mlock_unlock_all() == 0);
 	EXPECT(duende_mlock_report_pid(0, &r) == -ENOSYS);
-	EXPECT(duende_mlock_harden(&hc, &hr) == -ENOSYS);
+	/* The same sequence as on Linux: only the lock decides by default,
+	 * and "unsupported platform" is no failure of it. */
+	EXPECT(duende_mlock_harden(&hc, &hr) == 0);
 	EXPECT(duende_mlock_status_is_unsupported(&hr.lock_status));
+	EXPECT(hr.steps[DUENDE_MLOCK_STEP_IO_FLUSHER].rc == -ENOSYS);
+	EXPECT(hr.failed & (1u << DUENDE_MLOCK_STEP_IO_FLUSHER));
+	EXPECT(!(hr.failed & (1u << DUENDE_MLOCK_STEP_LOCK)));
+	hc.required_steps = DUENDE_MLOCK_STEPS_ALL;
+	EXPECT(duende_mlock_harden(&hc, &hr) == -ENOSYS && hr.must_stop);
+	hc.oom_score_adj = 5000; /* a bad config is EINVAL everywhere */
+	EXPECT(duende_mlock_harden(&hc, &hr) == -EINVAL);
 	EXPECT(strcmp(duende_mlock_version(), DUENDE_MLOCK_VERSION_STRING) == 0);
 	printf("%s\n", failures ? "FAILED" : "unsupported platform reported as expected");
 	return failures ? 1 : 0;

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /* Just enough ELF to know what the loader will do with a file: its class,
  * machine and type, its program headers, its dynamic loader (PT_INTERP),
- * its dynamic flags and its notes. 32- and 64-bit files alike. */
-#ifndef DM_CLI_ELF_FILE_H
-#define DM_CLI_ELF_FILE_H
+ * its dynamic flags and its notes. 32- and 64-bit files alike. exec reads
+ * PROGRAM and the shim with it; the shim knows its own copies by it. */
+#ifndef DM_ELF_FILE_H
+#define DM_ELF_FILE_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -39,5 +40,13 @@ bool elf_complete(const struct elf_file *e);
 /* Copies the descriptor of the first note named name of the given type
  * into desc (len bytes exactly): true when found. */
 bool elf_note(const struct elf_file *e, const char *name, uint32_t type, void *desc, size_t len);
+
+struct dm_shim_note;
+/* The one rule for "is this file duende-mlock's preload shim": it carries
+ * the shim's ELF note (exec-settings.h), whatever its name. *note (may be
+ * NULL) receives the note's settings version and C library. */
+bool elf_is_shim(const struct elf_file *e, struct dm_shim_note *note);
+/* The same for the file at path; false when it cannot be read. */
+bool elf_path_is_shim(const char *path, struct dm_shim_note *note);
 
 #endif

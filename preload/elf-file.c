@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT OR Apache-2.0 */
 #include "elf-file.h"
+#include "exec-settings.h"
 
 #include <elf.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -167,4 +169,28 @@ bool elf_note(const struct elf_file *e, const char *name, uint32_t type, void *d
 		}
 	}
 	return false;
+}
+
+bool elf_is_shim(const struct elf_file *e, struct dm_shim_note *note)
+{
+	struct dm_shim_note n;
+
+	if (!elf_note(e, DM_SHIM_NOTE_NAME, DM_SHIM_NOTE_TYPE, &n, sizeof(n)))
+		return false;
+	if (note)
+		*note = n;
+	return true;
+}
+
+bool elf_path_is_shim(const char *path, struct dm_shim_note *note)
+{
+	struct elf_file e;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	bool is;
+
+	if (fd < 0)
+		return false;
+	is = elf_open(fd, &e) == 0 && elf_is_shim(&e, note);
+	close(fd);
+	return is;
 }

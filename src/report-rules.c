@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
+#include <string.h>
+
+#include "duende-mlock.h"
+#include "platform.h"
+#include "report-rules.h"
+
+bool dm_io_flusher_in(uint64_t task_flags)
+{
+	const uint64_t both = DUENDE_MLOCK_PF_MEMALLOC_NOIO | DUENDE_MLOCK_PF_LOCAL_THROTTLE;
+
+	return (task_flags & both) == both;
+}
+
+enum duende_mlock_lock_state dm_lock_state(uint32_t known, uint64_t vm_lck, uint32_t verdicts)
+{
+	if (!(known & DUENDE_MLOCK_R_STATUS))
+		return DUENDE_MLOCK_LOCK_STATE_UNKNOWN;
+	if (verdicts & DUENDE_MLOCK_V_NO_USER_MEMORY)
+		return DUENDE_MLOCK_LOCK_STATE_NOT_APPLICABLE;
+	if (verdicts & DUENDE_MLOCK_V_LOCKED)
+		return DUENDE_MLOCK_LOCK_STATE_LOCKED;
+	return vm_lck ? DUENDE_MLOCK_LOCK_STATE_PARTLY_LOCKED : DUENDE_MLOCK_LOCK_STATE_NOT_LOCKED;
+}
+
+DM_EXPORT enum duende_mlock_lock_state
+duende_mlock_report_lock_state(const struct duende_mlock_report *r)
+{
+	if (!r)
+		return DUENDE_MLOCK_LOCK_STATE_UNKNOWN;
+	return dm_lock_state(r->known, r->vm_lck, r->verdicts);
+}
+
+static const char *const container_names[] = {
+	[DUENDE_MLOCK_CONTAINER_NONE] = "",
+	[DUENDE_MLOCK_CONTAINER_DOCKER] = "docker",
+	[DUENDE_MLOCK_CONTAINER_PODMAN] = "podman",
+	[DUENDE_MLOCK_CONTAINER_KUBERNETES] = "kubernetes",
+};
+
+enum duende_mlock_container dm_container_named(const char *name)
+{
+	for (size_t i = 1; i < DM_ARRAY_SIZE(container_names); i++)
+		if (strcmp(name, container_names[i]) == 0)
+			return (enum duende_mlock_container)i;
+	return DUENDE_MLOCK_CONTAINER_NONE;
+}
+
+const char *dm_container_name(enum duende_mlock_container kind)
+{
+	if ((unsigned)kind >= DM_ARRAY_SIZE(container_names))
+		return "";
+	return container_names[kind];
+}

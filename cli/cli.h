@@ -31,6 +31,7 @@
 extern const char *cli_name; /* "duende-mlock" */
 
 int cmd_exec(int argc, char **argv);
+int cmd_lock(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
 

@@ -17,6 +17,7 @@ static void help(FILE *f)
 		"Keep swap-critical daemons out of swap.\n\n"
 		"Commands:\n"
 		"  exec [OPTIONS] -- PROGRAM [ARGS...]  run PROGRAM with its memory locked\n"
+		"  lock [OPTIONS] PID...                lock processes that already run\n"
 		"  status [OPTIONS] [PID...]            lock state of processes\n"
 		"  doctor [OPTIONS] [--pid PID]         can this process (or PID) lock, and how to fix it\n\n"
 		"Options:\n"
@@ -49,6 +50,8 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "exec") == 0)
 		return cmd_exec(argc - 1, argv + 1);
+	if (strcmp(cmd, "lock") == 0)
+		return cmd_lock(argc - 1, argv + 1);
 	if (strcmp(cmd, "status") == 0)
 		return cmd_status(argc - 1, argv + 1);
 	if (strcmp(cmd, "doctor") == 0)

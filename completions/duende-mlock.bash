@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT OR Apache-2.0
 # Bash completion for duende-mlock. Subcommands and options are read from
 # the command's own --help when completing, so they have one home, the
-# command. PIDs complete for `status` and for options whose value is a PID
+# command. PIDs complete for `status` and `lock` and for options whose value is a PID
 # (`doctor --pid`); after `exec`'s options (or `--`) a program completes,
 # then that program's own arguments (through bash-completion when loaded).
 
@@ -118,7 +118,7 @@ _duende_mlock() {
 
 	if [[ $cur == -* ]]; then
 		_duende_mlock_add "$(cut -d' ' -f1 <<<"$options")" "$cur"
-	elif [ "$sub" = status ]; then
+	elif [ "$sub" = status ] || [ "$sub" = lock ]; then
 		_duende_mlock_pids "$cur"
 	fi
 	return 0

@@ -894,6 +894,174 @@ const char *duende_mlock_finding_name(enum duende_mlock_finding_code code);
 /* verdict is one DUENDE_MLOCK_V_* bit; NULL for 0 or several bits. */
 const char *duende_mlock_verdict_name(uint32_t verdict);
 
+/* ------------------------------------------------------------------ */
+/* Locking a process that already runs, from outside (since 1.2)      */
+/* ------------------------------------------------------------------ */
+
+/* What to do to the process (duende_mlock_lock_pid()). */
+struct duende_mlock_pid_config {
+	/* current, future, onfault, required and min_headroom as
+	 * duende_mlock_lock_with_config() reads them, judged by the target's
+	 * limits and capabilities; lean must be false (it changes the
+	 * target's malloc and thread stacks, which only the process itself
+	 * can). */
+	struct duende_mlock_config lock;
+	/* PR_SET_IO_FLUSHER on every one of its threads (the flag is per
+	 * thread; each thread makes the call itself). Needs the target's
+	 * CAP_SYS_RESOURCE. */
+	bool io_flusher;
+	/* Write its /proc/PID/oom_score_adj (-1000..1000); lowering it needs
+	 * the caller's CAP_SYS_RESOURCE. */
+	bool set_oom_score_adj;
+	int oom_score_adj;
+	/* Where it lacks CAP_IPC_LOCK: raise its RLIMIT_MEMLOCK with
+	 * prlimit(2), soft to hard, and both to unlimited where the caller
+	 * holds CAP_SYS_RESOURCE. */
+	bool raise_memlock;
+	/* How long a thread may take to stop (0: DUENDE_MLOCK_PID_STOP_MS)
+	 * before it is given up as blocked in the kernel. */
+	uint32_t stop_timeout_ms;
+	/* 0, or the start time the caller found the process with (clock
+	 * ticks after boot, field 22 of /proc/PID/stat; see
+	 * duende_mlock_image_tree()): another process with that PID is
+	 * refused. */
+	uint64_t start_time;
+	/* Must be zero. */
+	uint64_t reserved[4];
+};
+
+#define DUENDE_MLOCK_PID_STOP_MS 2000
+
+/* Lock current and future pages (required), raise its memlock limit. */
+#define DUENDE_MLOCK_PID_CONFIG_INIT                                           \
+	{ .lock = DUENDE_MLOCK_CONFIG_INIT, .io_flusher = false,              \
+	  .set_oom_score_adj = false, .oom_score_adj = 0, .raise_memlock = true, \
+	  .stop_timeout_ms = 0, .start_time = 0, .reserved = { 0, 0, 0, 0 } }
+
+/* Why a process was not locked from outside: nothing was done to it. */
+enum duende_mlock_pid_refusal {
+	DUENDE_MLOCK_PID_ACCEPTED = 0,      /* not refused; see the steps */
+	DUENDE_MLOCK_PID_NO_SUCH_PROCESS,   /* -ESRCH */
+	DUENDE_MLOCK_PID_REUSED,            /* -ESRCH: the PID names another process now */
+	DUENDE_MLOCK_PID_KERNEL_THREAD,     /* -EPERM: no user memory */
+	DUENDE_MLOCK_PID_ZOMBIE,            /* -ESRCH: exited, not yet reaped */
+	DUENDE_MLOCK_PID_BLOCKED,           /* -ETIMEDOUT: a thread in D state */
+	DUENDE_MLOCK_PID_TRACED,            /* -EBUSY: tracer names the tracer */
+	DUENDE_MLOCK_PID_NO_PERMISSION,     /* -EPERM: ptrace access refused */
+	DUENDE_MLOCK_PID_YAMA,              /* -EPERM: Yama's ptrace_scope */
+	DUENDE_MLOCK_PID_USER_NAMESPACE,    /* -EPERM: another user namespace */
+	DUENDE_MLOCK_PID_SELF,              /* -EINVAL: use lock_with_config */
+	DUENDE_MLOCK_PID_ARCH,              /* -ENOSYS: not this architecture */
+	DUENDE_MLOCK_PID_BAD_CONFIG,        /* -EINVAL */
+	DUENDE_MLOCK_PID_NO_SYSCALL_INSN,   /* -ENOEXEC: nothing to enter the kernel with */
+};
+
+/* Bits of duende_mlock_pid_result.flags */
+/* It runs in another user namespace: its capabilities do not count. */
+#define DUENDE_MLOCK_PID_F_USER_NAMESPACE (1u << 0)
+/* It has another PID in its own PID namespace (ns_pid): a container. */
+#define DUENDE_MLOCK_PID_F_PID_NAMESPACE (1u << 1)
+/* The caller holds CAP_SYS_RESOURCE (may raise the target's hard limit). */
+#define DUENDE_MLOCK_PID_F_CALLER_SYS_RESOURCE (1u << 2)
+/* The caller may prlimit(2) it at all (same user, or CAP_SYS_RESOURCE). */
+#define DUENDE_MLOCK_PID_F_CALLER_PRLIMIT (1u << 3)
+/* It serves a swap area (serves_swap): its resident pages were locked
+ * first, without faulting anything in, and only what cannot come from
+ * its own device was faulted in after. */
+#define DUENDE_MLOCK_PID_F_SERVES_SWAP (1u << 4)
+/* Read back after the lock: its /proc/PID/status shows VmLck above 0.
+ * (duende_mlock_report_pid()'s DUENDE_MLOCK_V_LOCKED also checks every
+ * mapping in smaps, at the cost of a walk of its page tables.) */
+#define DUENDE_MLOCK_PID_F_VERIFIED (1u << 5)
+
+/* What duende_mlock_lock_pid() did; filled up to the size the caller
+ * passes (fields are only ever appended). */
+struct duende_mlock_pid_result {
+	pid_t pid;
+	int rc; /* what the call returned */
+	enum duende_mlock_pid_refusal refusal;
+	/* DUENDE_MLOCK_PID_TRACED: the process that traces it. */
+	pid_t tracer;
+	/* Its PID in its own PID namespace, as it sees itself. */
+	pid_t ns_pid;
+	uint32_t flags; /* DUENDE_MLOCK_PID_F_* */
+	/* The start time of the process locked (see the config). */
+	uint64_t start_time;
+	/* The lock, with the target's facts: its RLIMIT_MEMLOCK, its
+	 * CAP_IPC_LOCK, its VmSize and VmLck; DUENDE_MLOCK_F_* as
+	 * duende_mlock_lock_with_config() sets them. */
+	struct duende_mlock_status lock_status;
+	/* RAISE_MEMLOCK, IO_FLUSHER, OOM_SCORE_ADJ and LOCK, as
+	 * duende_mlock_harden() records them (value: the target's soft limit
+	 * after raising, its threads with PR_SET_IO_FLUSHER, its
+	 * oom_score_adj, its bytes locked). */
+	struct duende_mlock_step_result steps[DUENDE_MLOCK_STEP_COUNT];
+	/* Its threads, and how many were stopped to run a call. */
+	uint32_t threads, threads_stopped;
+	/* Threads stopped in an epoll_wait with a timeout, which returned
+	 * EINTR, as after SIGSTOP/SIGCONT (the time already waited is
+	 * unknown); without a timeout the wait is entered again. */
+	uint32_t threads_eintr;
+	/* Bytes of this structure the library filled (the caller's size, or
+	 * the library's own when smaller). */
+	uint32_t size;
+	/* The longest time one thread was held stopped, in nanoseconds. */
+	uint64_t longest_stop_ns;
+	/* After locking: bytes of it still on swap, and of those the bytes
+	 * that may be on a swap area it serves itself (left there: faulting
+	 * them in would wait on itself; they come back as touched, and are
+	 * locked then). */
+	uint64_t swap_left, swap_left_own;
+	/* Bytes faulted in after the resident pages were locked. */
+	uint64_t populated;
+	/* The first swap area it serves ("" for none), as /proc/swaps names
+	 * it (cut to fit). */
+	char serves_swap[64];
+	/* Its command name as the kernel holds it (raw bytes; escape before
+	 * printing), and the tracer's for DUENDE_MLOCK_PID_TRACED. */
+	char name[64];
+	char tracer_name[64];
+	/* Its real uid and the caller's; Yama's ptrace_scope, -1 without
+	 * Yama. */
+	uint32_t uid, caller_uid;
+	int32_t ptrace_scope;
+	/* Its threads with PR_SET_IO_FLUSHER after the call. */
+	uint32_t threads_io_flusher;
+};
+
+/* Locks process pid (not the caller) from outside, as config says: each
+ * step runs inside the target, which makes the system calls itself while
+ * stopped under ptrace for as long as they take (registers, signal mask
+ * and pending signals as they were, an interrupted system call restarted
+ * as after any stop). Its RLIMIT_MEMLOCK is raised with prlimit(2) and
+ * its oom_score_adj written from outside. A process that serves swap is
+ * locked resident pages first. Refusals leave it untouched. The result
+ * is written to out, size bytes of it (sizeof *out; at least the size of
+ * the 1.2 struct, else -EINVAL). Returns 0 when every requested step
+ * succeeded (a failed lock in best-effort mode counts as done, see
+ * lock_status), else the first failure's negative errno. Forks a tracer
+ * that exits when done (the kernel detaches whatever it still traces).
+ * No malloc. */
+DUENDE_MLOCK_WUR int duende_mlock_lock_pid(pid_t pid, const struct duende_mlock_pid_config *config,
+					   struct duende_mlock_pid_result *out, size_t size);
+
+/* What duende_mlock_lock_pid() did and, for each refusal or failed step,
+ * why and the fix that works for a process already running (computed
+ * from the target's limits, capabilities and mapped size, and what the
+ * caller may change). snprintf semantics; -EINVAL for a NULL result. */
+int duende_mlock_pid_explain(const struct duende_mlock_pid_result *result, char *buf, size_t len);
+
+/* pid, then every process forked from it (children, their children...)
+ * that runs the same executable file (the same device and inode of
+ * /proc/PID/exe): the workers of a pre-fork server, the forked child of a
+ * daemonizing one. A child that runs another program, and what it forks,
+ * is left out. Into pids[0..cap) and, when start_times is not NULL, each
+ * one's start time (for duende_mlock_pid_config.start_time). Returns how
+ * many there are (may be more than cap), -ESRCH when pid does not run.
+ * No malloc. */
+DUENDE_MLOCK_WUR int duende_mlock_image_tree(pid_t pid, pid_t *pids, uint64_t *start_times,
+					     size_t cap);
+
 #ifdef __cplusplus
 }
 #endif

@@ -151,6 +151,19 @@ g_musl() (
 	CC=musl-gcc setup build-musl -Dexamples_fuse=disabled -Dc_args="-idirafter $kh" &&
 		meson test -C build-musl --suite unit --print-errorlogs
 )
+g_aarch64() (
+	# The library, the engine that locks from outside (svc #0, NT_PRSTATUS,
+	# NT_ARM_SYSTEM_CALL), the command and the tests, cross-built for
+	# aarch64 with -Werror: built, not run.
+	need aarch64-linux-gnu-gcc gcc-aarch64-linux-gnu
+	[ -e /usr/aarch64-linux-gnu/lib/libc.a ] || { echo "SKIP: no aarch64 libc (package libc6-dev-arm64-cross)"; exit 77; }
+	setup build-aarch64 --cross-file "$SRC"/cross/aarch64-linux-gnu.txt -Dexamples_fuse=disabled \
+		-Dexamples_ublk=disabled || exit 1
+	lib=build-aarch64/src/libduende-mlock.so.1
+	aarch64-linux-gnu-readelf -h "$lib" | grep -q 'Machine:.*AArch64' || { echo "$lib is not an aarch64 object"; exit 1; }
+	aarch64-linux-gnu-nm -D --defined-only "$lib" | grep -q ' duende_mlock_lock_pid@@DUENDE_MLOCK_1.2$' ||
+		{ echo "$lib lacks duende_mlock_lock_pid"; exit 1; }
+)
 g_consumer() (
 	prefix=$OUT/prefix
 	setup build-install --prefix="$prefix" -Dexamples_fuse=disabled && meson install -C build-install >/dev/null || exit 1
@@ -205,7 +218,7 @@ g_out_of_tree() (
 )
 g_package() { DM_GATE_KEEP=$KEEP/package scripts/gate-package.sh; }
 
-all=(clang asan tsan valgrind cppcheck clang_tidy shellcheck fuzz musl windows wasm guest consumer out_of_tree package)
+all=(clang asan tsan valgrind cppcheck clang_tidy shellcheck fuzz musl aarch64 windows wasm guest consumer out_of_tree package)
 for g in "${@:-${all[@]}}"; do
 	gate "${g//_/-}" "g_$g"
 done

@@ -8,12 +8,12 @@ what=${1:-all}
 
 # Every package and why it is here is listed in README.md ("Dependencies").
 build=(meson ninja-build gcc pkg-config libc6-dev libfuse3-dev liburing-dev)
-test=(util-linux mount libcap2-bin jq bindfs fuse3 memcached binutils procps kmod
+test=(util-linux mount libcap2-bin jq bindfs fuse3 memcached binutils procps kmod strace
 	nbd-server nbd-client qemu-system-x86 busybox-static cpio xz-utils e2fsprogs
 	prometheus prometheus-node-exporter curl systemd)
 gates=(clang valgrind cppcheck clang-tidy shellcheck musl-tools g++ gnuplot-nox
 	mingw-w64 wine64 wine wasi-libc lld-14 libclang-rt-14-dev-wasm32 llvm-14 nodejs
-	debhelper dpkg-dev lintian bash-completion)
+	debhelper dpkg-dev lintian bash-completion gcc-aarch64-linux-gnu libc6-dev-arm64-cross)
 
 case $what in
 build) pkgs=("${build[@]}") ;;

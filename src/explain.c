@@ -15,6 +15,7 @@
 #include "platform.h"
 #include "remedy.h"
 #include "text.h"
+#include "explain.h"
 
 static struct dm_remedy_ctx remedy_ctx(const struct duende_mlock_status *s)
 {
@@ -28,14 +29,25 @@ static struct dm_remedy_ctx remedy_ctx(const struct duende_mlock_status *s)
 }
 
 /* Both remedies for a limit that must cover needed bytes, then ".". */
-static void put_fixes(struct dm_text *t, const struct duende_mlock_status *s, uint64_t needed)
+static void put_fixes(struct dm_text *t, const struct dm_remedy_ctx *c, uint64_t needed)
 {
-	struct dm_remedy_ctx c = remedy_ctx(s);
-
-	dm_put_fix_lock(t, needed, &c);
+	dm_put_fix_lock(t, needed, c);
 }
 
-static void put_numbers(struct dm_text *t, const struct duende_mlock_status *s)
+/* Where the usage was read: this process's status, or the target's. */
+static void put_status_file(struct dm_text *t, const struct dm_remedy_ctx *c)
+{
+	if (c->running_pid) {
+		dm_text_put(t, "/proc/");
+		dm_text_put_u64(t, (uint64_t)c->running_pid);
+		dm_text_put(t, "/status");
+	} else {
+		dm_text_put(t, "/proc/self/status");
+	}
+}
+
+static void put_numbers(struct dm_text *t, const struct duende_mlock_status *s,
+			const struct dm_remedy_ctx *c)
 {
 	dm_text_put(t, "RLIMIT_MEMLOCK soft ");
 	dm_text_put_limit(t, s->memlock_soft);
@@ -44,7 +56,9 @@ static void put_numbers(struct dm_text *t, const struct duende_mlock_status *s)
 	dm_text_put(t, (s->flags & DUENDE_MLOCK_F_CAP_IPC_LOCK) ? ", CAP_IPC_LOCK held"
 								 : ", CAP_IPC_LOCK missing");
 	if (s->flags & DUENDE_MLOCK_F_USAGE_UNKNOWN) {
-		dm_text_put(t, ", mapped size unknown (/proc/self/status unreadable)");
+		dm_text_put(t, ", mapped size unknown (");
+		put_status_file(t, c);
+		dm_text_put(t, " unreadable)");
 	} else {
 		dm_text_put(t, ", mapped ");
 		dm_text_put_bytes(t, s->mapped_bytes);
@@ -53,21 +67,23 @@ static void put_numbers(struct dm_text *t, const struct duende_mlock_status *s)
 	}
 }
 
-static void explain_eperm(struct dm_text *t, const struct duende_mlock_status *s)
+static void explain_eperm(struct dm_text *t, const struct duende_mlock_status *s,
+			  const struct dm_remedy_ctx *c)
 {
 	dm_text_put(t, "permission denied: the RLIMIT_MEMLOCK soft limit is ");
 	dm_text_put_limit(t, s->memlock_soft);
 	dm_text_put(t, " and the process lacks CAP_IPC_LOCK. Either fix works: ");
-	put_fixes(t, s, s->mapped_bytes);
+	put_fixes(t, c, s->mapped_bytes);
 }
 
-static void explain_headroom(struct dm_text *t, const struct duende_mlock_status *s)
+static void explain_headroom(struct dm_text *t, const struct duende_mlock_status *s,
+			  const struct dm_remedy_ctx *c)
 {
 	if (s->flags & DUENDE_MLOCK_F_USAGE_UNKNOWN) {
-		dm_text_put(t, "refused: the headroom under RLIMIT_MEMLOCK cannot be checked because "
-			       "/proc/self/status is unreadable (mount /proc, or set min_headroom "
-			       "to 0). ");
-		put_numbers(t, s);
+		dm_text_put(t, "refused: the headroom under RLIMIT_MEMLOCK cannot be checked because ");
+		put_status_file(t, c);
+		dm_text_put(t, " is unreadable (mount /proc, or set min_headroom to 0). ");
+		put_numbers(t, s, c);
 		dm_text_put(t, ".");
 		return;
 	}
@@ -77,12 +93,13 @@ static void explain_headroom(struct dm_text *t, const struct duende_mlock_status
 	dm_text_put_bytes(t, s->min_headroom);
 	dm_text_put(t, " asked for; later allocations would fail (malloc returns NULL, "
 		       "pthread_create fails with EAGAIN). ");
-	put_numbers(t, s);
+	put_numbers(t, s, c);
 	dm_text_put(t, ". Fix: ");
-	put_fixes(t, s, s->mapped_bytes + s->min_headroom);
+	put_fixes(t, c, s->mapped_bytes + s->min_headroom);
 }
 
-static void explain_enomem(struct dm_text *t, const struct duende_mlock_status *s)
+static void explain_enomem(struct dm_text *t, const struct duende_mlock_status *s,
+			  const struct dm_remedy_ctx *c)
 {
 	bool limit_binds = !(s->flags & DUENDE_MLOCK_F_CAP_IPC_LOCK) &&
 			   s->memlock_soft != DUENDE_MLOCK_UNLIMITED &&
@@ -96,16 +113,17 @@ static void explain_enomem(struct dm_text *t, const struct duende_mlock_status *
 			       "included) but RLIMIT_MEMLOCK allows ");
 		dm_text_put_bytes(t, s->memlock_soft);
 		dm_text_put(t, ". Fix: ");
-		put_fixes(t, s, s->mapped_bytes);
+		put_fixes(t, c, s->mapped_bytes);
 		return;
 	}
 	dm_text_put(t, "out of memory: RLIMIT_MEMLOCK is not the cause (");
-	put_numbers(t, s);
+	put_numbers(t, s, c);
 	dm_text_put(t, "); the kernel could not lock the pages: free memory, lower the daemon's "
 		       "footprint (lean mode), or check vm.max_map_count.");
 }
 
-static void explain_failure(struct dm_text *t, const struct duende_mlock_status *s)
+static void explain_failure(struct dm_text *t, const struct duende_mlock_status *s,
+			  const struct dm_remedy_ctx *c)
 {
 	if (s->flags & DUENDE_MLOCK_F_BAD_CONFIG) {
 		dm_text_put(t, "invalid configuration: onfault needs current or future, the lean "
@@ -117,15 +135,15 @@ static void explain_failure(struct dm_text *t, const struct duende_mlock_status 
 		return;
 	}
 	if (s->flags & DUENDE_MLOCK_F_HEADROOM_SHORT) {
-		explain_headroom(t, s);
+		explain_headroom(t, s, c);
 		return;
 	}
 	switch (s->failure_errno) {
 	case EPERM:
-		explain_eperm(t, s);
+		explain_eperm(t, s, c);
 		return;
 	case ENOMEM:
-		explain_enomem(t, s);
+		explain_enomem(t, s, c);
 		return;
 	case EAGAIN:
 		dm_text_put(t, "would block: some pages could not be locked; retry, or free memory.");
@@ -137,12 +155,13 @@ static void explain_failure(struct dm_text *t, const struct duende_mlock_status 
 		dm_text_put(t, "mlockall failed with errno=");
 		dm_text_put_i64(t, s->failure_errno);
 		dm_text_put(t, ". ");
-		put_numbers(t, s);
+		put_numbers(t, s, c);
 		dm_text_put(t, ".");
 	}
 }
 
-static void explain_locked(struct dm_text *t, const struct duende_mlock_status *s)
+static void explain_locked(struct dm_text *t, const struct duende_mlock_status *s,
+			  const struct dm_remedy_ctx *c)
 {
 	uint32_t modes = s->flags & (DUENDE_MLOCK_F_CURRENT | DUENDE_MLOCK_F_FUTURE);
 
@@ -151,10 +170,13 @@ static void explain_locked(struct dm_text *t, const struct duende_mlock_status *
 		return;
 	}
 	dm_text_put(t, "locked ");
-	if (s->flags & DUENDE_MLOCK_F_USAGE_UNKNOWN)
-		dm_text_put(t, "(size unknown: /proc/self/status unreadable)");
-	else
+	if (s->flags & DUENDE_MLOCK_F_USAGE_UNKNOWN) {
+		dm_text_put(t, "(size unknown: ");
+		put_status_file(t, c);
+		dm_text_put(t, " unreadable)");
+	} else {
 		dm_text_put_bytes(t, s->bytes_locked);
+	}
 	dm_text_put(t, modes == (DUENDE_MLOCK_F_CURRENT | DUENDE_MLOCK_F_FUTURE) ?
 			       ": current and future pages" :
 		       modes == DUENDE_MLOCK_F_CURRENT ? ": current pages only" :
@@ -181,26 +203,32 @@ static void explain_locked(struct dm_text *t, const struct duende_mlock_status *
 	dm_text_put(t, ".");
 }
 
+void dm_explain_status(struct dm_text *t, const struct duende_mlock_status *s,
+		       const struct dm_remedy_ctx *c)
+{
+	switch (s->state) {
+	case DUENDE_MLOCK_STATE_LOCKED:
+		explain_locked(t, s, c);
+		break;
+	case DUENDE_MLOCK_STATE_FAILED:
+		explain_failure(t, s, c);
+		break;
+	default:
+		dm_text_put(t, "unsupported platform: this system has no mlockall; nothing was "
+			       "locked.");
+		break;
+	}
+}
+
 DM_EXPORT int duende_mlock_explain(const struct duende_mlock_status *s, char *buf, size_t len)
 {
 	struct dm_text t;
+	struct dm_remedy_ctx c;
 
 	dm_text_init(&t, buf, len); /* an empty text on every error, too */
-	if (!s)
+	if (!s || s->state < DUENDE_MLOCK_STATE_LOCKED || s->state > DUENDE_MLOCK_STATE_UNSUPPORTED)
 		return -EINVAL;
-	switch (s->state) {
-	case DUENDE_MLOCK_STATE_LOCKED:
-		explain_locked(&t, s);
-		break;
-	case DUENDE_MLOCK_STATE_FAILED:
-		explain_failure(&t, s);
-		break;
-	case DUENDE_MLOCK_STATE_UNSUPPORTED:
-		dm_text_put(&t, "unsupported platform: this system has no mlockall; nothing was "
-				"locked.");
-		break;
-	default:
-		return -EINVAL;
-	}
+	c = remedy_ctx(s);
+	dm_explain_status(&t, s, &c);
 	return dm_text_result(&t);
 }

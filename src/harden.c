@@ -102,6 +102,11 @@ int dm_probe_io_flusher(void)
 
 DM_EXPORT int duende_mlock_set_oom_score_adj(int adj)
 {
+	return dm_write_oom_score_adj("/proc/self/oom_score_adj", adj);
+}
+
+int dm_write_oom_score_adj(const char *path, int adj)
+{
 	struct dm_text t;
 	char num[16];
 	ssize_t n;
@@ -111,7 +116,7 @@ DM_EXPORT int duende_mlock_set_oom_score_adj(int adj)
 		return -EINVAL;
 	dm_text_init(&t, num, sizeof(num));
 	dm_text_put_i64(&t, adj);
-	fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	do

@@ -20,6 +20,7 @@
 #define DM_HARDEN_RESULT_SIZE_1_2 408
 #define DM_SWAPS_SIZE_1_2 22336
 #define DM_SURVEY_SIZE_1_2 24584
+#define DM_PID_RESULT_SIZE_1_2 488
 
 #ifdef DM_LAYOUT_1_1
 #define DM_SURVEY struct dm_v11_survey

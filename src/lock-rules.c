@@ -151,6 +151,39 @@ void dm_gather_lock_facts(struct dm_lock_facts *f)
 	f->usage_known = dm_read_self_usage(&f->vm_size, &f->vm_lck) == 0;
 }
 
+int dm_gather_lock_facts_of(int dirfd, struct dm_lock_facts *f)
+{
+#if DM_HAVE_PROCFS
+	struct dm_proc_status st;
+	struct dm_limits lim;
+	char buf[512];
+	int rc;
+
+	memset(f, 0, sizeof(*f));
+	f->memlock_soft = f->memlock_hard = DUENDE_MLOCK_UNLIMITED;
+	rc = dm_read_proc_status(dirfd, "status", DM_ST_VMSIZE | DM_ST_VMLCK | DM_ST_CAPEFF, &st);
+	if (rc)
+		return rc;
+	dm_limits_init(&lim);
+	if (dm_read_lines(dirfd, "limits", buf, sizeof(buf), dm_limits_parse_line, &lim) == 0 &&
+	    lim.found) {
+		f->memlock_soft = lim.memlock_soft;
+		f->memlock_hard = lim.memlock_hard;
+	}
+	bool initial = dm_in_initial_userns(dirfd, "");
+	f->cap_ipc_lock = dm_cap_effective(st.cap_eff, DM_CAP_IPC_LOCK, initial);
+	f->cap_sys_resource = dm_cap_effective(st.cap_eff, DM_CAP_SYS_RESOURCE, initial);
+	f->usage_known = (st.present & DM_ST_VMSIZE) && (st.present & DM_ST_VMLCK);
+	f->vm_size = st.vm_size;
+	f->vm_lck = st.vm_lck;
+	return 0;
+#else
+	(void)dirfd;
+	memset(f, 0, sizeof(*f));
+	return -ENOSYS;
+#endif
+}
+
 uint64_t dm_headroom(bool cap_ipc_lock, uint64_t memlock_soft, uint64_t counted)
 {
 	if (cap_ipc_lock || memlock_soft == DUENDE_MLOCK_UNLIMITED)

@@ -37,6 +37,11 @@ struct dm_lock_facts {
 };
 
 void dm_gather_lock_facts(struct dm_lock_facts *f);
+/* The same facts about another process, from its /proc directory open at
+ * dirfd: its limits, its effective capabilities as the kernel honours them
+ * (its user namespace), its VmSize and VmLck. What a lock made inside it
+ * is judged by. 0, or a negative errno when its status is unreadable. */
+int dm_gather_lock_facts_of(int dirfd, struct dm_lock_facts *f);
 
 /* This copy of the library's code is the one linked into duende-mlock
  * exec's preload shim (the object that carries the shim's note), not

@@ -45,14 +45,14 @@ bool dm_lock_config_is_valid(const struct duende_mlock_config *cfg)
 
 #if DM_HAVE_MLOCKALL
 /* With the usage unknown, only an unlimited headroom is known. */
-static uint64_t headroom_of(const struct dm_lock_facts *f, uint64_t counted)
+uint64_t dm_lock_headroom(const struct dm_lock_facts *f, uint64_t counted)
 {
 	uint64_t room = dm_headroom(f->cap_ipc_lock, f->memlock_soft, counted);
 
 	return f->usage_known || room == DUENDE_MLOCK_UNLIMITED ? room : 0;
 }
 
-static void fill_facts(struct duende_mlock_status *st, const struct dm_lock_facts *f)
+void dm_lock_fill_facts(struct duende_mlock_status *st, const struct dm_lock_facts *f)
 {
 	st->memlock_soft = f->memlock_soft;
 	st->memlock_hard = f->memlock_hard;
@@ -66,7 +66,7 @@ static void fill_facts(struct duende_mlock_status *st, const struct dm_lock_fact
 	} else {
 		st->flags |= DUENDE_MLOCK_F_USAGE_UNKNOWN;
 	}
-	st->headroom_bytes = headroom_of(f, f->vm_lck);
+	st->headroom_bytes = dm_lock_headroom(f, f->vm_lck);
 }
 #endif
 
@@ -84,22 +84,28 @@ static int fail(struct duende_mlock_status *st, int err, uint32_t why)
 }
 
 #if DM_HAVE_MLOCKALL
-static int mlockall_retry(int flags)
+static int mlockall_here(void *ctx, int flags)
+{
+	(void)ctx;
+	return mlockall(flags) == 0 ? 0 : -errno;
+}
+
+static int mlockall_retry(dm_mlockall_fn fn, void *ctx, int flags)
 {
 	int rc;
 
 	do
-		rc = mlockall(flags);
-	while (rc != 0 && errno == EINTR);
-	return rc ? -errno : 0;
+		rc = fn(ctx, flags);
+	while (rc == -EINTR);
+	return rc;
 }
 
 /* mlockall with MCL_ONFAULT, falling back to a full lock on kernels before
  * 4.4, which reject the unknown flag with EINVAL. */
-static int mlockall_onfault(int flags, uint32_t *applied)
+static int mlockall_onfault(dm_mlockall_fn fn, void *ctx, int flags, uint32_t *applied)
 {
 #ifdef MCL_ONFAULT
-	int rc = mlockall_retry(flags | MCL_ONFAULT);
+	int rc = mlockall_retry(fn, ctx, flags | MCL_ONFAULT);
 
 	if (rc != -EINVAL) {
 		if (!rc)
@@ -108,7 +114,7 @@ static int mlockall_onfault(int flags, uint32_t *applied)
 	}
 #endif
 	*applied |= DUENDE_MLOCK_F_ONFAULT_UNAVAILABLE;
-	return mlockall_retry(flags);
+	return mlockall_retry(fn, ctx, flags);
 }
 
 /* How each part is locked: pages mapped now (MCL_CURRENT) and mappings
@@ -118,52 +124,65 @@ struct lock_plan {
 	bool current_onfault, future_onfault;
 };
 
-static struct lock_plan plan_of(const struct duende_mlock_config *cfg, bool after_fork)
+static struct lock_plan plan_of(const struct duende_mlock_config *cfg, bool current_onfault)
 {
 	struct lock_plan p = {
 		.current = cfg->current,
 		.future = cfg->future,
 		/* Lean mode populates what is mapped at start and locks later
 		 * mappings as they are touched. */
-		.current_onfault = cfg->onfault,
+		.current_onfault = cfg->onfault || current_onfault,
 		.future_onfault = cfg->onfault || cfg->lean,
 	};
 
-	/* A forked child shares its parent's pages, which are resident and
-	 * locked already. Populating them would write-fault every private
-	 * page into a copy (a locked 1 GiB parent made fork+exec take 20x
-	 * longer); lock-on-fault locks the ones present without copying. */
-	if (after_fork)
-		p.current_onfault = true;
 	return p;
 }
 
-static int mlockall_as(int flags, bool onfault, uint32_t *applied)
+static int mlockall_as(dm_mlockall_fn fn, void *ctx, int flags, bool onfault, uint32_t *applied)
 {
-	return onfault ? mlockall_onfault(flags, applied) : mlockall_retry(flags);
+	return onfault ? mlockall_onfault(fn, ctx, flags, applied) : mlockall_retry(fn, ctx, flags);
 }
 
-static int apply_plan(const struct lock_plan *p, uint32_t *applied)
+static int apply_plan(const struct lock_plan *p, dm_mlockall_fn fn, void *ctx, uint32_t *applied)
 {
 	int rc = 0;
 
 	if (p->current && p->future && p->current_onfault == p->future_onfault) {
-		rc = mlockall_as(MCL_CURRENT | MCL_FUTURE, p->current_onfault, applied);
+		rc = mlockall_as(fn, ctx, MCL_CURRENT | MCL_FUTURE, p->current_onfault, applied);
 	} else {
 		/* Two calls: MCL_FUTURE alone leaves existing mappings as the
 		 * first call made them (and MCL_CURRENT alone clears a future
 		 * lock, so it goes first). */
 		if (p->current)
-			rc = mlockall_as(MCL_CURRENT, p->current_onfault, applied);
+			rc = mlockall_as(fn, ctx, MCL_CURRENT, p->current_onfault, applied);
 		if (!rc && p->future)
-			rc = mlockall_as(MCL_FUTURE, p->future_onfault, applied);
+			rc = mlockall_as(fn, ctx, MCL_FUTURE, p->future_onfault, applied);
 	}
 	if (!rc)
 		*applied |= (p->current ? DUENDE_MLOCK_F_CURRENT : 0) |
 			    (p->future ? DUENDE_MLOCK_F_FUTURE : 0);
 	return rc;
 }
+#endif
 
+int dm_lock_apply(const struct duende_mlock_config *cfg, bool current_onfault, dm_mlockall_fn fn,
+		  void *ctx, uint32_t *applied)
+{
+#if DM_HAVE_MLOCKALL
+	struct lock_plan plan = plan_of(cfg, current_onfault);
+
+	return apply_plan(&plan, fn, ctx, applied);
+#else
+	(void)cfg;
+	(void)current_onfault;
+	(void)fn;
+	(void)ctx;
+	(void)applied;
+	return -ENOSYS;
+#endif
+}
+
+#if DM_HAVE_MLOCKALL
 #if DM_HAVE_PROCFS
 static int populate_line(void *ctx, const char *line, size_t len)
 {
@@ -197,13 +216,34 @@ static int check_headroom(const struct duende_mlock_config *cfg, struct duende_m
 	struct dm_lock_facts f;
 
 	dm_gather_lock_facts(&f);
-	fill_facts(st, &f);
-	uint64_t after = headroom_of(&f, dm_counted_after_lock(cfg->current, f.vm_size, f.vm_lck));
+	return dm_lock_check_headroom(cfg, &f, st);
+}
+#endif
+
+#if DM_HAVE_MLOCKALL
+int dm_lock_check_headroom(const struct duende_mlock_config *cfg, const struct dm_lock_facts *f,
+			   struct duende_mlock_status *st)
+{
+	dm_lock_fill_facts(st, f);
+	uint64_t after = dm_lock_headroom(f, dm_counted_after_lock(cfg->current, f->vm_size, f->vm_lck));
 	st->headroom_bytes = after;
-	if (!f.usage_known && after != DUENDE_MLOCK_UNLIMITED)
+	if (!f->usage_known && after != DUENDE_MLOCK_UNLIMITED)
 		return fail(st, -ENOMEM, DUENDE_MLOCK_F_HEADROOM_SHORT);
 	if (after < cfg->min_headroom)
 		return fail(st, -ENOMEM, DUENDE_MLOCK_F_HEADROOM_SHORT);
+	return 0;
+}
+
+int dm_lock_conclude(const struct duende_mlock_config *cfg, int rc, const struct dm_lock_facts *f,
+		     struct duende_mlock_status *st)
+{
+	dm_lock_fill_facts(st, f);
+	if (rc) {
+		fail(st, rc, 0);
+		return cfg->required ? rc : 0;
+	}
+	st->state = DUENDE_MLOCK_STATE_LOCKED;
+	st->bytes_locked = f->usage_known ? (size_t)f->vm_lck : 0;
 	return 0;
 }
 #endif
@@ -232,19 +272,15 @@ static int lock_configured(const struct duende_mlock_config *cfg, bool after_for
 	if (cfg->lean && (after_fork || dm_apply_lean(cfg->lean_stack_size ? cfg->lean_stack_size
 									     : DUENDE_MLOCK_LEAN_STACK_DEFAULT) == 0))
 		st->flags |= DUENDE_MLOCK_F_LEAN;
-	struct lock_plan plan = plan_of(cfg, after_fork);
-	rc = apply_plan(&plan, &st->flags);
+	/* A forked child shares its parent's pages, which are resident and
+	 * locked already. Populating them would write-fault every private
+	 * page into a copy (a locked 1 GiB parent made fork+exec take 20x
+	 * longer); lock-on-fault locks the ones present without copying. */
+	rc = dm_lock_apply(cfg, after_fork, mlockall_here, NULL, &st->flags);
 	if (!rc && after_fork && cfg->current)
 		populate_file_mappings();
 	dm_gather_lock_facts(&f);
-	fill_facts(st, &f);
-	if (rc) {
-		fail(st, rc, 0);
-		return cfg->required ? rc : 0;
-	}
-	st->state = DUENDE_MLOCK_STATE_LOCKED;
-	st->bytes_locked = f.usage_known ? (size_t)f.vm_lck : 0;
-	return 0;
+	return dm_lock_conclude(cfg, rc, &f, st);
 #else
 	(void)after_fork;
 	st->state = DUENDE_MLOCK_STATE_UNSUPPORTED;
@@ -312,7 +348,7 @@ int dm_probe_onfault(void)
 		return -errno;
 	if (pid == 0) {
 		uint32_t applied = 0;
-		int rc = mlockall_onfault(MCL_FUTURE, &applied);
+		int rc = mlockall_onfault(mlockall_here, NULL, MCL_FUTURE, &applied);
 		_exit(rc ? 2 : (applied & DUENDE_MLOCK_F_ONFAULT) ? 0 : 1);
 	}
 	while (waitpid(pid, &status, 0) < 0)

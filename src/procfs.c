@@ -243,10 +243,45 @@ int dm_status_parse_line(void *ctx, const char *line, size_t len)
 		}
 	} else if (has_key(line, len, "Uid", &pos)) {
 		if (!seen(st, DM_ST_UID)) {
+			uint64_t e, s;
 			bool ok = dm_parse_u64(line, len, &pos, &v) && v <= UINT32_MAX;
-			if (ok)
+			/* effective and saved follow; a short line means the same */
+			if (!dm_parse_u64(line, len, &pos, &e) || e > UINT32_MAX)
+				e = v;
+			if (!dm_parse_u64(line, len, &pos, &s) || s > UINT32_MAX)
+				s = e;
+			if (ok) {
 				st->uid = (uint32_t)v;
+				st->euid = (uint32_t)e;
+				st->suid = (uint32_t)s;
+			}
 			mark(st, DM_ST_UID, ok);
+		}
+	} else if (has_key(line, len, "TracerPid", &pos)) {
+		if (!seen(st, DM_ST_TRACER)) {
+			bool ok = dm_parse_u64(line, len, &pos, &v) && v <= INT32_MAX;
+			if (ok)
+				st->tracer_pid = (uint32_t)v;
+			mark(st, DM_ST_TRACER, ok);
+		}
+	} else if (has_key(line, len, "SigPnd", &pos)) {
+		if (!seen(st, DM_ST_SIGPND))
+			mark(st, DM_ST_SIGPND,
+			     parse_hex64(line, len, &pos, &st->sig_pnd) && rest_is_blank(line, len, pos));
+	} else if (has_key(line, len, "ShdPnd", &pos)) {
+		if (!seen(st, DM_ST_SHDPND))
+			mark(st, DM_ST_SHDPND,
+			     parse_hex64(line, len, &pos, &st->shd_pnd) && rest_is_blank(line, len, pos));
+	} else if (has_key(line, len, "NSpid", &pos)) {
+		if (!seen(st, DM_ST_NSPID)) {
+			bool ok = dm_parse_u64(line, len, &pos, &v);
+			/* nested namespaces add fields: the last is the innermost */
+			while (ok && !rest_is_blank(line, len, pos))
+				ok = dm_parse_u64(line, len, &pos, &v);
+			ok = ok && v <= INT32_MAX;
+			if (ok)
+				st->ns_pid = (uint32_t)v;
+			mark(st, DM_ST_NSPID, ok);
 		}
 	} else if (has_key(line, len, "CapEff", &pos)) {
 		if (!seen(st, DM_ST_CAPEFF))
@@ -657,8 +692,11 @@ int dm_stat_parse(const char *buf, size_t len, struct dm_proc_stat *out)
 	if (pos >= len || buf[pos] < 'A' || buf[pos] > 'Z')
 		return -EINVAL;
 	out->state = buf[pos++];
-	/* ppid pgrp session tty_nr tpgid (may be -1) */
-	for (int i = 0; i < 5; i++)
+	out->start_time = 0;
+	if (!dm_parse_u64(buf, len, &pos, &out->ppid))
+		return -EINVAL;
+	/* pgrp session tty_nr tpgid (may be -1) */
+	for (int i = 0; i < 4; i++)
 		if (!skip_token(buf, len, &pos))
 			return -EINVAL;
 	if (!dm_parse_u64(buf, len, &pos, &out->flags))
@@ -669,6 +707,14 @@ int dm_stat_parse(const char *buf, size_t len, struct dm_proc_stat *out)
 			return -EINVAL;
 	if (!dm_parse_u64(buf, len, &pos, &out->majflt))
 		return -EINVAL;
+	/* cmajflt utime stime cutime cstime priority nice num_threads
+	 * itrealvalue, then starttime: optional, so a short line still
+	 * gives the fields above. */
+	for (int i = 0; i < 9; i++)
+		if (!skip_token(buf, len, &pos))
+			return 0;
+	if (!dm_parse_u64(buf, len, &pos, &out->start_time))
+		out->start_time = 0;
 	return 0;
 }
 

@@ -37,6 +37,10 @@ enum {
 	DM_ST_CAPEFF = 1u << 7,
 	DM_ST_CAPBND = 1u << 8,
 	DM_ST_STATE = 1u << 9,
+	DM_ST_TRACER = 1u << 10,  /* TracerPid */
+	DM_ST_SIGPND = 1u << 11,  /* SigPnd and ShdPnd, both */
+	DM_ST_SHDPND = 1u << 12,
+	DM_ST_NSPID = 1u << 13,   /* NSpid: its PID in the innermost namespace */
 };
 
 struct dm_proc_status {
@@ -45,8 +49,12 @@ struct dm_proc_status {
 	char name[64];
 	char state;
 	uint32_t uid; /* real uid */
+	uint32_t euid, suid; /* effective and saved uid (with DM_ST_UID) */
 	uint64_t vm_size, vm_lck, vm_pin, vm_rss, vm_swap; /* bytes */
 	uint64_t cap_eff, cap_bnd;
+	uint32_t tracer_pid; /* 0: not traced */
+	uint64_t sig_pnd, shd_pnd; /* pending signals: the thread's, the process's */
+	uint32_t ns_pid; /* the last NSpid field: its PID where it runs */
 };
 
 void dm_status_init(struct dm_proc_status *st);
@@ -148,8 +156,12 @@ int dm_parse_cgroup_limit(const char *buf, size_t len, uint64_t *out);
 /* ---- /proc/PID/stat: the fields after "(comm)" ---- */
 struct dm_proc_stat {
 	char state;
+	uint64_t ppid;
 	uint64_t flags;  /* task flags: PF_MEMALLOC_NOIO etc. */
 	uint64_t majflt; /* major page faults */
+	/* clock ticks after boot at which it started (field 22); 0 when the
+	 * line ends before it. With the PID it names one process for good. */
+	uint64_t start_time;
 };
 
 /* 0, or -EINVAL when the line is not a stat line. */

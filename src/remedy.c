@@ -19,9 +19,44 @@ static bool hard_limit_blocks(uint64_t needed, const struct dm_remedy_ctx *c)
 	       !c->can_raise_hard;
 }
 
+/* For a process that already runs: the one command that raises its
+ * limit, and who may run it. */
+static void put_fix_memlock_running(struct dm_text *t, uint64_t want, const struct dm_remedy_ctx *c)
+{
+	bool hard_too = c->memlock_hard != DUENDE_MLOCK_UNLIMITED && c->memlock_hard < want;
+
+	dm_text_put(t, "raise its RLIMIT_MEMLOCK to at least ");
+	dm_text_put_bytes(t, want);
+	dm_text_put(t, " while it runs: prlimit --pid ");
+	dm_text_put_u64(t, (uint64_t)c->running_pid);
+	dm_text_put(t, " --memlock=");
+	dm_text_put_u64(t, want);
+	dm_text_put(t, ":");
+	if (hard_too)
+		dm_text_put_u64(t, want);
+	else
+		dm_text_put_u64(t, c->memlock_hard);
+	if (hard_too && !c->can_raise_hard)
+		dm_text_put(t, " (as root holding CAP_SYS_RESOURCE, which this caller lacks: "
+			       "its hard limit is ");
+	else if (!c->caller_can_prlimit)
+		dm_text_put(t, " (as its own user, or as root holding CAP_SYS_RESOURCE, which "
+			       "this caller lacks: its hard limit is ");
+	else
+		dm_text_put(t, " (its hard limit is ");
+	dm_text_put_limit(t, c->memlock_hard);
+	dm_text_put(t, "), then lock it again; for good, start it with " DM_FIX_MEMLOCK_SYSTEMD
+		       " or " DM_FIX_MEMLOCK_DOCKER);
+}
+
 void dm_put_fix_memlock(struct dm_text *t, uint64_t needed, const struct dm_remedy_ctx *c)
 {
 	uint64_t want = round_up_mib(needed);
+
+	if (c->running_pid) {
+		put_fix_memlock_running(t, want, c);
+		return;
+	}
 
 	dm_text_put(t, "raise RLIMIT_MEMLOCK to at least ");
 	dm_text_put_bytes(t, want);
@@ -48,6 +83,13 @@ void dm_put_fix_memlock(struct dm_text *t, uint64_t needed, const struct dm_reme
 
 void dm_put_fix_ipc_lock(struct dm_text *t, const struct dm_remedy_ctx *c)
 {
+	if (c->running_pid) {
+		/* No one can give a running process a capability. */
+		dm_text_put(t, "restart it with CAP_IPC_LOCK, which lifts the limit ("
+			       DM_FIX_IPC_LOCK_SYSTEMD "; " DM_FIX_IPC_LOCK_DOCKER "; " DM_FIX_IPC_LOCK_K8S
+			       "): a process that runs cannot be given a capability from outside");
+		return;
+	}
 	dm_text_put(t, "grant CAP_IPC_LOCK, which lifts the limit (");
 	if (!c->program_is_preloaded)
 		dm_text_put(t, DM_FIX_IPC_LOCK_SETCAP " for a program linked with libduende-mlock; ");

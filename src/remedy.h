@@ -61,6 +61,14 @@ struct dm_remedy_ctx {
 	uint64_t memlock_hard; /* DUENDE_MLOCK_UNLIMITED for infinity */
 	bool can_raise_hard;   /* CAP_SYS_RESOURCE held */
 	bool program_is_preloaded; /* run by duende-mlock exec: no setcap */
+	/* A process that already runs, locked from outside: its limits are
+	 * changed with prlimit(2) by whoever may (can_raise_hard: that caller
+	 * holds CAP_SYS_RESOURCE), and capabilities come only with a
+	 * restart. 0: the remedies are for the process itself. */
+	int running_pid;
+	/* The caller may prlimit(2) it at all: the same user, or
+	 * CAP_SYS_RESOURCE. */
+	bool caller_can_prlimit;
 };
 
 /* "raise RLIMIT_MEMLOCK to at least N, or to unlimited (shell: ...;

@@ -7,6 +7,7 @@
 #include "platform.h"
 #include "remedy.h"
 #include "text.h"
+#include "explain.h"
 
 static const char *const step_names[DUENDE_MLOCK_STEP_COUNT] = {
 	[DUENDE_MLOCK_STEP_RAISE_MEMLOCK] = "raise-memlock",
@@ -36,8 +37,15 @@ static void put_errno(struct dm_text *t, int rc)
 	}
 }
 
-static void explain_raise(struct dm_text *t, int rc, uint64_t value)
+static void explain_raise(struct dm_text *t, int rc, uint64_t value, int pid)
 {
+	if (rc == -EPERM && pid) {
+		dm_text_put(t, "not permitted to change its RLIMIT_MEMLOCK (hard limit ");
+		dm_text_put_limit(t, value);
+		dm_text_put(t, "): prlimit(2) on another user's process, and any raise of a hard "
+			       "limit, take CAP_SYS_RESOURCE, which this caller lacks");
+		return;
+	}
 	if (rc == -EPERM) {
 		/* Raising soft to hard needs nothing; only a hard raise is refused. */
 		dm_text_put(t, "the hard RLIMIT_MEMLOCK (");
@@ -63,9 +71,17 @@ static void explain_raise(struct dm_text *t, int rc, uint64_t value)
 	}
 }
 
-static void explain_io_flusher(struct dm_text *t, int rc)
+static void explain_io_flusher(struct dm_text *t, int rc, uint64_t value, int pid)
 {
-	if (!rc) {
+	if (!rc && pid) {
+		dm_text_put(t, "set on every thread (");
+		dm_text_put_u64(t, value);
+		dm_text_put(t, "): its allocations no longer wait on I/O, so reclaim cannot wait on "
+			       "writeback to its own device");
+	} else if (rc == -ETIMEDOUT) {
+		dm_text_put(t, "a thread stayed in uninterruptible sleep (state D): blocked in the "
+			       "kernel, possibly on its own swap; it was left as it was");
+	} else if (!rc) {
 		dm_text_put(t, "set: this process's allocations no longer wait on I/O, so reclaim "
 			       "cannot wait on writeback to its own device");
 	} else if (rc == -EPERM) {
@@ -78,7 +94,7 @@ static void explain_io_flusher(struct dm_text *t, int rc)
 	}
 }
 
-static void explain_oom(struct dm_text *t, int rc, uint64_t value)
+static void explain_oom(struct dm_text *t, int rc, uint64_t value, int pid)
 {
 	if (!rc) {
 		dm_text_put(t, "set to ");
@@ -94,6 +110,10 @@ static void explain_oom(struct dm_text *t, int rc, uint64_t value)
 		dm_text_put_i64(t, DUENDE_MLOCK_OOM_SCORE_ADJ_MIN);
 		dm_text_put(t, "..");
 		dm_text_put_i64(t, DUENDE_MLOCK_OOM_SCORE_ADJ_MAX);
+	} else if (pid) {
+		dm_text_put(t, "could not write /proc/");
+		dm_text_put_u64(t, (uint64_t)pid);
+		dm_text_put(t, "/oom_score_adj");
 	} else {
 		dm_text_put(t, "could not write /proc/self/oom_score_adj");
 	}
@@ -122,8 +142,9 @@ static void explain_prefault(struct dm_text *t, int rc, uint64_t value)
 	}
 }
 
-/* "STEP: ok: ..." or "STEP: FAILED (ENAME): ..." */
-static void put_step(struct dm_text *t, enum duende_mlock_step step, int rc, uint64_t value)
+/* "STEP: ok: ..." or "STEP: FAILED (ENAME): ..."; pid: the process the
+ * step ran on from outside, 0 for this one. */
+static void put_step(struct dm_text *t, enum duende_mlock_step step, int rc, uint64_t value, int pid)
 {
 	dm_text_put(t, step_names[step]);
 	dm_text_put(t, rc ? ": FAILED (" : ": ok: ");
@@ -132,9 +153,9 @@ static void put_step(struct dm_text *t, enum duende_mlock_step step, int rc, uin
 		dm_text_put(t, "): ");
 	}
 	switch (step) {
-	case DUENDE_MLOCK_STEP_RAISE_MEMLOCK: explain_raise(t, rc, value); break;
-	case DUENDE_MLOCK_STEP_IO_FLUSHER: explain_io_flusher(t, rc); break;
-	case DUENDE_MLOCK_STEP_OOM_SCORE_ADJ: explain_oom(t, rc, value); break;
+	case DUENDE_MLOCK_STEP_RAISE_MEMLOCK: explain_raise(t, rc, value, pid); break;
+	case DUENDE_MLOCK_STEP_IO_FLUSHER: explain_io_flusher(t, rc, value, pid); break;
+	case DUENDE_MLOCK_STEP_OOM_SCORE_ADJ: explain_oom(t, rc, value, pid); break;
 	case DUENDE_MLOCK_STEP_MALLOC: explain_malloc(t, rc); break;
 	case DUENDE_MLOCK_STEP_LOCK:
 		if (rc) {
@@ -149,6 +170,17 @@ static void put_step(struct dm_text *t, enum duende_mlock_step step, int rc, uin
 	}
 }
 
+void dm_put_step_explain(struct dm_text *t, enum duende_mlock_step step,
+			 const struct duende_mlock_step_result *r, int pid)
+{
+	if (!r->requested) {
+		dm_text_put(t, step_names[step]);
+		dm_text_put(t, ": skipped");
+		return;
+	}
+	put_step(t, step, r->rc, r->value, pid);
+}
+
 DM_EXPORT int duende_mlock_explain_step(enum duende_mlock_step step, int rc, uint64_t value,
 					char *buf, size_t len)
 {
@@ -157,7 +189,7 @@ DM_EXPORT int duende_mlock_explain_step(enum duende_mlock_step step, int rc, uin
 	dm_text_init(&t, buf, len); /* an empty text on every error, too */
 	if ((unsigned)step >= DUENDE_MLOCK_STEP_COUNT || rc > 0)
 		return -EINVAL;
-	put_step(&t, step, rc, value);
+	put_step(&t, step, rc, value, 0);
 	return dm_text_result(&t);
 }
 
@@ -175,7 +207,7 @@ DM_EXPORT int duende_mlock_step_explain(enum duende_mlock_step step,
 		dm_text_put(&t, ": skipped");
 		return dm_text_result(&t);
 	}
-	put_step(&t, step, r->rc, r->value);
+	put_step(&t, step, r->rc, r->value, 0);
 	return dm_text_result(&t);
 }
 
@@ -200,7 +232,7 @@ DM_EXPORT int duende_mlock_harden_explain(const struct duende_mlock_harden_resul
 			duende_mlock_explain(&res->lock_status, why, sizeof(why));
 			dm_text_put(&t, why);
 		} else {
-			put_step(&t, (enum duende_mlock_step)step, r->rc, r->value);
+			put_step(&t, (enum duende_mlock_step)step, r->rc, r->value, 0);
 		}
 		dm_text_put(&t, "\n");
 	}

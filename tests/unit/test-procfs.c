@@ -305,8 +305,47 @@ static void maps_and_uid_map(void)
 	CHECK(!dm_uid_map_is_initial(S("")));
 }
 
+/* What locking from outside reads: the tracer, pending signals, the
+ * innermost PID, the effective and saved uid; a stat line's parent and
+ * start time. */
+static void remote_fields(void)
+{
+	struct dm_proc_status st;
+	struct dm_proc_stat ps;
+
+	dm_status_init(&st);
+	dm_status_parse(&st, S("Name:\tx\nUid:\t1000\t0\t5\t0\nTracerPid:\t4242\n"
+			       "NSpid:\t900\t12\t1\nSigPnd:\t0000000000000200\n"
+			       "ShdPnd:\t0000000000000000\n"));
+	CHECK(st.present & DM_ST_TRACER);
+	CHECK_EQ_INT(st.tracer_pid, 4242);
+	CHECK_EQ_INT(st.ns_pid, 1); /* the last field: where it runs */
+	CHECK_EQ_INT(st.uid, 1000);
+	CHECK_EQ_INT(st.euid, 0);
+	CHECK_EQ_INT(st.suid, 5);
+	CHECK((st.present & DM_ST_SIGPND) && st.sig_pnd == 0x200);
+	CHECK((st.present & DM_ST_SHDPND) && st.shd_pnd == 0);
+	dm_status_init(&st);
+	dm_status_parse(&st, S("Uid:\t7\nTracerPid:\tx\nSigPnd:\tzz\n"));
+	CHECK_EQ_INT(st.uid, 7);
+	CHECK_EQ_INT(st.euid, 7); /* a short line: the same */
+	CHECK(st.malformed & DM_ST_TRACER);
+	CHECK(st.malformed & DM_ST_SIGPND);
+
+	CHECK_EQ_INT(dm_stat_parse(S("12 (a b) c) S 7 12 12 0 -1 4194560 5 0 3 0 10 2 0 0 20 0 1 0 "
+				     "98765 1000 10\n"), &ps), 0);
+	CHECK_EQ_INT(ps.ppid, 7);
+	CHECK_EQ_INT(ps.majflt, 3);
+	CHECK_EQ_INT(ps.start_time, 98765);
+	/* ends before the start time: the rest still parses */
+	CHECK_EQ_INT(dm_stat_parse(S("12 (x) S 7 12 12 0 -1 4194560 5 0 3"), &ps), 0);
+	CHECK_EQ_INT(ps.start_time, 0);
+	CHECK_EQ_INT(dm_stat_parse(S("12 (x) S x 12 12 0 -1 4194560 5 0 3"), &ps), -EINVAL);
+}
+
 int main(void)
 {
+	remote_fields();
 	maps_and_uid_map();
 	status_fields();
 	status_bad_input();

@@ -1,0 +1,232 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
+/* duende-mlock lock: lock processes that already run, from outside
+ * (duende_mlock_lock_pid()); each is checked locked in its /proc
+ * afterwards. */
+#define _GNU_SOURCE
+#include <getopt.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "duende-mlock.h"
+#include "exec-settings.h"
+
+static const char usage[] = "lock [OPTIONS] PID...";
+
+/* Processes one invocation locks at most (each PID's tree included). */
+#define LOCK_MAX 4096
+
+static void help(void)
+{
+	printf("usage: %s %s\n"
+	       "Lock processes that already run. Each makes the system calls itself, stopped\n"
+	       "under ptrace only while they run; its memory limit is raised from outside\n"
+	       "where it lacks CAP_IPC_LOCK. A process that serves swap has its resident\n"
+	       "pages locked first, so nothing is read from its own device.\n\n"
+	       "  --tree                 also lock the processes forked from PID that run the\n"
+	       "                         same program (pre-fork workers, a daemon's child)\n"
+	       "  --onfault              lock pages as they are touched (MCL_ONFAULT)\n"
+	       "  --io-flusher           PR_SET_IO_FLUSHER on every thread (needs the\n"
+	       "                         process's CAP_SYS_RESOURCE)\n"
+	       "  --oom-score-adj N      set its oom_score_adj (-1000..1000; lowering it needs\n"
+	       "                         CAP_SYS_RESOURCE here)\n"
+	       "  --no-raise-memlock     leave its RLIMIT_MEMLOCK as it is\n"
+	       "  --best-effort          a failed --io-flusher or --oom-score-adj is a warning\n"
+	       "  -v, --verbose          say what was done to each process\n"
+	       "  -h, --help             this help\n\n"
+	       "Exit status: 0 every process asked for is locked (checked in its\n"
+	       "/proc/PID/status and smaps) and every requested step done; %d a process was\n"
+	       "not locked, was refused (no such process, kernel thread, zombie, blocked in\n"
+	       "the kernel, traced, no permission), or a requested step failed; %d\n"
+	       "duende-mlock could not go on; %d usage error. PIDs are those of this PID\n"
+	       "namespace.\n",
+	       cli_name, usage, DM_EXIT_LOCK_FAILED, EXIT_INTERNAL, EXIT_USAGE);
+}
+
+struct lock_opts {
+	struct duende_mlock_pid_config config;
+	bool tree, verbose, best_effort;
+};
+
+enum { OPT_TREE = 256, OPT_ONFAULT, OPT_IO_FLUSHER, OPT_OOM, OPT_BEST_EFFORT, OPT_NO_RAISE };
+
+static int parse_options(int argc, char **argv, struct lock_opts *o)
+{
+	static const struct option opts[] = {
+		{ "tree", no_argument, NULL, OPT_TREE },
+		{ "onfault", no_argument, NULL, OPT_ONFAULT },
+		{ "io-flusher", no_argument, NULL, OPT_IO_FLUSHER },
+		{ "oom-score-adj", required_argument, NULL, OPT_OOM },
+		{ "best-effort", no_argument, NULL, OPT_BEST_EFFORT },
+		{ "no-raise-memlock", no_argument, NULL, OPT_NO_RAISE },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0, 0, 0, 0 },
+	};
+	static const struct duende_mlock_pid_config defaults = DUENDE_MLOCK_PID_CONFIG_INIT;
+	long n;
+	int c;
+
+	o->config = defaults;
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+vh", opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_TREE: o->tree = true; break;
+		case OPT_ONFAULT: o->config.lock.onfault = true; break;
+		case OPT_IO_FLUSHER: o->config.io_flusher = true; break;
+		case OPT_BEST_EFFORT: o->best_effort = true; break;
+		case OPT_NO_RAISE: o->config.raise_memlock = false; break;
+		case 'v': o->verbose = true; break;
+		case 'h': help(); exit_printed("--help");
+		case OPT_OOM:
+			if (!parse_int(optarg, -1000, 1000, &n))
+				return usage_error("lock", usage, "--oom-score-adj: '%s' is not a number from -1000 to 1000", optarg);
+			o->config.set_oom_score_adj = true;
+			o->config.oom_score_adj = (int)n;
+			break;
+		case '?':
+		default:
+			return usage_error("lock", usage, "unknown option '%s', or a missing or "
+					   "unexpected value", argv[optind - 1]);
+		}
+	}
+	if (optind >= argc)
+		return usage_error("lock", usage, "no PID given");
+	return 0;
+}
+
+struct targets {
+	pid_t pid[LOCK_MAX];
+	uint64_t start_time[LOCK_MAX];
+	size_t n;
+};
+
+static void add_target(struct targets *t, pid_t pid, uint64_t start_time)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (t->pid[i] == pid)
+			return;
+	if (t->n < LOCK_MAX) {
+		t->pid[t->n] = pid;
+		t->start_time[t->n++] = start_time;
+	}
+}
+
+/* PID and, with --tree, what it forked that runs the same program. */
+static int gather(const struct lock_opts *o, pid_t pid, struct targets *t)
+{
+	static pid_t pids[LOCK_MAX];
+	static uint64_t starts[LOCK_MAX];
+	int n;
+
+	if (!o->tree) {
+		add_target(t, pid, 0);
+		return 0;
+	}
+	n = duende_mlock_image_tree(pid, pids, starts, LOCK_MAX);
+	if (n < 0) {
+		/* lock_pid names why (no such process, kernel thread...) */
+		add_target(t, pid, 0);
+		return 0;
+	}
+	if ((size_t)n > LOCK_MAX) {
+		say("lock", "process %d has %d processes of its program below it, more than the %d "
+		    "this command locks at once", (int)pid, n, LOCK_MAX);
+		return EXIT_INTERNAL;
+	}
+	for (int i = 0; i < n; i++)
+		add_target(t, pids[i], starts[i]);
+	if (o->verbose && n > 1)
+		say("lock", "process %d: %d process(es) of its program below it", (int)pid, n - 1);
+	return 0;
+}
+
+/* Locked as mlockall locks, checked in its /proc afterwards (status and
+ * every mapping in smaps), and every step that must have succeeded did. */
+static bool locked_well(const struct lock_opts *o, const struct duende_mlock_pid_result *r, int rc,
+			bool *mappings_left)
+{
+	struct duende_mlock_report rep;
+
+	*mappings_left = false;
+	if (r->refusal != DUENDE_MLOCK_PID_ACCEPTED || !(r->flags & DUENDE_MLOCK_PID_F_VERIFIED) ||
+	    !duende_mlock_status_is_locked(&r->lock_status))
+		return false;
+	if (duende_mlock_report_pid(r->pid, &rep) != 0 || !(rep.verdicts & DUENDE_MLOCK_V_LOCKED)) {
+		*mappings_left = true;
+		return false;
+	}
+	return rc == 0 || o->best_effort;
+}
+
+static int lock_one(const struct lock_opts *o, pid_t pid, uint64_t start_time)
+{
+	struct duende_mlock_pid_config c = o->config;
+	struct duende_mlock_pid_result r;
+	char text[4096], size[32];
+
+	c.start_time = start_time;
+	int rc = duende_mlock_lock_pid(pid, &c, &r, sizeof(r));
+	duende_mlock_pid_explain(&r, text, sizeof(text));
+	bool mappings_left;
+	bool ok = locked_well(o, &r, rc, &mappings_left);
+	if (!ok) {
+		/* Library text, escaped already, a step a line. */
+		char prefix[64];
+
+		snprintf(prefix, sizeof(prefix), "%s: lock: ", cli_name);
+		put_lines(stderr, prefix, text);
+		if (mappings_left)
+			say("lock", "process %d: its /proc/%d/status or smaps shows memory left unlocked",
+			    (int)pid, (int)pid);
+		return DM_EXIT_LOCK_FAILED;
+	}
+	if (o->verbose) {
+		put_lines(stdout, "", text);
+		printf("process %d: %u thread(s), %u stopped, each for at most %.1f ms\n", (int)pid,
+		       r.threads, r.threads_stopped, (double)r.longest_stop_ns / 1e6);
+	} else {
+		printf("process %d (", (int)pid);
+		put_text(stdout, r.name, 0);
+		printf("): locked %s\n", fmt_bytes(r.lock_status.bytes_locked, size, sizeof(size)));
+		if (rc) {
+			char prefix[64];
+
+			snprintf(prefix, sizeof(prefix), "%s: lock: warning: ", cli_name);
+			put_lines(stderr, prefix, text);
+		}
+	}
+	return 0;
+}
+
+int cmd_lock(int argc, char **argv)
+{
+	static struct targets t;
+	struct lock_opts o;
+	int rc, worst = 0;
+
+	memset(&o, 0, sizeof(o));
+	rc = parse_options(argc, argv, &o);
+	if (rc)
+		return rc;
+	t.n = 0;
+	for (int i = optind; i < argc; i++) {
+		pid_t pid;
+
+		if (!parse_pid(argv[i], &pid))
+			return usage_error("lock", usage, "'%s' is not a PID", argv[i]);
+		rc = gather(&o, pid, &t);
+		if (rc)
+			return rc;
+	}
+	for (size_t i = 0; i < t.n; i++) {
+		rc = lock_one(&o, t.pid[i], t.start_time[i]);
+		if (rc)
+			worst = rc;
+	}
+	if (fflush(stdout) != 0 || ferror(stdout))
+		return EXIT_IO;
+	return worst;
+}

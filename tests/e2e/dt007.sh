@@ -737,6 +737,16 @@ doctor_agrees() {
 	esac
 }
 
+# left_to_teardown: in a guest, what recovery left (logged as LEFT) goes
+# with the guest: this run ends the boot, as a hang does, and the guest is
+# torn down. On the host it stays a failure.
+left_to_teardown() {
+	if [ -n "$IN_GUEST" ] && [ "$recovered" = no ]; then
+		log "not recovered in full: this guest is torn down after this run"
+		recovered=teardown
+	fi
+}
+
 # run_case CASE N: sets LINE (see table()). It runs in the suite's own
 # shell so that an interruption can recover it.
 run_case() {
@@ -755,6 +765,7 @@ run_case() {
 		! CG_P=$(cg_create "pressure-$case-$n"); then
 		log "$case: cannot prepare the swap image or the cgroups"
 		recover served && recovered=yes
+		left_to_teardown
 		LINE="$case $n setup-failed - - - $recovered - $KERNEL v$CGV $CAPS none -"
 		return
 	fi
@@ -763,6 +774,7 @@ run_case() {
 	case $case in shared-*) cg=$CG_P ;; esac
 	if ! start_daemon "$case" "$cg"; then
 		recover served && recovered=yes
+		left_to_teardown
 		LINE="$case $n setup-failed - - - $recovered - $KERNEL v$CGV $CAPS none -"
 		return
 	fi
@@ -860,6 +872,7 @@ run_case() {
 	else
 		recover served && recovered=yes
 	fi
+	left_to_teardown
 	LINE="$case $n $result $elapsed $majd $peak $recovered $moved $KERNEL v$CGV $CAPS $doctor $lockstate"
 }
 

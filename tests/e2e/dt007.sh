@@ -238,8 +238,8 @@ gave_no_result() {
 # since a hang ends the boot: the guest is torn down, not nursed back. The
 # runs before it see a kernel in which the earlier runs left nothing (the
 # rig checks that after every run, as on the host, where all cases share
-# one kernel). A boot that ends early (a run hung that must not, the guest
-# died or ran out of time) leaves the runs it had not reached to the next
+# one kernel). A boot that ends early (a run hung that must not or left
+# something behind, the guest died or ran out of time) leaves the runs it had not reached to the next
 # boot. A run that gave no result either way is run once more, in a later
 # boot; the attempt that gave none is kept. DT007_RUNS_PER_BOOT (default
 # 4) bounds the runs that must not hang in one boot. The boot's start-up

@@ -13,7 +13,8 @@
  * failed lock stops the daemon (it would deadlock later), the other steps
  * only warn. Without --harden, run it under `duende-mlock exec`.
  */
-#define FUSE_USE_VERSION 31
+/* 3.12: fuse_loop_mt() takes a struct fuse_loop_config made by fuse_loop_cfg_create(). */
+#define FUSE_USE_VERSION 312
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -136,6 +137,62 @@ static int harden(void)
 	return rc;
 }
 
+/* What fuse_main() does in the foreground, with the loop configured here:
+ * libfuse 3.14.0's fuse_main() drops -o max_threads and hands the unset
+ * max_idle_threads (UINT_MAX) to a setter that prints "Ignoring invalid
+ * max threads value 4294967295". Idle threads are never destroyed (the
+ * default): a locked daemon should not create thread stacks under the
+ * memory pressure it serves. Returns fuse_main()'s exit statuses, but 0
+ * after a stop by signal. */
+static int serve(const char *argv0, const char *mountpoint)
+{
+	char *fargv[] = { (char *)argv0, "-o", "default_permissions", NULL };
+	struct fuse_args args = FUSE_ARGS_INIT(3, fargv);
+	struct fuse_loop_config *loop = NULL;
+	struct fuse *fuse;
+	int rc = 0;
+
+	char *mnt = realpath(mountpoint, NULL);
+	if (!mnt) {
+		fprintf(stderr, "blockd: %s: %s\n", mountpoint, strerror(errno));
+		return 2;
+	}
+	fuse = fuse_new(&args, &ops, sizeof(ops), NULL);
+	if (!fuse) {
+		free(mnt);
+		return 3;
+	}
+	if (fuse_mount(fuse, mnt) != 0) {
+		rc = 4;
+		goto out_destroy;
+	}
+	if (chdir("/") != 0 || fuse_set_signal_handlers(fuse_get_session(fuse)) != 0) {
+		rc = 6;
+		goto out_unmount;
+	}
+	loop = fuse_loop_cfg_create();
+	if (!loop) {
+		rc = 7;
+		goto out_signals;
+	}
+	fuse_loop_cfg_set_max_threads(loop, 8);
+	/* A signal number is a stop asked for (SIGTERM, SIGINT, SIGHUP), not
+	 * a failure: fuse_main() returns 8 for it, which a service manager
+	 * takes for a crash. */
+	if (fuse_loop_mt(fuse, loop) < 0)
+		rc = 8;
+	fuse_loop_cfg_destroy(loop);
+out_signals:
+	fuse_remove_signal_handlers(fuse_get_session(fuse));
+out_unmount:
+	fuse_unmount(fuse);
+out_destroy:
+	fuse_destroy(fuse);
+	fuse_opt_free_args(&args);
+	free(mnt);
+	return rc;
+}
+
 static int usage(const char *argv0)
 {
 	fprintf(stderr, "usage: %s [--harden] [--size SIZE_MIB] --backing FILE MOUNTPOINT\n", argv0);
@@ -190,6 +247,5 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	char *fargv[] = { argv[0], "-f", "-o", "default_permissions,max_threads=8", argv[optind], NULL };
-	return fuse_main(5, fargv, &ops, NULL);
+	return serve(argv[0], argv[optind]);
 }

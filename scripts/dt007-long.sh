@@ -40,7 +40,7 @@ report() { # RAW...: docs/dt007-results.md
 		echo "Debian 12 machine (host kernel $(uname -r), memory cgroup v1 there, root without"
 		echo "CAP_SYS_RESOURCE). Guest rows ran in Debian's own kernels under qemu's emulation"
 		echo "(tests/guest/run.sh: real root with every capability, the host's root file system"
-		echo "read-only over 9p, one guest boot per run, torn down after it)."
+		echo "read-only over 9p; runs share boots, and a guest in which one hung is torn down)."
 		echo
 		"${rig[@]}" --report-table "$all"
 		echo

@@ -98,10 +98,12 @@ echo "version $version, package version $debversion"
 step "dpkg-buildpackage -us -uc -b"
 t=$SECONDS
 if ! dpkg-buildpackage -us -uc -b -jauto >"$TMP/build.log" 2>&1; then
-	# The temporary directory goes; the log of a failed build stays.
-	cp "$TMP/build.log" "${TMPDIR:-/tmp}/duende-mlock-package-build.log"
+	# The temporary directory goes; the log of a failed build stays
+	# (scripts/gates.sh names the directory in DM_GATE_KEEP).
+	keep=${DM_GATE_KEEP:-${TMPDIR:-/tmp}}
+	mkdir -p "$keep" && cp "$TMP/build.log" "$keep/duende-mlock-package-build.log"
 	tail -60 "$TMP/build.log"
-	fail "dpkg-buildpackage failed; its whole log: ${TMPDIR:-/tmp}/duende-mlock-package-build.log"
+	fail "dpkg-buildpackage failed; its whole log: $keep/duende-mlock-package-build.log"
 fi
 echo "built in $((SECONDS - t)) s: $(cd "$TMP" && echo ./*.deb)"
 arch=$(dpkg-architecture -qDEB_HOST_ARCH)

@@ -3,26 +3,36 @@
 # Quality gates beyond the test suite: other compilers and libcs,
 # sanitizers, valgrind, static analysis, fuzzing, an installed consumer,
 # a clean out-of-tree build, and the Debian packages (gate-package.sh).
-# Each gate prints ok, FAIL or SKIP (why).
+# Each gate prints ok, FAIL or SKIP (why). A failing gate's whole log, and
+# any input a fuzzer found (crash, leak, timeout, OOM), stay in
+# build/gates/ (KEEP): NAME.log and fuzz/; a gate run anew clears its own.
 # Usage: scripts/gates.sh [GATE...]   (default: all; FUZZ_SECONDS=60)
 set -u
 cd "$(dirname "$0")/.." || exit 1
 SRC=$PWD
 FUZZ_SECONDS=${FUZZ_SECONDS:-60}
 OUT=$(mktemp -d /tmp/duende-mlock-gates.XXXXXX)
+KEEP=$SRC/build/gates
 trap 'rm -rf "$OUT"' EXIT
 passed=0 failed=0 skipped=0
+mkdir -p "$KEEP" || exit 1
 
 gate() { # NAME FUNCTION
-	local log=$OUT/$1.log rc
+	local log=$OUT/$1.log rc kept
 	printf 'gate %-12s ' "$1"
+	rm -rf "${KEEP:?}/$1.log" "${KEEP:?}/$1"
 	"$2" >"$log" 2>&1
 	rc=$?
+	kept=$(find "$KEEP/$1" -type f 2>/dev/null | sort | sed 's/^/    kept: /')
 	case $rc in
 	0) echo ok; passed=$((passed + 1)) ;;
 	77) echo "SKIP: $(grep -m1 '^SKIP' "$log" | sed 's/^SKIP: //')"; skipped=$((skipped + 1)) ;;
-	*) echo "FAIL (exit $rc)"; tail -40 "$log" | sed 's/^/    | /'; failed=$((failed + 1)) ;;
+	*) cp "$log" "$KEEP/$1.log"
+		echo "FAIL (exit $rc): whole log in $KEEP/$1.log${kept:+, inputs in $KEEP/$1/}"
+		tail -40 "$log" | sed 's/^/    | /'
+		failed=$((failed + 1)) ;;
 	esac
+	[ -z "$kept" ] || echo "$kept"
 }
 need() { command -v "$1" >/dev/null || { echo "SKIP: $1 is missing (package $2)"; exit 77; }; }
 setup() { # DIR [meson args...]: a fresh build directory
@@ -74,8 +84,21 @@ g_cppcheck() (
 g_clang_tidy() (
 	need clang-tidy clang-tidy
 	quiet ninja -C build || exit 1
-	clang-tidy --quiet -p build --extra-arg=-Wno-unknown-warning-option src/*.c cli/*.c preload/*.c 2>&1 | grep -v 'warnings generated'
-	exit "${PIPESTATUS[0]}"
+	# One clang-tidy per core, each on its share of the files; their
+	# reports one after the other.
+	local files=(src/*.c cli/*.c preload/*.c) share pids=() i j n status=0
+	n=$(nproc)
+	for ((i = 0; i < n && i < ${#files[@]}; i++)); do
+		share=()
+		for ((j = i; j < ${#files[@]}; j += n)); do share+=("${files[j]}"); done
+		clang-tidy --quiet -p build --extra-arg=-Wno-unknown-warning-option "${share[@]}" >"$OUT/clang-tidy-$i.log" 2>&1 &
+		pids+=($!)
+	done
+	for ((i = 0; i < ${#pids[@]}; i++)); do
+		wait "${pids[i]}" || status=1
+		grep -v 'warnings generated' "$OUT/clang-tidy-$i.log"
+	done
+	exit $status
 )
 g_shellcheck() (
 	need shellcheck shellcheck
@@ -87,13 +110,32 @@ g_fuzz() (
 	CC=clang setup build-fuzz -Dfuzzing=true -Db_sanitize=address,undefined -Db_lundef=false \
 		-Dc_args=-fsanitize=fuzzer-no-link -Dexamples_fuse=disabled || exit 1
 	status=0
+	# What a target finds (crash-, leak-, timeout-, oom-, slow-unit-) is
+	# kept as $KEEP/fuzz/TARGET-KIND-SHA1; replay it with
+	# build-fuzz/fuzz/fuzz-TARGET FILE.
+	mkdir -p "$KEEP/fuzz" || exit 1
+	# One target per core at a time, each for FUZZ_SECONDS of its own
+	# core; their reports one after the other.
+	local f t n
+	n=$(nproc)
 	for f in fuzz/corpus/*; do
 		t=$(basename "$f")
 		mkdir -p "$OUT/corpus-$t"
-		echo "fuzz-$t: ${FUZZ_SECONDS}s"
-		build-fuzz/fuzz/fuzz-"$t" -max_total_time="$FUZZ_SECONDS" -print_final_stats=1 \
-			-artifact_prefix="$OUT/crash-$t-" "$OUT/corpus-$t" "$f" || status=1
+		while [ "$(jobs -pr | wc -l)" -ge "$n" ]; do wait -n; done
+		{
+			build-fuzz/fuzz/fuzz-"$t" -max_total_time="$FUZZ_SECONDS" -print_final_stats=1 \
+				-artifact_prefix="$KEEP/fuzz/$t-" "$OUT/corpus-$t" "$f" >"$OUT/fuzz-$t.log" 2>&1
+			echo $? >"$OUT/fuzz-$t.rc"
+		} &
 	done
+	wait
+	for f in fuzz/corpus/*; do
+		t=$(basename "$f")
+		echo "fuzz-$t: ${FUZZ_SECONDS}s"
+		cat "$OUT/fuzz-$t.log"
+		[ "$(cat "$OUT/fuzz-$t.rc")" = 0 ] || { echo "fuzz-$t: exit $(cat "$OUT/fuzz-$t.rc")"; status=1; }
+	done
+	rmdir "$KEEP/fuzz" 2>/dev/null
 	exit $status
 )
 g_musl() (
@@ -175,7 +217,7 @@ g_out_of_tree() (
 	after=$(git -C "$SRC" status --porcelain --ignored)
 	[ "$before" = "$after" ] || { echo "the source tree changed:"; diff <(echo "$before") <(echo "$after"); exit 1; }
 )
-g_package() { scripts/gate-package.sh; }
+g_package() { DM_GATE_KEEP=$KEEP/package scripts/gate-package.sh; }
 
 all=(clang asan tsan valgrind cppcheck clang_tidy shellcheck fuzz musl aarch64 windows wasm guest consumer out_of_tree package)
 for g in "${@:-${all[@]}}"; do

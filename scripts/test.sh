@@ -2,15 +2,17 @@
 # SPDX-License-Identifier: MIT OR Apache-2.0
 # Every test, then every quality gate: installs what is missing, builds,
 # runs the whole suite (unit, privilege matrix, the CLI on real daemons,
-# the DT-007 end-to-end rig) and scripts/gates.sh. Run as root on Debian 12.
+# the examples, the DT-007 end-to-end rig on the host and in guests) and
+# scripts/gates.sh. Run as root on Debian 12.
 set -u
 cd "$(dirname "$0")/.." || exit 1
 scripts/install-deps.sh all || exit 1
 scripts/build.sh || exit 1
 
-meson test -C build --print-errorlogs --num-processes 2
+# The full setup: the default one (the inner loop) leaves out the guests.
+meson test -C build --setup full --print-errorlogs --num-processes 2
 tests_rc=$?
-log=build/meson-logs/testlog.txt
+log=build/meson-logs/testlog-full.txt
 count() { sed -n "s/^$1: *\\([0-9]*\\).*/\\1/p" "$log" | tail -1; }
 t_ok=$(count Ok) t_fail=$(( $(count Fail) + $(count Timeout) )) t_skip=$(count Skipped)
 

@@ -9,13 +9,14 @@
 #   nbd   Debian's nbd-server, reached through nbd-client and the kernel's NBD driver
 #   ublk  examples/ublkd through the kernel's ublk driver
 # On the host the machine is recovered on every path out and the suite
-# checks that nothing of it is left. With --guest each run boots its own
-# guest (tests/guest/run.sh: real root, cgroup v2 or v1, NBD and ublk) and
-# the guest is torn down after it, whatever happened inside.
+# checks that nothing of it is left. With --guest the runs go to guests
+# (tests/guest/run.sh: real root, cgroup v2 or v1, NBD and ublk), a few to
+# a boot, and a guest in which a run hung is torn down (see "in guests").
 #
 # Usage: dt007.sh --dm DUENDE-MLOCK --preload SHIM --pressure PRESSURE
 #                 [--blockd BLOCKD] [--ublkd UBLKD] [--runs N] [--cases "CASE..."]
 #                 [--guest 6.12/v2|6.1/v1|6.1/v2] [--table FILE] [--results FILE]
+#                 [--plan "CASE/N..."]   (these runs in this order: what one guest boot runs)
 # Cases (default: those this machine can run of fuse-unlocked fuse-exec
 # fuse-precise fuse-blockd fuse-daemon shared-locked shared-flusher):
 #   fuse-unlocked    bindfs -f, unlocked                                 must hang
@@ -50,7 +51,7 @@ set -u
 
 RUNS=1 FIRST_RUN=1
 CASES=
-TABLE='' RESULTS='' GUEST='' NO_VERDICT='' REPORT_TABLE='' VERDICT_ONLY=''
+TABLE='' RESULTS='' GUEST='' NO_VERDICT='' REPORT_TABLE='' VERDICT_ONLY='' PLAN=''
 DM='' PRELOAD='' BLOCKD='' UBLKD='' PRESSURE=''
 ARGS=("$@")
 while [ $# -gt 0 ]; do
@@ -69,6 +70,7 @@ while [ $# -gt 0 ]; do
 	--no-verdict) NO_VERDICT=1 ;;
 	--report-table) REPORT_TABLE=$2; shift ;;
 	--verdict-only) VERDICT_ONLY=$2; shift ;;
+	--plan) PLAN=$2; shift ;;
 	*) echo "dt007: unknown argument '$1'" >&2; exit 64 ;;
 	esac
 	shift
@@ -78,7 +80,10 @@ done
 ALL_CASES="fuse-unlocked fuse-exec fuse-precise fuse-blockd fuse-daemon nbd-unlocked nbd-exec
 nbd-exec-nofork nbd-exec-user nbd-exec-user-kept nbd-precise nbd-client-swap ublk-unlocked ublk-harden
 ublk-exec ublk-precise shared-locked shared-flusher shared-ublk"
-for c in $CASES; do
+for run in $PLAN; do
+	[[ $run =~ ^[a-z-]+/[1-9][0-9]*$ ]] || { echo "dt007: --plan takes CASE/N words, not '$run'" >&2; exit 64; }
+done
+for c in $CASES $(for run in $PLAN; do echo "${run%/*}"; done); do
 	[[ " ${ALL_CASES//$'\n'/ } " == *" $c "* ]] || { echo "dt007: unknown case '$c' (cases: ${ALL_CASES//$'\n'/ })" >&2; exit 64; }
 done
 case $GUEST in '' | 6.12/v2 | 6.1/v1 | 6.1/v2) ;; *) echo "dt007: --guest takes 6.12/v2, 6.1/v1 or 6.1/v2" >&2; exit 64 ;; esac
@@ -223,18 +228,37 @@ for v in DM PRELOAD PRESSURE; do
 done
 
 # gave_no_result RESULT-FILE: the run answers neither way: nothing was set
-# up, the guest died, or the OOM killer ended the pressure of a case that
-# must hang before the deadlock could form.
+# up, the guest died, or the OOM killer ended the pressure before the run
+# could show a deadlock, or its absence under a full run (a case that must
+# hang or must survive; in the others an OOM kill is an outcome).
 gave_no_result() {
 	local c r
 	read -r c _ r _ <"$1" || return 1
-	case $r in setup-failed | guest-failed) return 0 ;; oom-killed) [ "$(expect_of "$c")" = hang ] ;; *) return 1 ;; esac
+	case $r in
+	setup-failed | guest-failed) return 0 ;;
+	oom-killed) case $(expect_of "$c") in hang | survive) return 0 ;; esac ;;
+	esac
+	return 1
 }
 
-# ---- in guests: one boot per run of a case ----
+# ---- in guests: runs share boots ----
+# A boot runs a few runs in turn: first those that must not hang, then at
+# most one that must or may hang (expected to hang, or only recorded),
+# since a hang ends the boot: the guest is torn down, not nursed back. The
+# runs before it see a kernel in which the earlier runs left nothing (the
+# rig checks that after every run, as on the host, where all cases share
+# one kernel). A boot that ends early (a run hung that must not or left
+# something behind, the guest died or ran out of time) leaves the runs it had not reached to the next
+# boot. A run that gave no result either way is run once more, in a later
+# boot; the attempt that gave none is kept. DT007_RUNS_PER_BOOT (default
+# 4) bounds the runs that must not hang in one boot. The boot's start-up
+# and each run's seconds are logged, and summed up at the end.
+may_hang() { case $(expect_of "$1") in hang | recorded) return 0 ;; esac; return 1; }
 if [ -n "$GUEST" ]; then
 	[ -n "$IN_GUEST" ] && { echo "dt007: --guest inside a guest" >&2; exit 64; }
 	CASES=${CASES:-$ALL_CASES}
+	PER_BOOT=${DT007_RUNS_PER_BOOT:-4}
+	[[ $PER_BOOT =~ ^[1-9][0-9]*$ ]] || { echo "dt007: DT007_RUNS_PER_BOOT takes a positive number" >&2; exit 64; }
 	WORK=$(mktemp -d /tmp/dt007-guest.XXXXXX)
 	chmod 755 "$WORK"
 	trap 'rm -rf "$WORK"' EXIT
@@ -250,50 +274,104 @@ if [ -n "$GUEST" ]; then
 		esac
 	done
 	kernel=${GUEST%/*} cg=${GUEST#*/}
-	skipped=0 ran=0
+	skipped=0 ran=0 boots=0 t_all=$SECONDS
+	: >"$WORK/costs" # "boot SECONDS" (to the first run) and "CASE SECONDS" lines
 	log "guest $kernel, cgroup $cg, $RUNS run(s) of: ${CASES//$'\n'/ }"
+	queue=() # "N CASE ATTEMPT", in order
 	for ((n = FIRST_RUN; n < FIRST_RUN + RUNS; n++)); do
-		for c in $CASES; do
-			# A run that gave no result either way is booted once more;
-			# the first attempt is kept and reported.
-			for attempt in 1 2; do
-				: >"$WORK/one"
-				GUEST_ENV="DT007_DEBUG DT007_CASE_TIMEOUT DT007_STALL_SECONDS" \
-					"$HERE/../guest/run.sh" --kernel "$kernel" --cgroup "$cg" --disk 1024 --mem 1024 --cpus "${DT007_GUEST_CPUS:-2}" \
-					--rw "$WORK" --timeout $((${DT007_CASE_TIMEOUT:-240} + 240)) -- \
-					"$HERE/dt007.sh" "${inner[@]}" --cases "$c" --runs 1 --first-run "$n" \
-					--results "$WORK/one" --no-verdict >"$WORK/guest.log" 2>&1
-				rc=$?
-				grep -v '^guest: .*cgroup.*CapEff' "$WORK/guest.log" >&2
-				if [ $rc = 77 ]; then
-					skipped=$((skipped + 1))
-					log "$c: $(grep -m1 '^SKIP' "$WORK/guest.log")"
-					grep -q . "$WORK/one" || echo "$c $n skipped - - - yes - $kernel $cg - none -" >>"$WORK/one"
-				elif ! grep -q . "$WORK/one"; then
-					# The guest died or never ran the case: torn down, no result.
-					log "$c run $n: no result from the guest (exit $rc):"
-					tail -20 "$WORK/guest.log" | sed 's/^/    | /' >&2
-					echo "$c $n guest-failed - - - teardown - $kernel $cg - none -" >>"$WORK/one"
-				fi
-				if [ $attempt = 1 ] && gave_no_result "$WORK/one"; then
-					log "$c run $n gave no result ($(cut -d' ' -f3 "$WORK/one")): booting it once more"
-					cat "$WORK/one" >>"$OUT.no-result"
-				else
-					break
-				fi
-			done
-			ran=$((ran + 1))
-			cat "$WORK/one" >>"$OUT"
-			log "$(cat "$WORK/one")"
-		done
+		for c in $CASES; do queue+=("$n $c 1"); done
 	done
+	# settle N CASE ATTEMPT LINE: a run's result line, kept or run again.
+	settle() {
+		if [ "$3" = 1 ] && gave_no_result <(echo "$4"); then
+			log "$2 run $1 gave no result ($(cut -d' ' -f3 <<<"$4")): it runs once more"
+			echo "$4" >>"$OUT.no-result"
+			next+=("$1 $2 2")
+			return
+		fi
+		ran=$((ran + 1))
+		[[ $4 == "$2 $1 skipped "* ]] && skipped=$((skipped + 1))
+		echo "$4" >>"$OUT"
+		log "$4"
+	}
+	# boot ITEM...: one guest runs these runs in turn; settles each it
+	# reached and puts the others in next[].
+	boot() {
+		local plan=() item n c a line rc t0 t_end started first=1 prev_t='' prev_c='' ended=''
+		for item in "$@"; do read -r n c a <<<"$item"; plan+=("$c/$n"); done
+		boots=$((boots + 1))
+		log "boot $boots: ${plan[*]}"
+		: >"$WORK/boot"
+		: >"$WORK/boot.started"
+		t0=$(date +%s)
+		GUEST_ENV="DT007_DEBUG DT007_CASE_TIMEOUT DT007_STALL_SECONDS" \
+			"$HERE/../guest/run.sh" --kernel "$kernel" --cgroup "$cg" --disk 1024 --mem 1024 --cpus "${DT007_GUEST_CPUS:-2}" \
+			--rw "$WORK" --timeout $((120 + $# * (${DT007_CASE_TIMEOUT:-240} + 240))) -- \
+			"$HERE/dt007.sh" "${inner[@]}" --plan "${plan[*]}" --results "$WORK/boot" --no-verdict >"$WORK/guest.log" 2>&1
+		rc=$?
+		t_end=$(date +%s)
+		grep -v '^guest: .*cgroup.*CapEff' "$WORK/guest.log" >&2
+		# What each run cost: from its start to the next one's (the last
+		# one's to the guest's end); the boot, to the first run's start.
+		while read -r c n started; do
+			if [ -n "$prev_t" ]; then echo "$prev_c $((started - prev_t))" >>"$WORK/costs"; else echo "boot $((started - t0))" >>"$WORK/costs"; fi
+			prev_t=$started prev_c=$c
+		done <"$WORK/boot.started"
+		[ -n "$prev_t" ] && echo "$prev_c $((t_end - prev_t))" >>"$WORK/costs"
+		for item in "$@"; do
+			read -r n c a <<<"$item"
+			line=$(awk -v c="$c" -v n="$n" '$1 == c && $2 == n' "$WORK/boot")
+			if [ -n "$ended" ]; then
+				next+=("$item") # not reached: the boot had ended
+			elif [ $rc = 77 ] && ! grep -q . "$WORK/boot"; then
+				log "$c: $(grep -m1 '^SKIP' "$WORK/guest.log")"
+				settle "$n" "$c" "$a" "$c $n skipped - - - yes - $kernel $cg - none -"
+			elif [ -n "$line" ]; then
+				settle "$n" "$c" "$a" "$line"
+				# Not recovered clean (a hang): the guest was torn down.
+				[ "$(cut -d' ' -f7 <<<"$line")" = yes ] || ended=1
+			elif grep -q "^$c $n " "$WORK/boot.started" || { [ $first = 1 ] && ! grep -q . "$WORK/boot.started"; }; then
+				# The guest died, or never ran this first run: torn down, no result.
+				log "$c run $n: no result from the guest (exit $rc):"
+				tail -20 "$WORK/guest.log" | sed 's/^/    | /' >&2
+				settle "$n" "$c" "$a" "$c $n guest-failed - - - teardown - $kernel $cg - none -"
+				ended=1
+			else
+				next+=("$item")
+			fi
+			first=0
+		done
+		log "boot $boots: $((t_end - t0)) s"
+	}
+	while [ ${#queue[@]} -gt 0 ]; do
+		# One boot per run that may hang, and enough for the others at
+		# PER_BOOT each; those spread over the boots in turn.
+		safe=() risky=() next=()
+		for item in "${queue[@]}"; do
+			read -r n c a <<<"$item"
+			if may_hang "$c"; then risky+=("$item"); else safe+=("$item"); fi
+		done
+		nboots=$(((${#safe[@]} + PER_BOOT - 1) / PER_BOOT))
+		[ ${#risky[@]} -gt "$nboots" ] && nboots=${#risky[@]}
+		for ((b = 0; b < nboots; b++)); do
+			plan=()
+			for ((i = b; i < ${#safe[@]}; i += nboots)); do plan+=("${safe[i]}"); done
+			[ $b -lt ${#risky[@]} ] && plan+=("${risky[b]}")
+			boot "${plan[@]}"
+		done
+		queue=("${next[@]}")
+	done
+	log "$boots boot(s), $((SECONDS - t_all)) s; seconds per run (from its start to the next's), by case:"
+	awk '{n[$1]++; s[$1] += $2; if (!($1 in o)) o[$1] = ++k} END {for (c in o) print o[c], c, n[c], s[c]}' "$WORK/costs" |
+		sort -n | while read -r _ c cnt sum; do
+			log "    $c: $cnt, $((sum / cnt)) s on average"
+		done
 	[ -n "$NO_VERDICT" ] && exit 0
 	[ "$skipped" = "$ran" ] && skip "no case could run in the guest"
 	table "$OUT" | tee "${TABLE:-/dev/null}"
 	verdict "$OUT"
 	exit
 fi
-
 # ---- can this machine run it? ----
 [ "$(id -u)" = 0 ] || skip "needs root (block devices, swapon, cgroups)"
 [ -r /proc/swaps ] || skip "kernel without swap support (/proc/swaps)"
@@ -344,7 +422,7 @@ why_not() {
 		[ "$1" != nbd-exec-user-kept ] || command -v capsh >/dev/null || echo "capsh is missing (package libcap2-bin)" ;;
 	esac
 }
-if [ -z "$CASES" ]; then
+if [ -z "$CASES" ] && [ -z "$PLAN" ]; then
 	for c in fuse-unlocked fuse-exec fuse-precise fuse-blockd fuse-daemon shared-locked shared-flusher; do
 		[ -z "$(why_not $c)" ] && CASES+="$c "
 	done
@@ -399,6 +477,9 @@ majflt_of() { # PID...: summed
 vmlck_kib() { awk '$1 == "VmLck:" {print $2}' "/proc/$1/status" 2>/dev/null; }
 swap_io() { awk '$1 == "pswpin" || $1 == "pswpout" {s += $2} END {print s + 0}' /proc/vmstat; }
 swap_used_kib() { awk -v d="$1" '$1 == d {print $4}' /proc/swaps; }
+# is_swap DEV: DEV is a swap area, also once its device node has gone
+# (/proc/swaps then names it "DEV\040(deleted)").
+is_swap() { awk -v d="$1" '$1 == d || $1 == d "\\040(deleted)" {f = 1} END {exit !f}' /proc/swaps; }
 any_d_state() { # PID...: every thread of each
 	local p t
 	for p in "$@"; do
@@ -480,12 +561,23 @@ cg_remove() {
 IN_CGROUP=(sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"')
 
 # ---- one run ----
-RUN_DIR='' DPID='' SERV='' PPRESS='' RECLAIM='' LOOP='' CONN='' CG_D='' CG_P='' SWAPDEV='' NBD='' UBLK_ID='' CLIENT_PID=''
+RUN_DIR='' RUN_STORE='' DPID='' SERV='' PPRESS='' RECLAIM='' LOOP='' CONN='' CG_D='' CG_P='' SWAPDEV='' NBD='' UBLK_ID='' CLIENT_PID=''
 
+# recover [served]: served when the run did not hang, so the server still
+# serves: the swap area is taken off first, every page read back whole.
+# Otherwise (and if that swapoff does not end in time) what hangs is cut
+# off first (the FUSE connection aborted, NBD disconnected, the servers
+# killed): swapoff then meets I/O errors, and the kernel keeps retrying
+# what it could not write (a swap area whose server went first), which
+# a later run in the same kernel would meet.
 recover() {
 	local ok=1 i p
 	[ -n "$PPRESS" ] && kill -9 "$PPRESS" 2>/dev/null
 	[ -n "$RECLAIM" ] && kill -9 "$RECLAIM" 2>/dev/null
+	if [ "${1:-}" = served ] && [ -n "$SWAPDEV" ] && is_swap "$SWAPDEV"; then
+		poll 10 none_alive $PPRESS # its swapped pages are freed as it exits
+		bounded 15 swapoff "$SWAPDEV" 2>/dev/null || log "swapoff $SWAPDEV with its server still there: no end in 15 s"
+	fi
 	if [ -n "$CONN" ] && [ -e "/sys/fs/fuse/connections/$CONN/abort" ]; then
 		write_file 1 "/sys/fs/fuse/connections/$CONN/abort"
 	fi
@@ -499,7 +591,7 @@ recover() {
 	[ -n "$RUN_DIR" ] && bounded 10 pkill -9 -f "$RUN_DIR/" 2>/dev/null
 	if [ -n "$SWAPDEV" ]; then
 		for i in 1 2 3 4 5; do
-			grep -q "^$SWAPDEV " /proc/swaps || break
+			is_swap "$SWAPDEV" || break
 			bounded 20 swapoff "$SWAPDEV" 2>/dev/null && break
 			sleep 1
 		done
@@ -527,14 +619,23 @@ recover() {
 	cg_remove "$CG_P"
 	cg_remove "$CG_D"
 	# What is left, checked by the suite itself.
-	if [ -n "$SWAPDEV" ] && grep -q "^$SWAPDEV " /proc/swaps; then log "LEFT: $SWAPDEV still swap"; ok=0; fi
+	if [ -n "$SWAPDEV" ] && is_swap "$SWAPDEV"; then log "LEFT: $SWAPDEV still swap"; ok=0; fi
 	if [ -n "$LOOP" ] && losetup "$LOOP" 2>/dev/null | grep -q "$RUN_DIR"; then log "LEFT: $LOOP attached"; ok=0; fi
 	if [ -n "$NBD" ] && [ "$(cat /sys/block/${NBD#/dev/}/size 2>/dev/null)" != 0 ]; then log "LEFT: $NBD connected"; ok=0; fi
 	if [ -n "$UBLK_ID" ] && [ -e "/dev/ublkc$UBLK_ID" ]; then log "LEFT: ublk device $UBLK_ID"; ok=0; fi
 	if [ -n "$RUN_DIR" ] && grep -q " $RUN_DIR/mnt " /proc/self/mountinfo; then log "LEFT: FUSE mount"; ok=0; fi
 	for d in "$CG_P" "$CG_D"; do [ -n "$d" ] && [ -d "$d" ] && { log "LEFT: cgroup $d"; ok=0; }; done
 	for p in $DPID $SERV; do kill -0 "$p" 2>/dev/null && { log "LEFT: process $p ($(cat "/proc/$p/comm" 2>/dev/null))"; ok=0; }; done
-	RUN_DIR='' DPID='' SERV='' PPRESS='' RECLAIM='' LOOP='' CONN='' CG_D='' CG_P='' SWAPDEV='' NBD='' UBLK_ID='' CLIENT_PID=''
+	# A swapoff that has not ended (bounded gave up on it) still holds the
+	# swap area and the kernel's swap locks.
+	while read -r p; do
+		p=${p#/proc/} p=${p%/comm}
+		kill -0 "$p" 2>/dev/null && [ "$(state_of "$p")" != Z ] && { log "LEFT: swapoff (PID $p) has not ended"; ok=0; }
+	done < <(grep -lx swapoff /proc/[0-9]*/comm 2>/dev/null)
+	# What the device stored, once nothing uses it: the next run in the
+	# same boot needs the room.
+	[ $ok = 1 ] && [ -n "$RUN_STORE" ] && rm -rf "$RUN_STORE"
+	RUN_DIR='' RUN_STORE='' DPID='' SERV='' PPRESS='' RECLAIM='' LOOP='' CONN='' CG_D='' CG_P='' SWAPDEV='' NBD='' UBLK_ID='' CLIENT_PID=''
 	[ $ok = 1 ]
 }
 
@@ -559,7 +660,7 @@ trap cleanup_all EXIT
 # sets DPID (the PID started), SERV (the serving PIDs). Returns 1 on failure.
 start_daemon() {
 	local c=$1 cg=$2 out=$RUN_DIR/daemon.out
-	local back=$STORE/back-$c mnt=$RUN_DIR/mnt img
+	local back=$RUN_STORE/back mnt=$RUN_DIR/mnt img
 	case $(device_of "$c") in
 	fuse)
 		mkdir -p "$back" "$mnt"
@@ -588,17 +689,17 @@ start_daemon() {
 			poll $SETUP_SECONDS gone "$DPID" || { log "$c: bindfs did not daemonize in ${SETUP_SECONDS}s"; return 1; }
 		fi ;;
 	nbd)
-		mv "$RUN_DIR/swapimg" "$STORE/nbd-$c.img"
+		mv "$RUN_DIR/swapimg" "$RUN_STORE/nbd.img"
 		local user=''
 		case $c in
 		nbd-exec-user*)
 			# Debian's packaged config: the server drops to nbd, which
 			# must reach the export.
 			user=$'\tuser = nbd\n\tgroup = nbd\n'
-			chown nbd:nbd "$STORE/nbd-$c.img" ;;
+			chown nbd:nbd "$RUN_STORE/nbd.img" ;;
 		esac
 		printf '[generic]\n%s\tlistenaddr = 127.0.0.1\n\tport = %d\n[dt007]\n\texportname = %s\n' \
-			"$user" $NBD_PORT "$STORE/nbd-$c.img" >"$RUN_DIR/nbd.conf"
+			"$user" $NBD_PORT "$RUN_STORE/nbd.img" >"$RUN_DIR/nbd.conf"
 		case $c in
 		nbd-unlocked | nbd-client-swap) "${IN_CGROUP[@]}" "$cg" nbd-server -C "$RUN_DIR/nbd.conf" >"$out" 2>&1 & ;;
 		nbd-exec) "${IN_CGROUP[@]}" "$cg" "$DM" exec -- nbd-server -C "$RUN_DIR/nbd.conf" >"$out" 2>&1 & ;;
@@ -623,12 +724,12 @@ start_daemon() {
 		[ -n "$CLIENT_PID" ] && log "$c: nbd-client PID $CLIENT_PID stays, VmLck $(vmlck_kib "$CLIENT_PID") kB"
 		SWAPDEV=$NBD ;;
 	ublk)
-		mv "$RUN_DIR/swapimg" "$STORE/ublk-$c.img"
+		mv "$RUN_DIR/swapimg" "$RUN_STORE/ublk.img"
 		case $c in
-		ublk-unlocked) "${IN_CGROUP[@]}" "$cg" "$UBLKD" --backing "$STORE/ublk-$c.img" >"$out" 2>&1 & ;;
-		ublk-harden | shared-ublk) "${IN_CGROUP[@]}" "$cg" "$UBLKD" --harden --backing "$STORE/ublk-$c.img" >"$out" 2>&1 & ;;
-		ublk-exec) "${IN_CGROUP[@]}" "$cg" "$DM" exec -- "$UBLKD" --backing "$STORE/ublk-$c.img" >"$out" 2>&1 & ;;
-		ublk-precise) "${IN_CGROUP[@]}" "$cg" "$DM" exec --precise -- "$UBLKD" --backing "$STORE/ublk-$c.img" >"$out" 2>&1 & ;;
+		ublk-unlocked) "${IN_CGROUP[@]}" "$cg" "$UBLKD" --backing "$RUN_STORE/ublk.img" >"$out" 2>&1 & ;;
+		ublk-harden | shared-ublk) "${IN_CGROUP[@]}" "$cg" "$UBLKD" --harden --backing "$RUN_STORE/ublk.img" >"$out" 2>&1 & ;;
+		ublk-exec) "${IN_CGROUP[@]}" "$cg" "$DM" exec -- "$UBLKD" --backing "$RUN_STORE/ublk.img" >"$out" 2>&1 & ;;
+		ublk-precise) "${IN_CGROUP[@]}" "$cg" "$DM" exec --precise -- "$UBLKD" --backing "$RUN_STORE/ublk.img" >"$out" 2>&1 & ;;
 		esac
 		DPID=$!
 		poll $SETUP_SECONDS ublkd_answered "$out" "$DPID"
@@ -673,6 +774,16 @@ doctor_agrees() {
 	esac
 }
 
+# left_to_teardown: in a guest, what recovery left (logged as LEFT) goes
+# with the guest: this run ends the boot, as a hang does, and the guest is
+# torn down. On the host it stays a failure.
+left_to_teardown() {
+	if [ -n "$IN_GUEST" ] && [ "$recovered" = no ]; then
+		log "not recovered in full: this guest is torn down after this run"
+		recovered=teardown
+	fi
+}
+
 # run_case CASE N: sets LINE (see table()). It runs in the suite's own
 # shell so that an interruption can recover it.
 run_case() {
@@ -684,13 +795,14 @@ run_case() {
 		LINE="$case $n skipped - - - yes - $KERNEL v$CGV $CAPS none -"
 		return
 	fi
-	RUN_DIR=$WORK/$case-$n
-	mkdir -p "$RUN_DIR"
+	RUN_DIR=$WORK/$case-$n RUN_STORE=$STORE/$case-$n.store
+	mkdir -p "$RUN_DIR" "$RUN_STORE"
 	truncate -s ${SWAP_MIB}M "$RUN_DIR/swapimg" && chmod 600 "$RUN_DIR/swapimg"
 	if ! mkswap -q "$RUN_DIR/swapimg" >/dev/null 2>&1 || ! CG_D=$(cg_create "daemon-$case-$n") ||
 		! CG_P=$(cg_create "pressure-$case-$n"); then
 		log "$case: cannot prepare the swap image or the cgroups"
-		recover && recovered=yes
+		recover served && recovered=yes
+		left_to_teardown
 		LINE="$case $n setup-failed - - - $recovered - $KERNEL v$CGV $CAPS none -"
 		return
 	fi
@@ -698,7 +810,8 @@ run_case() {
 	cg=$CG_D
 	case $case in shared-*) cg=$CG_P ;; esac
 	if ! start_daemon "$case" "$cg"; then
-		recover && recovered=yes
+		recover served && recovered=yes
+		left_to_teardown
 		LINE="$case $n setup-failed - - - $recovered - $KERNEL v$CGV $CAPS none -"
 		return
 	fi
@@ -798,28 +911,39 @@ run_case() {
 	[ "$doctor" = disagrees ] && { log "$case run $n: doctor --pid $first said:"; sed 's/^/        /' "$RUN_DIR/doctor.out" >&2; }
 	if [ -n "$IN_GUEST" ] && [ "$result" = hung ]; then
 		recovered=teardown # the guest is torn down; a hung kernel need not be nursed
-	else
+	elif [ "$result" = hung ] || [ "$result" = timeout ]; then
 		recover && recovered=yes
+	else
+		recover served && recovered=yes
 	fi
+	left_to_teardown
 	LINE="$case $n $result $elapsed $majd $peak $recovered $moved $KERNEL v$CGV $CAPS $doctor $lockstate"
 }
 
 # ---- the suite ----
 OUT=${RESULTS:-$WORK/results}
 [ -n "$RESULTS" ] || : >"$OUT"
-log "kernel $(uname -r), cgroup v$CGV, $CAPS, $RUNS run(s) of: ${CASES//$'\n'/ }"
-for ((n = FIRST_RUN; n < FIRST_RUN + RUNS; n++)); do
-	for case in $CASES; do
-		LINE=
-		run_case "$case" "$n"
-		log "$LINE"
-		echo "$LINE" >>"$OUT"
-		# In a guest, a hang ends the boot: the guest is torn down.
-		if [ -n "$IN_GUEST" ] && [[ $LINE == *" teardown "* ]]; then
-			TEARDOWN=1
-			exit 0
-		fi
+if [ -z "$PLAN" ]; then # RUNS runs of each case, as CASE/N
+	for ((n = FIRST_RUN; n < FIRST_RUN + RUNS; n++)); do
+		for case in $CASES; do PLAN+="$case/$n "; done
 	done
+fi
+log "kernel $(uname -r), cgroup v$CGV, $CAPS, runs: $PLAN"
+for run in $PLAN; do
+	case=${run%/*} n=${run#*/}
+	LINE=
+	# When each run began: the host reads from it which run a guest that
+	# died was in, and what each run cost.
+	[ -n "$IN_GUEST" ] && echo "$case $n $(date +%s)" >>"$OUT.started"
+	run_case "$case" "$n"
+	log "$LINE"
+	echo "$LINE" >>"$OUT"
+	# In a guest, a run that left the kernel other than clean (a hang,
+	# something not recovered) ends the boot: the guest is torn down.
+	if [ -n "$IN_GUEST" ] && [ "$(cut -d' ' -f7 <<<"$LINE")" != yes ]; then
+		TEARDOWN=1
+		exit 0
+	fi
 done
 [ -n "$NO_VERDICT" ] && exit 0
 [ "$(awk '$3 != "skipped"' "$OUT" | wc -l)" = 0 ] && skip "no case could run here"

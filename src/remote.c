@@ -233,10 +233,15 @@ static int deliver_then_stop(struct dm_remote_thread *th, int sig, int stop_ms)
 static int step_over(struct dm_remote_thread *th, struct dm_arch_regs *now, int stop_ms)
 {
 	const uintptr_t after = th->insn + dm_arch_syscall_insn_len;
-	int request = PTRACE_SINGLESTEP, status, rc;
+#ifdef __GLIBC__
+	enum __ptrace_request request = PTRACE_SINGLESTEP; /* glibc's prototype takes the enum */
+#else
+	int request = PTRACE_SINGLESTEP;
+#endif
+	int status, rc;
 
 	for (int i = 0; i < DM_REMOTE_RETRIES; i++) {
-		if (ptrace((enum __ptrace_request)request, th->tid, NULL, NULL) != 0)
+		if (ptrace(request, th->tid, NULL, NULL) != 0)
 			return -errno;
 		/* The call runs in the target: as long as it takes. */
 		rc = wait_stop(th->tid, -1, &status);

@@ -772,6 +772,12 @@ int main(int argc, char **argv)
 	if (argc == 3 && strcmp(argv[1], "--lock") == 0)
 		return lock_and_say(argv[2]);
 	target_path = target_beside(argc, argv);
+	/* A sanitizer's runtime in the target reserves terabytes of shadow
+	 * memory, which a lock from outside would try to fault in (the
+	 * runtime makes the target's own mlockall a no-op for that reason). */
+	if (T_SANITIZER)
+		SKIP("the target carries the sanitizer's runtime, whose shadow memory cannot be "
+		     "locked; the lock from outside is checked in the native build");
 	if (t_under_valgrind())
 		SKIP("valgrind does not follow a forked tracer's ptrace requests");
 	if (geteuid() != 0)

@@ -39,14 +39,16 @@ int main(void)
 	CHECK(!(st.flags & DUENDE_MLOCK_F_ONFAULT));
 	CHECK(st.bytes_locked > 0);
 	CHECK_EQ_INT(duende_mlock_read_locked_bytes(&bytes), 0);
-	CHECK_EQ_INT(bytes, st.bytes_locked);
-	CHECK(duende_mlock_is_locked());
 	/* Under valgrind, the tool maps and unmaps its own memory between two
 	 * reads, and MCL_FUTURE locks it: VmLck moves on its own. */
-	if (!t_under_valgrind())
+	if (!t_under_valgrind()) {
+		CHECK_EQ_INT(bytes, st.bytes_locked);
 		CHECK_EQ_INT(duende_mlock_locked_bytes(), bytes);
-	else
+	} else {
+		CHECK(bytes > 0);
 		CHECK(duende_mlock_locked_bytes() > 0);
+	}
+	CHECK(duende_mlock_is_locked());
 	/* stdio allocates while reading, and under MCL_FUTURE that memory is
 	 * locked too: up to one heap extension (glibc: 132 KiB) */
 	long long lib = (long long)duende_mlock_locked_bytes(), stdio = t_status_kb("VmLck");

@@ -1120,8 +1120,10 @@ struct duende_mlock_pid_config {
 	 * duende_mlock_lock_with_config() reads them, judged by the target's
 	 * limits and capabilities; lean must be false (it changes the
 	 * target's malloc and thread stacks, which only the process itself
-	 * can), and so must precise for now (refused: not taken as the full
-	 * lock). */
+	 * can). precise (since 1.3) applies the precise plan to the target's
+	 * mappings from its /proc/PID/maps; mappings it makes later are
+	 * locked on fault (no preload sees its mmap calls), so file data
+	 * mapped later is pinned as far as it is touched. */
 	struct duende_mlock_config lock;
 	/* PR_SET_IO_FLUSHER on every one of its threads (the flag is per
 	 * thread; each thread makes the call itself). Needs the target's

@@ -45,10 +45,9 @@ static bool pid_config_valid(const struct duende_mlock_pid_config *c)
 	for (size_t i = 0; i < sizeof(c->reserved) / sizeof(c->reserved[0]); i++)
 		if (c->reserved[i])
 			return false;
-	/* The precise plan from outside (dm_precise_plan() read from the
-	 * target, its calls made inside it) is not built yet: refused rather
-	 * than taken as the full lock. */
-	if (c->lock.lean || c->lock.precise || !dm_lock_config_is_valid(&c->lock))
+	/* Lean mode changes malloc and thread stacks, which only the process
+	 * itself can. */
+	if (c->lock.lean || !dm_lock_config_is_valid(&c->lock))
 		return false;
 	return !c->set_oom_score_adj || (c->oom_score_adj >= -1000 && c->oom_score_adj <= 1000);
 }

@@ -103,13 +103,13 @@ wait "$holder" 2>/dev/null
 holder=$!
 on_exit "kill $holder"
 wait_until grep -q '^ready' "$TMP/hold"
-run_cmd lout rc "$DM" lock --precise --onfault "$holder"
+run_cmd out rc "$DM" lock --precise --onfault "$holder"
 check "lock --precise --onfault is a usage error" equals "$rc" 64
-check "... that says why" contains "$lout" "exclude each other"
+check "... that says why" contains "$out" "exclude each other"
 check "lock --precise: before it, nothing locked" equals "$(status_kb "$holder" VmLck)" 0
-run_cmd lout rc "$DM" lock --precise --verbose "$holder"
+run_cmd out rc "$DM" lock --precise --verbose "$holder"
 check "lock --precise of the running mapper: exit 0" equals "$rc" 0
-check "... says the plan was applied" contains "$lout" "precise (file data left to the kernel)"
+check "... says the plan was applied" contains "$out" "precise (file data left to the kernel)"
 json=$("$DM" status --json "$holder")
 check "lock --precise: status says locked" equals "$(jq -r '.processes[0].locked' <<<"$json")" true
 check "lock --precise: every swap-backed byte locked" equals \

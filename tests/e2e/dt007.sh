@@ -638,6 +638,7 @@ recover() {
 	# A swapoff that has not ended (bounded gave up on it) still holds the
 	# swap area and the kernel's swap locks. (No process substitution: a
 	# guest has no /dev/fd.)
+	# shellcheck disable=SC2013 # the paths hold no blanks
 	for p in $(grep -lx swapoff /proc/[0-9]*/comm 2>/dev/null); do
 		p=${p#/proc/} p=${p%/comm}
 		kill -0 "$p" 2>/dev/null && [ "$(state_of "$p")" != Z ] && { log "LEFT: swapoff (PID $p) has not ended"; ok=0; }
@@ -807,6 +808,7 @@ lock_running() {
 	log "$c: duende-mlock lock --tree $target: exit $rc in" 		"$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.2f", b - a}') s:"
 	sed 's/^/        /' "$RUN_DIR/lock.out" >&2
 	[ $rc = 0 ] && ok=1
+	# shellcheck disable=SC2086
 	for p in $(printf '%s\n' $target $SERV | sort -un); do
 		l=$(vmlck_kib "$p")
 		log "$c: after the lock, PID $p ($(cat "/proc/$p/comm" 2>/dev/null)) VmLck ${l:-?} kB"

@@ -97,8 +97,7 @@ fi
 scripts/install-deps.sh test
 scripts/build.sh
 mkdir -p $OUTDIR
-LONG_ARGS="${MODE/host/}${MODE/guest/--guest}${ONLY:+ --cases \"$ONLY\"} $RUNS"
-LONG_ARGS=${LONG_ARGS# }
+LONG_ARGS="$([ $MODE = guest ] && echo '--guest ')${ONLY:+--cases \"$ONLY\" }$RUNS"
 
 if [ -n "$ONLY" ]; then # these cases alone, beside the long form
 	raw=$OUTDIR/cases-$MODE.raw md=$OUTDIR/cases-$MODE.md

@@ -60,7 +60,8 @@ report() { # RAW...: docs/dt007-results.md
 		echo "finish in time); **finished**, the pressure ended and, for locked cases, moved at least"
 		echo "16 MiB through swap; **invalid**, a locked run that moved less (never a pass);"
 		echo "**OOM kills**, the memory cgroup's OOM killer ended the pressure; **other**, setup"
-		echo "failures, a guest that died, or a daemon that exited; **doctor agreed**, runs in which"
+		echo "failures, a guest that died, a daemon that exited, or (the \`*-lock-running\` cases) a"
+		echo "lock from outside that failed; **doctor agreed**, runs in which"
 		echo "\`duende-mlock doctor --pid\` on the serving process said what happened (warned before"
 		echo "a hang, saw the lock before a survival)."
 		echo

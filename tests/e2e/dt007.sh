@@ -424,6 +424,10 @@ why_not() {
 		[ -x "${UBLKD:-}" ] || echo "examples/ublkd was not built (liburing-dev)" ;;
 	esac
 	case $1 in
+	*-lock-running)
+		[ "$(cat /proc/sys/kernel/yama/ptrace_scope 2>/dev/null)" != 3 ] ||
+			{ echo "Yama's ptrace_scope is 3: no process may be traced, so none locked from outside"; return; }
+		case $(uname -m) in x86_64 | aarch64) ;; *) echo "duende-mlock lock is not built for $(uname -m)" ;; esac ;;
 	shared-flusher | shared-ublk)
 		[ $CAPS = root-all ] || echo "PR_SET_IO_FLUSHER needs CAP_SYS_RESOURCE, which this root lacks (run it in a guest)" ;;
 	nbd-exec-user*)

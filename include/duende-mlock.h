@@ -1135,7 +1135,9 @@ struct duende_mlock_pid_config {
 	int oom_score_adj;
 	/* Where it lacks CAP_IPC_LOCK: raise its RLIMIT_MEMLOCK with
 	 * prlimit(2), soft to hard, and both to unlimited where the caller
-	 * holds CAP_SYS_RESOURCE. */
+	 * holds CAP_SYS_RESOURCE; such a caller makes both unlimited also
+	 * for a process that holds CAP_IPC_LOCK (it can drop it with its
+	 * uid). */
 	bool raise_memlock;
 	/* How long a thread may take to stop (0: DUENDE_MLOCK_PID_STOP_MS)
 	 * before it is given up as blocked in the kernel. */

@@ -376,8 +376,12 @@ static int lock_pid(pid_t pid, const struct duende_mlock_pid_config *c, int dirf
 		r->flags |= DUENDE_MLOCK_PID_F_SERVES_SWAP;
 	}
 	plan.io_flusher = c->io_flusher;
-	plan.raise_memlock = c->raise_memlock && !before.cap_ipc_lock;
 	plan.caller_cap_sys_resource = (r->flags & DUENDE_MLOCK_PID_F_CALLER_SYS_RESOURCE) != 0;
+	/* One that holds CAP_IPC_LOCK now can lose it with its uid (a server
+	 * that drops root after the lock, a per-connection child that does):
+	 * its lock must then fit its limit, so a caller that may make the
+	 * limit unlimited does, as exec does before PROGRAM runs. */
+	plan.raise_memlock = c->raise_memlock && (!before.cap_ipc_lock || plan.caller_cap_sys_resource);
 	plan.set_oom_score_adj = c->set_oom_score_adj;
 	plan.oom_score_adj = c->oom_score_adj;
 	/* The last look before anything is done: still the process asked

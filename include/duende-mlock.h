@@ -815,6 +815,17 @@ int duende_mlock_swap_served_by_sized(const struct duende_mlock_swaps *swaps, pi
 /* The 1.1 entry point: reads 1.1's layout. */
 int(duende_mlock_swap_served_by)(const void *swaps_1_1, pid_t pid, uint32_t from);
 
+/* Is swap area i of swaps (as duende_mlock_read_swaps() filled it)
+ * protected from the deadlock of a server that waits for its own pages:
+ * every process that serves it is locked and, where it shares a
+ * memory-limited cgroup with other processes, has PR_SET_IO_FLUSHER on
+ * every thread? 1 yes; 0 no, also when its servers are unknown or more
+ * than servers[] holds; 1 for an area the kernel serves itself (no
+ * process to wait on). -EINVAL for NULL or i out of range. Reads each
+ * server's /proc anew (its smaps in a short-lived process). No malloc.
+ * Since 1.3. */
+DUENDE_MLOCK_WUR int duende_mlock_swap_protected(const struct duende_mlock_swaps *swaps, uint32_t i);
+
 /* ------------------------------------------------------------------ */
 /* Survey: can a process lock, and what on this host endangers a      */
 /* daemon that serves swap (since 1.1)                                 */

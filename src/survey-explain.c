@@ -9,6 +9,7 @@
 #include "platform.h"
 #include "remedy.h"
 #include "survey.h"
+#include "swaps.h"
 #include "text.h"
 
 static void put_cgroup(struct dm_text *t, const struct duende_mlock_cgroup *cg)
@@ -181,10 +182,14 @@ static void explain_swap(struct dm_text *t, const DM_SURVEY *s,
 		dm_text_put_i64(t, s->process.pid);
 		dm_text_put(t, " serves ");
 		put_swap(t, sw);
-		dm_text_put(t, dm_survey_lock_state(s) == DUENDE_MLOCK_LOCK_STATE_LOCKED
-				       ? " and is locked"
-				       : " and is not locked: when its own pages go to that swap it "
-					 "waits for itself (DT-007); lock it before it serves");
+		if (dm_survey_lock_state(s) == DUENDE_MLOCK_LOCK_STATE_LOCKED) {
+			dm_text_put(t, " and is locked");
+			return;
+		}
+		dm_text_put(t, " and is not locked: when its own pages go to that swap it waits "
+			       "for itself (DT-007); lock it where it runs, since a restart is not safe "
+			       "while swap is in use on its device: ");
+		dm_put_fix_lock_running(t, s->process.pid);
 		return;
 	}
 	put_swap(t, sw);
@@ -200,9 +205,22 @@ static void explain_swap(struct dm_text *t, const DM_SURVEY *s,
 		dm_text_put_name(t, sw->backing_fstype);
 	}
 	put_servers(t, sw);
-	dm_text_put(t, f->severity == DUENDE_MLOCK_SEVERITY_OK
-			       ? ": its daemon must be locked, and is"
-			       : ": its daemon must be locked");
+	if (f->severity == DUENDE_MLOCK_SEVERITY_OK) {
+		dm_text_put(t, ": its daemon must be locked, and is");
+		return;
+	}
+	dm_text_put(t, ": its daemon must be locked");
+	if (!sw->nservers) {
+		dm_text_put(t, " (which process serves it is not known)");
+		return;
+	}
+	dm_text_put(t, "; a server that runs unlocked is locked where it runs (");
+	for (uint32_t i = 0; i < sw->nservers && i < DM_SWAP_SERVERS; i++) {
+		if (i)
+			dm_text_put(t, "; ");
+		dm_put_fix_lock_running(t, sw->servers[i]);
+	}
+	dm_text_put(t, ")");
 }
 
 static void explain_v2_protection(struct dm_text *t, const DM_SURVEY *s,
@@ -517,6 +535,13 @@ static void put_fix(struct dm_text *t, const DM_SURVEY *s)
 	enum duende_mlock_container container = dm_survey_container(s);
 	struct dm_dropin d = dropin_of(s);
 
+	/* A swap server that runs unlocked: first lock it where it runs. */
+	if (dm_swap_served_by(&s->swaps, s->process.pid, 0) >= 0 &&
+	    dm_survey_lock_state(s) != DUENDE_MLOCK_LOCK_STATE_LOCKED) {
+		dm_text_put(t, "lock:   ");
+		dm_put_fix_lock_running(t, s->process.pid);
+		dm_text_put(t, "   (it serves swap and runs: lock it now, from outside)\n");
+	}
 	if (container != DUENDE_MLOCK_CONTAINER_NONE)
 		dm_put_fix_container(t, container);
 	else if (s->systemd || s->systemd_unit[0])

@@ -148,7 +148,7 @@ static void judge_cgroup(DM_SURVEY *s)
 
 	if (s->cgroup_error)
 		found(s, DUENDE_MLOCK_FOUND_NO_CGROUP, DUENDE_MLOCK_SEVERITY_OK, 0);
-	else if (cg->limit != UINT64_MAX && cg->processes > 1 && !dm_survey_io_flusher(s))
+	else if (dm_cgroup_shared_limited(cg) && !dm_survey_io_flusher(s))
 		/* v1 reclaim waits on writeback bound for the daemon itself. On
 		 * v2 (Linux 6.12, in the DT-007 rig) a locked FUSE daemon that
 		 * shared a 40 MiB cgroup with the pressure hung in some runs and
@@ -162,17 +162,11 @@ static void judge_cgroup(DM_SURVEY *s)
 		judge_v2_protection(s);
 }
 
-/* A swap served from user space endangers the host while one of its
- * servers is not locked (as a process's own lock state says), or while
- * no server is known. */
+/* A swap served from user space endangers the host until it is
+ * protected (swap-protect.c: the one rule). */
 static bool servers_locked(const DM_SWAP *sw)
 {
-	if (!sw->nservers)
-		return false;
-	for (uint32_t j = 0; j < sw->nservers && j < DM_SWAP_SERVERS; j++)
-		if (dm_pid_lock_state(sw->servers[j]) != DUENDE_MLOCK_LOCK_STATE_LOCKED)
-			return false;
-	return true;
+	return dm_swap_servers_protected(sw->servers, sw->nservers, DM_SWAP_SERVERS);
 }
 
 static void judge_swaps(DM_SURVEY *s)

@@ -187,6 +187,13 @@ static int survey_cgroup(pid_t pid, struct duende_mlock_cgroup *out)
 	return 0;
 }
 
+#if DM_LAYOUT_HAS_SIZE
+int dm_memory_cgroup(pid_t pid, struct duende_mlock_cgroup *out)
+{
+	return survey_cgroup(pid, out);
+}
+#endif
+
 /* ---- container and service manager ---- */
 
 static void set_container(DM_SURVEY *s, enum duende_mlock_container kind)

@@ -228,28 +228,89 @@ static void explain_v2_protection(struct dm_text *t, const DM_SURVEY *s,
 {
 	const struct duende_mlock_cgroup *cg = &s->cgroup;
 
+	uint64_t swap_max = cg->swap_max, min = cg->min, low = cg->low;
+	bool ancestry = false;
+
+#if DM_LAYOUT_HAS_SIZE
+	if (s->flags & DUENDE_MLOCK_SURVEY_F_EFFECTIVE) {
+		swap_max = cg->effective_swap_max;
+		min = cg->effective_min;
+		low = cg->effective_low;
+		ancestry = true;
+	}
+#endif
 	put_cgroup(t, cg);
 	switch (code) {
 	case DUENDE_MLOCK_FOUND_CGROUP_V2_SWAP:
-		dm_text_put(t, ": memory.swap.max is ");
-		dm_text_put_limit(t, cg->swap_max == UINT64_MAX ? DUENDE_MLOCK_UNLIMITED : cg->swap_max);
+		dm_text_put(t, ancestry ? ": memory.swap.max in force (the smallest up its ancestry) is "
+					: ": memory.swap.max is ");
+		dm_text_put_limit(t, swap_max == UINT64_MAX ? DUENDE_MLOCK_UNLIMITED : swap_max);
 		dm_text_put(t, ", so what the lock does not hold may go to swap; memory.swap.max 0 ");
 		dm_put_fix_no_swap(t);
 		dm_text_put(t, " keeps all of it out");
+		if (ancestry && cg->swap_max == 0)
+			dm_text_put(t, " (its own is 0)");
 		break;
 	case DUENDE_MLOCK_FOUND_CGROUP_V2_UNPROTECTED:
-		dm_text_put(t, ": memory.min and memory.low are 0, so reclaim takes its memory like "
-			       "anyone's; memory.min of what it locks ");
+		if (cg->min || cg->low) {
+			dm_text_put(t, ": memory.min ");
+			dm_text_put_bytes(t, cg->min);
+			dm_text_put(t, " and memory.low ");
+			dm_text_put_bytes(t, cg->low);
+			dm_text_put(t, " are set here but not in force: an ancestor's are 0, and "
+				       "protection reaches a cgroup only as far as every ancestor grants "
+				       "it; set memory.min on each ancestor too (systemd: MemoryMin= on "
+				       "its slice), or reclaim takes its memory like anyone's");
+			break;
+		}
+		dm_text_put(t, ancestry ? ": memory.min and memory.low in force are 0, so reclaim takes "
+					  "its memory like anyone's; memory.min of what it locks "
+					: ": memory.min and memory.low are 0, so reclaim takes its memory like "
+					  "anyone's; memory.min of what it locks ");
 		dm_put_fix_memory_min(t);
 		dm_text_put(t, " protects it");
 		break;
 	default: /* DUENDE_MLOCK_FOUND_CGROUP_V2_PROTECTED */
-		dm_text_put(t, ": no swap (memory.swap.max 0) and memory.min ");
-		dm_text_put_bytes(t, cg->min);
+		dm_text_put(t, ancestry ? ": in force up its ancestry, no swap (memory.swap.max 0) and "
+					  "memory.min "
+					: ": no swap (memory.swap.max 0) and memory.min ");
+		dm_text_put_bytes(t, min);
 		dm_text_put(t, ", memory.low ");
-		dm_text_put_bytes(t, cg->low);
+		dm_text_put_bytes(t, low);
 	}
 }
+
+#if DM_LAYOUT_HAS_SIZE
+/* What v1 offers, and what it does not. */
+static void explain_v1_protection(struct dm_text *t, const DM_SURVEY *s)
+{
+	put_cgroup(t, &s->cgroup);
+	dm_text_put(t, ": cgroup v1 has no memory.min and no memory.swap.max (systemd ignores "
+		       DM_MEMORY_MIN_SYSTEMD " and " DM_NO_SWAP_SYSTEMD " here), so nothing but its "
+		       "lock keeps its memory out of swap and from reclaim");
+}
+
+/* vm.min_free_kbytes, where swap is served from user space. */
+static void explain_min_free(struct dm_text *t, const DM_SURVEY *s)
+{
+	dm_text_put(t, "vm.min_free_kbytes is ");
+	dm_text_put_u64(t, s->min_free_bytes / 1024);
+	dm_text_put(t, " (");
+	dm_text_put_bytes(t, s->min_free_bytes);
+	if (s->mem_total) {
+		dm_text_put(t, " of ");
+		dm_text_put_bytes(t, s->mem_total);
+		dm_text_put(t, " RAM");
+	}
+	dm_text_put(t, "): below that much free memory only reclaim and allocations that may not "
+		       "wait are served. A swap served from user space is written out through its "
+		       "server, whose own allocations on that path (FUSE requests, socket buffers) "
+		       "cannot use that reserve and wait for reclaim: locked and with "
+		       "PR_SET_IO_FLUSHER they never wait on the swap they serve; a larger value "
+		       "(sysctl vm.min_free_kbytes) starts reclaim earlier and leaves them more room, "
+		       "at the cost of that much RAM kept free");
+}
+#endif
 
 /* " is locked (VmLck 36.3 MiB)", " is partly locked (VmLck 1 MiB, 3 of
  * 40 mappings)", " is not locked": the verdict status gives too
@@ -482,6 +543,16 @@ static void explain_finding(struct dm_text *t, const DM_SURVEY *s,
 	case DUENDE_MLOCK_FOUND_FILE_DATA_UNPINNED:
 #if DM_LAYOUT_HAS_SIZE
 		explain_file_data(t, s, f->code);
+#endif
+		break;
+	case DUENDE_MLOCK_FOUND_CGROUP_V1_PROTECTION:
+#if DM_LAYOUT_HAS_SIZE
+		explain_v1_protection(t, s);
+#endif
+		break;
+	case DUENDE_MLOCK_FOUND_MIN_FREE:
+#if DM_LAYOUT_HAS_SIZE
+		explain_min_free(t, s);
 #endif
 		break;
 	}

@@ -89,6 +89,11 @@ fi
 # --- doctor: the fix for a server that runs, run exactly as printed
 run_cmd out rc "$DM" doctor
 check "doctor: the host's swap names the command that locks its server" contains "$out" "duende-mlock lock --tree $bpid"
+check "doctor: vm.min_free_kbytes is judged where swap is served from user space" \
+	contains "$out" "vm.min_free_kbytes is $(cat /proc/sys/vm/min_free_kbytes) ("
+if grep -q '^[0-9]*:memory:' /proc/self/cgroup && [ -d /sys/fs/cgroup/memory ]; then
+	check "doctor: what applies on memory cgroup v1 is said" contains "$out" "cgroup v1 has no memory.min and no memory.swap.max"
+fi
 run_cmd out rc "$DM" doctor --pid "$bpid"
 check "doctor --pid: it serves the swap, unlocked" contains "$out" "PID $bpid serves swap $loop (loop"
 fix=$(sed -n 's/^  lock: *\(duende-mlock lock --tree [0-9]*\).*/\1/p' <<<"$out")

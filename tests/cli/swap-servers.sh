@@ -22,6 +22,11 @@ need_cmd mkswap util-linux
 [ -e /dev/fuse ] || skip "/dev/fuse is missing"
 [ -e /proc/swaps ] || skip "the kernel has no swap"
 
+# A guard that runs on this host locks every swap server it finds: the
+# unlocked server this test needs would not stay so.
+guard_runs() { timeout 30 "$DM" status --prometheus 1 2>/dev/null | grep -qx 'duende_mlock_guard_running 1'; }
+guard_runs && skip "a duende-mlock guard runs on this host (it would lock the server under test)"
+
 exec 9>/tmp/dm-heavy.lock
 flock -w "${DM_TEST_HEAVY_WAIT:-240}" 9 || skip "/tmp/dm-heavy.lock is held by other work (swap is a shared resource)"
 
@@ -37,6 +42,7 @@ on_exit "losetup -d '$loop'"
 swapon -p 1 "$loop" 2>/dev/null || skip "swapon $loop refused here"
 on_exit "swapoff '$loop'"
 dev=${loop##*/}
+guard_runs && skip "a duende-mlock guard started on this host meanwhile"
 check_unlocked "bindfs serving $loop" "$bpid"
 
 # --- plain status: the unlocked server is listed, saying so

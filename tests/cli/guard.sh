@@ -27,6 +27,23 @@ run_cmd out rc "$DM" guard --help
 check "guard --help says the exit statuses" contains "$out" "$LOCK_FAILED one is not"
 check "guard --help says the defaults" contains "$out" "default 1;"
 
+# --- the systemd unit as built (DM_TEST_GUARD_UNIT), its man page as built
+UNIT=${DM_TEST_GUARD_UNIT:-}
+if [ -z "$UNIT" ]; then
+	fail "DM_TEST_GUARD_UNIT is not set (the built duende-mlock-guard.service)"
+elif command -v systemd-analyze >/dev/null; then
+	mkdir -p "$TMP/units" "$TMP/man/man1"
+	sed "s|^ExecStart=[^ ]*duende-mlock |ExecStart=$DM |" "$UNIT" >"$TMP/units/duende-mlock-guard.service"
+	ln -s "$DM_TEST_MANS/duende-mlock.1" "$TMP/man/man1/duende-mlock.1"
+	run_cmd out rc env SYSTEMD_UNIT_PATH="$TMP/units:" MANPATH="$TMP/man" \
+		systemd-analyze verify duende-mlock-guard.service
+	check "systemd-analyze verify duende-mlock-guard.service" equals "$rc" 0
+	check "... without a complaint" equals "$out" ""
+	check "the unit is Type=notify" grep -qx "Type=notify" "$UNIT"
+else
+	echo "SKIP [unit]: systemd-analyze is missing (package systemd): duende-mlock-guard.service NOT verified" >&2
+fi
+
 need_root "swapon, loop devices, tracing bindfs"
 need_cmd bindfs bindfs
 need_cmd losetup util-linux
@@ -148,5 +165,21 @@ kill -INT "$guard"
 wait "$guard"
 check "SIGINT: exit 0" equals "$?" 0
 check "... a guard that found them locked says nothing" equals "$(cat "$TMP/guard2.log")" ""
+
+# --- the capabilities the unit leaves it are enough: a fourth server, locked
+# by guard --once with only the unit's CapabilityBoundingSet (those this
+# machine's root holds)
+if [ -n "$UNIT" ] && command -v setpriv >/dev/null; then
+	caps=$(sed -n 's/^CapabilityBoundingSet=//p' "$UNIT" | tr 'A-Z' 'a-z' | sed 's/cap_/+/g; s/ /,/g')
+	mount_swap 4 || exit 1
+	srv4=$srv loop4=$loop
+	swapon "$loop4"
+	check_unlocked "bindfs 4, before a guard with the unit's capabilities" "$srv4"
+	run_cmd out rc setpriv --bounding-set="-all,$caps" --no-new-privs "$DM" guard --once
+	check "guard --once with only the unit's capabilities ($caps): exit 0" equals "$rc" 0
+	check_locked "bindfs 4 locked by it" "$srv4"
+else
+	echo "SKIP [unit capabilities]: setpriv (util-linux) is missing" >&2
+fi
 
 finish

@@ -18,7 +18,7 @@
 #                 [--guest 6.12/v2|6.1/v1|6.1/v2] [--table FILE] [--results FILE]
 #                 [--plan "CASE/N..."]   (these runs in this order: what one guest boot runs)
 # Cases (default: those this machine can run of fuse-unlocked fuse-exec
-# fuse-precise fuse-blockd fuse-daemon shared-locked shared-flusher):
+# fuse-precise fuse-blockd fuse-daemon fuse-guard shared-locked shared-flusher):
 #   fuse-unlocked    bindfs -f, unlocked                                 must hang
 #   fuse-exec        bindfs -f under duende-mlock exec                   must survive
 #   fuse-precise     bindfs -f under exec --precise (file data unpinned) must survive
@@ -34,6 +34,11 @@
 #                    the shim keeps CAP_IPC_LOCK through the drop
 #   nbd-precise      nbd-server, forking, under exec --precise           must survive
 #   nbd-client-swap  nbd-server unlocked, nbd-client -swap (client locked) must hang
+#   fuse-guard       bindfs -f, unlocked, a `guard` running before swapon must survive
+#   nbd-guard        nbd-server unlocked, a `guard` running before swapon must survive
+#   nbd-reconnect    nbd-guard with nbd-client -persist, the serving child must survive
+#                    killed during the pressure: the client reconnects and
+#                    the guard must lock the new child as it serves
 #   ublk-unlocked    examples/ublkd, plain                               must hang
 #   ublk-harden      examples/ublkd --harden                             must survive
 #   ublk-exec        examples/ublkd, plain, under exec                   must survive
@@ -79,7 +84,7 @@ done
 [[ $FIRST_RUN =~ ^[1-9][0-9]*$ ]] || { echo "dt007: --first-run takes a positive number" >&2; exit 64; }
 ALL_CASES="fuse-unlocked fuse-exec fuse-precise fuse-blockd fuse-daemon nbd-unlocked nbd-exec
 nbd-exec-nofork nbd-exec-user nbd-exec-user-kept nbd-precise nbd-client-swap ublk-unlocked ublk-harden
-ublk-exec ublk-precise shared-locked shared-flusher shared-ublk"
+ublk-exec ublk-precise shared-locked shared-flusher shared-ublk fuse-guard nbd-guard nbd-reconnect"
 for run in $PLAN; do
 	[[ $run =~ ^[a-z-]+/[1-9][0-9]*$ ]] || { echo "dt007: --plan takes CASE/N words, not '$run'" >&2; exit 64; }
 done
@@ -423,7 +428,7 @@ why_not() {
 	esac
 }
 if [ -z "$CASES" ] && [ -z "$PLAN" ]; then
-	for c in fuse-unlocked fuse-exec fuse-precise fuse-blockd fuse-daemon shared-locked shared-flusher; do
+	for c in fuse-unlocked fuse-exec fuse-precise fuse-blockd fuse-daemon fuse-guard shared-locked shared-flusher; do
 		[ -z "$(why_not $c)" ] && CASES+="$c "
 	done
 	[ -n "$CASES" ] || skip "this machine can run none of the default cases (no FUSE or loop device?)"
@@ -561,7 +566,7 @@ cg_remove() {
 IN_CGROUP=(sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"')
 
 # ---- one run ----
-RUN_DIR='' RUN_STORE='' DPID='' SERV='' PPRESS='' RECLAIM='' LOOP='' CONN='' CG_D='' CG_P='' SWAPDEV='' NBD='' UBLK_ID='' CLIENT_PID=''
+RUN_DIR='' RUN_STORE='' DPID='' SERV='' PPRESS='' RECLAIM='' LOOP='' CONN='' CG_D='' CG_P='' SWAPDEV='' NBD='' UBLK_ID='' CLIENT_PID='' GUARD_PID=''
 
 # recover [served]: served when the run did not hang, so the server still
 # serves: the swap area is taken off first, every page read back whole.
@@ -584,9 +589,10 @@ recover() {
 	# nbd: the connection dropped fails what is pending; ublk: the server
 	# deletes its device on SIGTERM, a dead one is deleted below.
 	[ -n "$NBD" ] && bounded 10 nbd-client -d "$NBD" >/dev/null 2>&1
+	[ -n "$GUARD_PID" ] && kill -TERM "$GUARD_PID" 2>/dev/null
 	for p in $DPID $SERV; do kill -TERM "$p" 2>/dev/null; done
 	sleep 0.5
-	for p in $DPID $SERV $CLIENT_PID; do kill -9 "$p" 2>/dev/null; done
+	for p in $DPID $SERV $CLIENT_PID $GUARD_PID; do kill -9 "$p" 2>/dev/null; done
 	# pkill reads every cmdline, which blocks on a task stuck on swap.
 	[ -n "$RUN_DIR" ] && bounded 10 pkill -9 -f "$RUN_DIR/" 2>/dev/null
 	if [ -n "$SWAPDEV" ]; then
@@ -625,7 +631,7 @@ recover() {
 	if [ -n "$UBLK_ID" ] && [ -e "/dev/ublkc$UBLK_ID" ]; then log "LEFT: ublk device $UBLK_ID"; ok=0; fi
 	if [ -n "$RUN_DIR" ] && grep -q " $RUN_DIR/mnt " /proc/self/mountinfo; then log "LEFT: FUSE mount"; ok=0; fi
 	for d in "$CG_P" "$CG_D"; do [ -n "$d" ] && [ -d "$d" ] && { log "LEFT: cgroup $d"; ok=0; }; done
-	for p in $DPID $SERV; do kill -0 "$p" 2>/dev/null && { log "LEFT: process $p ($(cat "/proc/$p/comm" 2>/dev/null))"; ok=0; }; done
+	for p in $DPID $SERV $GUARD_PID; do kill -0 "$p" 2>/dev/null && [ "$(state_of "$p")" != Z ] && { log "LEFT: process $p ($(cat "/proc/$p/comm" 2>/dev/null))"; ok=0; }; done
 	# A swapoff that has not ended (bounded gave up on it) still holds the
 	# swap area and the kernel's swap locks.
 	while read -r p; do
@@ -635,7 +641,7 @@ recover() {
 	# What the device stored, once nothing uses it: the next run in the
 	# same boot needs the room.
 	[ $ok = 1 ] && [ -n "$RUN_STORE" ] && rm -rf "$RUN_STORE"
-	RUN_DIR='' RUN_STORE='' DPID='' SERV='' PPRESS='' RECLAIM='' LOOP='' CONN='' CG_D='' CG_P='' SWAPDEV='' NBD='' UBLK_ID='' CLIENT_PID=''
+	RUN_DIR='' RUN_STORE='' DPID='' SERV='' PPRESS='' RECLAIM='' LOOP='' CONN='' CG_D='' CG_P='' SWAPDEV='' NBD='' UBLK_ID='' CLIENT_PID='' GUARD_PID=''
 	[ $ok = 1 ]
 }
 
@@ -667,7 +673,7 @@ start_daemon() {
 		mv "$RUN_DIR/swapimg" "$back/swapimg"
 		img=$mnt/swapimg
 		case $c in
-		fuse-unlocked) "${IN_CGROUP[@]}" "$cg" bindfs -f "$back" "$mnt" >"$out" 2>&1 & ;;
+		fuse-unlocked | fuse-guard) "${IN_CGROUP[@]}" "$cg" bindfs -f "$back" "$mnt" >"$out" 2>&1 & ;;
 		fuse-exec | shared-locked) "${IN_CGROUP[@]}" "$cg" "$DM" exec -- bindfs -f "$back" "$mnt" >"$out" 2>&1 & ;;
 		fuse-precise) "${IN_CGROUP[@]}" "$cg" "$DM" exec --precise -- bindfs -f "$back" "$mnt" >"$out" 2>&1 & ;;
 		shared-flusher) "${IN_CGROUP[@]}" "$cg" "$DM" exec --io-flusher -- bindfs -f "$back" "$mnt" >"$out" 2>&1 & ;;
@@ -701,7 +707,8 @@ start_daemon() {
 		printf '[generic]\n%s\tlistenaddr = 127.0.0.1\n\tport = %d\n[dt007]\n\texportname = %s\n' \
 			"$user" $NBD_PORT "$RUN_STORE/nbd.img" >"$RUN_DIR/nbd.conf"
 		case $c in
-		nbd-unlocked | nbd-client-swap) "${IN_CGROUP[@]}" "$cg" nbd-server -C "$RUN_DIR/nbd.conf" >"$out" 2>&1 & ;;
+		nbd-unlocked | nbd-client-swap | nbd-guard | nbd-reconnect)
+			"${IN_CGROUP[@]}" "$cg" nbd-server -C "$RUN_DIR/nbd.conf" >"$out" 2>&1 & ;;
 		nbd-exec) "${IN_CGROUP[@]}" "$cg" "$DM" exec -- nbd-server -C "$RUN_DIR/nbd.conf" >"$out" 2>&1 & ;;
 		nbd-exec-nofork) "${IN_CGROUP[@]}" "$cg" "$DM" exec -- nbd-server -C "$RUN_DIR/nbd.conf" -d >"$out" 2>&1 & ;;
 		nbd-exec-user) "${IN_CGROUP[@]}" "$cg" "$DM" exec -- nbd-server -C "$RUN_DIR/nbd.conf" >"$out" 2>&1 & ;;
@@ -716,6 +723,8 @@ start_daemon() {
 		NBD=/dev/nbd0
 		local copts=()
 		[ "$c" = nbd-client-swap ] && copts=(-swap -nonetlink)
+		# The client that stays and reconnects when its connection drops.
+		[ "$c" = nbd-reconnect ] && copts=(-persist -nonetlink)
 		# Under emulation the negotiation took over 20 s in 2 of the long
 		# form's NBD runs: a slow setup is no result either way.
 		bounded $((SETUP_SECONDS * 2)) nbd-client 127.0.0.1 $NBD_PORT $NBD -N dt007 "${copts[@]}" >"$RUN_DIR/client.out" 2>&1 ||
@@ -739,7 +748,50 @@ start_daemon() {
 	esac
 	settle_serving "$c"
 	[ -n "$SERV" ] || { log "$c: no process serves the device"; return 1; }
+	case $c in *-guard | nbd-reconnect) start_guard "$c" "$cg" || return 1 ;; esac
 	bounded 10 swapon -p 100 "$SWAPDEV" || { log "$c: cannot swap on $SWAPDEV"; return 1; }
+	case $c in *-guard | nbd-reconnect) guard_locked "$c" ;; esac
+	return 0
+}
+
+# start_guard CASE CGROUP: `duende-mlock guard` running before swapon, in
+# the daemon's cgroup, ready once it has locked itself. Sets GUARD_PID.
+start_guard() {
+	"${IN_CGROUP[@]}" "$2" "$DM" guard -v >"$RUN_DIR/guard.log" 2>&1 &
+	GUARD_PID=$!
+	poll $SETUP_SECONDS guard_ready || { log "$1: the guard did not lock itself: $(cat "$RUN_DIR/guard.log")"; return 1; }
+}
+guard_ready() { [ "$(vmlck_kib "$GUARD_PID")" -gt 0 ] 2>/dev/null; }
+all_locked() { local p; for p in "$@"; do [ "$(vmlck_kib "$p")" -gt 0 ] 2>/dev/null || return 1; done; }
+# guard_locked CASE: how long after swapon the guard had locked the
+# servers (the pressure starts without waiting for it).
+guard_locked() {
+	local t0=$EPOCHREALTIME
+	# shellcheck disable=SC2086
+	poll 5 all_locked $SERV
+	log "$1: the guard had the server(s) $SERV locked $(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN {printf "%.0f", (b - a) * 1000}') ms after swapon returned: $(grep -v '^duende-mlock: guard: pass' "$RUN_DIR/guard.log" | tail -2 | tr '\n' ' ')"
+}
+
+# reconnect CASE: the serving child killed, as a lost server is: the
+# client (-persist) reconnects, nbd-server forks a new child, which the
+# guard must lock as it serves. Sets SERV to the new child.
+reconnect() {
+	local old=$SERV now='' i t0=$EPOCHREALTIME
+	# shellcheck disable=SC2086
+	kill -9 $old
+	for ((i = 0; i < SETUP_SECONDS * 10; i++)); do
+		now=$(serving_now "$1")
+		[ -n "$now" ] && [ "$now" != "$old" ] && ! grep -qw "$now" <<<"$old" && break
+		sleep 0.1
+	done
+	if [ -z "$now" ] || [ "$now" = "$old" ]; then
+		log "$1: no new serving child after the kill of $old in ${SETUP_SECONDS}s"
+		return 1
+	fi
+	SERV=$now
+	# shellcheck disable=SC2086
+	poll 5 all_locked $SERV
+	log "$1: served again by $SERV $(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN {printf "%.0f", (b - a) * 1000}') ms after the kill of $old; VmLck $(for p in $SERV; do printf '%s ' "$(vmlck_kib "$p")"; done)kB"
 }
 
 # As real root the serving process is ready, save what a server that drops
@@ -858,6 +910,9 @@ run_case() {
 				if [ "$(cg_oom_kills "$CG_P")" -gt 0 ] 2>/dev/null; then result=oom-killed; else result="pressure-failed($prc)"; fi
 			fi
 			break
+		fi
+		if [ "$case" = nbd-reconnect ] && [ "$i" = 2 ]; then
+			reconnect "$case" || { result=reconnect-failed; break; }
 		fi
 		for p in $SERV; do kill -0 "$p" 2>/dev/null && alive=1; done
 		if [ $alive = 0 ]; then

@@ -29,13 +29,14 @@ DM=build/cli/duende-mlock
 tmp=$(mktemp -d)
 guard= srv= loop=
 teardown() {
-	[ -n "$loop" ] && { swapoff "$loop" 2>/dev/null; losetup -d "$loop" 2>/dev/null; }
-	[ -n "$srv" ] && { kill "$srv" 2>/dev/null; wait "$srv" 2>/dev/null; }
-	umount -l "$tmp/mnt" 2>/dev/null
+	[ -n "$loop" ] && { swapoff "$loop" 2>/dev/null; losetup -d "$loop" 2>/dev/null || true; }
+	[ -n "$srv" ] && { kill "$srv" 2>/dev/null; wait "$srv" 2>/dev/null || true; }
+	umount -l "$tmp/mnt" 2>/dev/null || true
 	loop= srv=
 	return 0
 }
-trap 'teardown; [ -n "$guard" ] && kill "$guard" 2>/dev/null; rm -rf "$tmp"' EXIT
+# The guard first: it holds whatever the caller's flock left open.
+trap 'set +e; [ -n "$guard" ] && kill "$guard" 2>/dev/null; teardown; rm -rf "$tmp"' EXIT
 
 mkdir -p "$tmp/back" "$tmp/mnt"
 truncate -s 64M "$tmp/back/swapimg"
@@ -67,10 +68,10 @@ for ((i = 1; i <= runs; i++)); do
 	swapon "$loop"
 	t1=$EPOCHREALTIME
 	t2=
-	deadline=$(awk -v a="$t1" 'BEGIN {print a + 10}')
+	deadline=$((EPOCHSECONDS + 10))
 	while :; do
 		if locked "$srv"; then t2=$EPOCHREALTIME; break; fi
-		[ "${EPOCHREALTIME%.*}" -ge "${deadline%.*}" ] && break
+		[ "$EPOCHSECONDS" -ge "$deadline" ] && break
 	done
 	if [ -n "$t2" ]; then
 		ms "$t0" "$t2" >>"$tmp/from-start"

@@ -42,7 +42,9 @@ static void help(void)
 	       "the same program (as 'lock --tree'). It looks again whenever /proc/swaps\n"
 	       "changes and every --interval: an NBD client that reconnects gets a new\n"
 	       "serving process for the same device. One line per action and per failure\n"
-	       "on stderr; a failure is said again only when its reason changes.\n\n"
+	       "on stderr; a failure is said again only when its reason changes. One that\n"
+	       "cannot be locked is tried again after a wait that doubles from --interval\n"
+	       "up to 5 s (each try stops its threads), and at once when /proc/swaps changes.\n\n"
 	       "  --once                 one pass, then exit\n"
 	       "  --interval SECONDS     look again this often (default 1; 0.01 to 3600)\n"
 	       "  --io-flusher           PR_SET_IO_FLUSHER on every thread of each (needs the\n"
@@ -144,8 +146,17 @@ struct seen {
 	/* What the last failure was, so that it is said once, and again when
 	 * it changes. */
 	long reason;
+	/* The server whose tree it is in. */
+	pid_t server;
+	/* A failing one is tried again after a wait that doubles with each
+	 * failure (the lock stops its threads), up to RETRY_MAX_MS, and at
+	 * once when /proc/swaps changes. */
+	unsigned failures;
+	int64_t retry_at_ms;
 	bool this_pass;
 };
+
+#define RETRY_MAX_MS 5000
 
 static struct seen seen[GUARD_MAX];
 static size_t nseen;
@@ -194,7 +205,17 @@ static void forget_unseen(void)
 
 struct pass {
 	unsigned locked, failing, areas;
+	bool swaps_changed; /* retry the failing ones now */
+	int64_t now_ms;
 };
+
+static int64_t now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
 
 /* A name from the system, escaped for the log. */
 static const char *esc(const char *name, char *buf, size_t len)
@@ -236,8 +257,8 @@ static bool already_locked(pid_t pid)
 }
 
 /* Locks one process of a server's tree, unless it is known locked. */
-static void guard_one(const struct guard_opts *o, const char *area, pid_t pid, uint64_t start_time,
-		      struct pass *p)
+static void guard_one(const struct guard_opts *o, const char *area, pid_t server, pid_t pid,
+		      uint64_t start_time, struct pass *p)
 {
 	static char text[4096];
 	char name[256], where[1024], size[32];
@@ -249,6 +270,11 @@ static void guard_one(const struct guard_opts *o, const char *area, pid_t pid, u
 		return;
 	}
 	s->this_pass = true;
+	s->server = server;
+	if (s->state == SEEN_FAILING && !p->swaps_changed && p->now_ms < s->retry_at_ms) {
+		p->failing++;
+		return;
+	}
 	/* The cheap skip: locked by this guard before and still holding locked
 	 * memory. */
 	if (s->state == SEEN_LOCKED && duende_mlock_read_pid_locked_bytes(pid, &vmlck) == 0 && vmlck) {
@@ -294,6 +320,7 @@ static void guard_one(const struct guard_opts *o, const char *area, pid_t pid, u
 		s->state = SEEN_LOCKED;
 		s->start_time = r.start_time ? r.start_time : s->start_time;
 		s->reason = 0;
+		s->failures = 0;
 		p->locked++;
 		return;
 	}
@@ -309,6 +336,9 @@ static void guard_one(const struct guard_opts *o, const char *area, pid_t pid, u
 	}
 	s->state = SEEN_FAILING;
 	s->reason = reason;
+	int64_t wait = (int64_t)o->interval_ms << (s->failures < 16 ? s->failures : 16);
+	s->retry_at_ms = p->now_ms + (wait < RETRY_MAX_MS ? wait : RETRY_MAX_MS);
+	s->failures++;
 	p->failing++;
 }
 
@@ -322,30 +352,39 @@ static void guard_server(const struct guard_opts *o, const char *area, pid_t ser
 	uint64_t vmlck = 0;
 
 	if (s && s->state == SEEN_LOCKED && duende_mlock_read_pid_locked_bytes(server, &vmlck) == 0 && vmlck) {
-		/* Known locked: no walk of /proc for its tree. */
-		s->this_pass = true;
-		p->locked++;
+		/* Known locked: no walk of /proc for its tree, whose members
+		 * count as they did. */
+		for (size_t i = 0; i < nseen; i++)
+			if (seen[i].server == server && !seen[i].this_pass) {
+				seen[i].this_pass = true;
+				if (seen[i].state == SEEN_LOCKED)
+					p->locked++;
+				else
+					p->failing++;
+			}
 		return;
 	}
 	int n = duende_mlock_image_tree(server, pids, starts, TREE_MAX);
 	if (n <= 0) {
 		/* Gone since /proc/swaps was read, or unreadable: lock_pid says
 		 * which. */
-		guard_one(o, area, server, 0, p);
+		guard_one(o, area, server, server, 0, p);
 		return;
 	}
 	if (n > TREE_MAX)
 		n = TREE_MAX;
 	for (int i = 0; i < n; i++)
-		guard_one(o, area, pids[i], starts[i], p);
+		guard_one(o, area, server, pids[i], starts[i], p);
 }
 
-static void guard_pass(const struct guard_opts *o, struct pass *p)
+static void guard_pass(const struct guard_opts *o, struct pass *p, bool swaps_changed)
 {
 	static struct duende_mlock_swaps swaps;
 	static char said_unreadable;
 
 	memset(p, 0, sizeof(*p));
+	p->swaps_changed = swaps_changed;
+	p->now_ms = now_ms();
 	int rc = duende_mlock_read_swaps(&swaps);
 	if (rc) {
 		if (!said_unreadable)
@@ -487,7 +526,7 @@ int cmd_guard(int argc, char **argv)
 	}
 	if (fd >= 0)
 		drain(fd);
-	guard_pass(&o, &p);
+	guard_pass(&o, &p, true);
 	if (o.once) {
 		if (p.areas == 0)
 			log_line("no swap area is served from user space");
@@ -513,7 +552,7 @@ int cmd_guard(int argc, char **argv)
 			if (o.verbose)
 				log_line("/proc/swaps changed");
 		}
-		guard_pass(&o, &p);
+		guard_pass(&o, &p, n > 0);
 		if (o.verbose && (n > 0 || p.locked != last.locked || p.failing != last.failing))
 			log_line("pass: %u swap area(s) served from user space, %u server(s) locked, %u failing",
 				 p.areas, p.locked, p.failing);

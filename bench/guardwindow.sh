@@ -121,6 +121,11 @@ their servers from the library, the server's tree) and the lock from outside
 (\`duende_mlock_lock_pid()\`: the server's threads stopped one at a time, its resident pages
 locked, the rest faulted in).
 
+The machine had no memory pressure during these runs (other work shared its $(nproc) cores):
+under pressure both the pass and the lock (which faults in what is not resident) take
+longer, so read the figure as the guard's own cost, not a bound. The DT-007 cases
+\`fuse-guard\` and \`nbd-guard\` measure the same window under the rig (\`docs/dt007-results.md\`).
+
 What can go to swap in that window: any page of the server that the kernel reclaims while
 it is unlocked, and with this area the most preferred, to the area it serves itself. The
 lock then leaves such pages where they are (it does not fault in what would be read from

@@ -36,9 +36,12 @@
 #   nbd-client-swap  nbd-server unlocked, nbd-client -swap (client locked) must hang
 #   fuse-guard       bindfs -f, unlocked, a `guard` running before swapon must survive
 #   nbd-guard        nbd-server unlocked, a `guard` running before swapon must survive
-#   nbd-reconnect    nbd-guard with nbd-client -persist, the serving child must survive
-#                    killed during the pressure: the client reconnects and
-#                    the guard must lock the new child as it serves
+#   nbd-reconnect    nbd-guard with nbd-client -persist -timeout 5, the    no hang, new
+#                    serving child stopped during the pressure: the       child locked
+#                    request times out, the client reconnects and the
+#                    guard must lock the new child as it serves (the
+#                    timed-out requests fail: a SIGBUS of the pressure
+#                    is counted apart)
 #   ublk-unlocked    examples/ublkd, plain                               must hang
 #   ublk-harden      examples/ublkd --harden                             must survive
 #   ublk-exec        examples/ublkd, plain, under exec                   must survive
@@ -130,7 +133,7 @@ expect_of() {
 	case $1 in
 	*-unlocked | nbd-client-swap) echo hang ;;
 	shared-locked) echo recorded ;;
-	shared-flusher | shared-ublk) echo no-hang ;;
+	shared-flusher | shared-ublk | nbd-reconnect) echo no-hang ;;
 	*) echo survive ;;
 	esac
 }
@@ -201,7 +204,9 @@ verdict() { # RESULTS
 		no-hang)
 			expect "$g: no hang in $runs run(s) ($hangs; OOM kills of the pressure: $(count "$g" '^oom-killed$'))" "[ $hangs = 0 ]"
 			expect "$g: no invalid run (each moved >= $MIN_SWAP_MIB MiB through swap or was OOM-killed)" \
-				"[ \$(count '$g' '^invalid\$') = 0 ]" ;;
+				"[ \$(count '$g' '^invalid\$') = 0 ]"
+			[ "$c" = nbd-reconnect ] && expect "$g: a new serving child after each reconnect, locked by the guard" \
+				"[ \$(count '$g' '^reconnect-') = 0 ]" ;;
 		recorded)
 			log "$g outcomes (recorded, not judged): $(in_group "$f" "$g" | awk '{print $3}' | sort | uniq -c | tr '\n' ' ')" ;;
 		esac
@@ -724,7 +729,10 @@ start_daemon() {
 		local copts=()
 		[ "$c" = nbd-client-swap ] && copts=(-swap -nonetlink)
 		# The client that stays and reconnects when its connection drops.
-		[ "$c" = nbd-reconnect ] && copts=(-persist -nonetlink)
+		# nbd-client 3.24 reconnects when the kernel's call returns an
+		# error, which a timed-out request makes (a server that closes
+		# the connection ends it instead).
+		[ "$c" = nbd-reconnect ] && copts=(-persist -nonetlink -timeout 5)
 		# Under emulation the negotiation took over 20 s in 2 of the long
 		# form's NBD runs: a slow setup is no result either way.
 		bounded $((SETUP_SECONDS * 2)) nbd-client 127.0.0.1 $NBD_PORT $NBD -N dt007 "${copts[@]}" >"$RUN_DIR/client.out" 2>&1 ||
@@ -772,26 +780,33 @@ guard_locked() {
 	log "$1: the guard had the server(s) $SERV locked $(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN {printf "%.0f", (b - a) * 1000}') ms after swapon returned: $(grep -v '^duende-mlock: guard: pass' "$RUN_DIR/guard.log" | tail -2 | tr '\n' ' ')"
 }
 
-# reconnect CASE: the serving child killed, as a lost server is: the
-# client (-persist) reconnects, nbd-server forks a new child, which the
-# guard must lock as it serves. Sets SERV to the new child.
+# reconnect CASE: the serving child stopped, as a hung server is: its
+# requests time out, the client (-persist) reconnects, nbd-server forks a
+# new child, which the guard must lock as it serves. Sets SERV to the new
+# child (the old one is killed) and, when that fails, result.
 reconnect() {
 	local old=$SERV now='' i t0=$EPOCHREALTIME
 	# shellcheck disable=SC2086
-	kill -9 $old
+	kill -STOP $old
 	for ((i = 0; i < SETUP_SECONDS * 10; i++)); do
 		now=$(serving_now "$1")
 		[ -n "$now" ] && [ "$now" != "$old" ] && ! grep -qw "$now" <<<"$old" && break
 		sleep 0.1
 	done
+	# shellcheck disable=SC2086
+	kill -9 $old
 	if [ -z "$now" ] || [ "$now" = "$old" ]; then
-		log "$1: no new serving child after the kill of $old in ${SETUP_SECONDS}s"
+		log "$1: no new serving child in ${SETUP_SECONDS}s after $old stopped: $(tail -3 "$RUN_DIR/client.out" | tr '\n' ' ')"
+		result=reconnect-failed
 		return 1
 	fi
 	SERV=$now
+	local first
+	first=$(for p in $SERV; do printf '%s ' "$(vmlck_kib "$p")"; done)
 	# shellcheck disable=SC2086
-	poll 5 all_locked $SERV
-	log "$1: served again by $SERV $(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN {printf "%.0f", (b - a) * 1000}') ms after the kill of $old; VmLck $(for p in $SERV; do printf '%s ' "$(vmlck_kib "$p")"; done)kB"
+	poll 5 all_locked $SERV || result=reconnect-unlocked
+	log "$1: served again by $SERV $(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN {printf "%.0f", (b - a) * 1000}') ms after $old stopped; VmLck when found ${first}kB, now $(for p in $SERV; do printf '%s ' "$(vmlck_kib "$p")"; done)kB"
+	[ "$result" = finished ]
 }
 
 # As real root the serving process is ready, save what a server that drops
@@ -799,6 +814,10 @@ reconnect() {
 ready_as_run() { # DOCTOR-OUTPUT CASE
 	case $2 in
 	nbd-exec-user*) ! grep -E '^  \[(warning|cannot lock)\]' "$1" | grep -qv 'CAP_SYS_RESOURCE is missing' ;;
+	# Locked from outside, nbd-server keeps the 8 MiB hard limit it was
+	# started with (it holds CAP_IPC_LOCK, so nothing was raised): doctor
+	# rightly warns that a privilege drop would leave it short.
+	*-guard | nbd-reconnect) ! grep -E '^  \[(warning|cannot lock)\]' "$1" | grep -qv 'can drop privileges' ;;
 	*) grep -q '^Verdict: ready' "$1" ;;
 	esac
 }
@@ -912,7 +931,7 @@ run_case() {
 			break
 		fi
 		if [ "$case" = nbd-reconnect ] && [ "$i" = 2 ]; then
-			reconnect "$case" || { result=reconnect-failed; break; }
+			reconnect "$case" || break
 		fi
 		for p in $SERV; do kill -0 "$p" 2>/dev/null && alive=1; done
 		if [ $alive = 0 ]; then

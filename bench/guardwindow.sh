@@ -27,12 +27,12 @@ command -v bindfs >/dev/null || { echo "SKIP: bindfs is missing (package bindfs)
 scripts/build.sh
 DM=build/cli/duende-mlock
 tmp=$(mktemp -d)
-guard= srv= loop=
+guard='' srv='' loop=''
 teardown() {
 	[ -n "$loop" ] && { swapoff "$loop" 2>/dev/null; losetup -d "$loop" 2>/dev/null || true; }
 	[ -n "$srv" ] && { kill "$srv" 2>/dev/null; wait "$srv" 2>/dev/null || true; }
 	umount -l "$tmp/mnt" 2>/dev/null || true
-	loop= srv=
+	loop='' srv=''
 	return 0
 }
 # The guard first: it holds whatever the caller's flock left open.
@@ -55,7 +55,8 @@ locked() {
 ms() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.1f\n", (b - a) * 1000}'; }
 stats() { sort -n | awk '{v[NR] = $1} END {printf "%s %s %s\n", (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2), v[1], v[NR]}'; }
 
-: >"$tmp/from-start" >"$tmp/from-return"
+: >"$tmp/from-start"
+: >"$tmp/from-return"
 missed=0
 for ((i = 1; i <= runs; i++)); do
 	mkswap -q "$tmp/back/swapimg" >/dev/null 2>&1
@@ -85,7 +86,7 @@ for ((i = 1; i <= runs; i++)); do
 done
 kill "$guard"
 wait "$guard" || true
-guard=
+guard=''
 
 read -r s_med s_min s_max < <(stats <"$tmp/from-start")
 read -r r_med r_min r_max < <(stats <"$tmp/from-return")

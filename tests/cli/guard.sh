@@ -170,7 +170,7 @@ check "... a guard that found them locked says nothing" equals "$(cat "$TMP/guar
 # by guard --once with only the unit's CapabilityBoundingSet (those this
 # machine's root holds)
 if [ -n "$UNIT" ] && command -v setpriv >/dev/null; then
-	caps=$(sed -n 's/^CapabilityBoundingSet=//p' "$UNIT" | tr 'A-Z' 'a-z' | sed 's/cap_/+/g; s/ /,/g')
+	caps=$(sed -n 's/^CapabilityBoundingSet=//p' "$UNIT" | tr '[:upper:]' '[:lower:]' | sed 's/cap_/+/g; s/ /,/g')
 	mount_swap 4 || exit 1
 	srv4=$srv loop4=$loop
 	swapon "$loop4"

@@ -140,19 +140,19 @@ static int parse_options(int argc, char **argv, struct guard_opts *o)
 enum seen_state { SEEN_LOCKED = 1, SEEN_FAILING };
 
 struct seen {
-	pid_t pid;
 	uint64_t start_time;
-	enum seen_state state;
 	/* What the last failure was, so that it is said once, and again when
 	 * it changes. */
 	long reason;
-	/* The server whose tree it is in. */
-	pid_t server;
 	/* A failing one is tried again after a wait that doubles with each
 	 * failure (the lock stops its threads), up to RETRY_MAX_MS, and at
 	 * once when /proc/swaps changes. */
-	unsigned failures;
 	int64_t retry_at_ms;
+	pid_t pid;
+	enum seen_state state;
+	/* The server whose tree it is in. */
+	pid_t server;
+	unsigned failures;
 	bool this_pass;
 };
 
@@ -534,7 +534,7 @@ int cmd_guard(int argc, char **argv)
 			close(fd);
 		return p.failing ? DM_EXIT_LOCK_FAILED : 0;
 	}
-	say_status(&p, true, NULL);
+	say_status(&p, true, &p);
 	if (o.verbose)
 		log_line("pass: %u swap area(s) served from user space, %u server(s) locked, %u failing",
 			 p.areas, p.locked, p.failing);

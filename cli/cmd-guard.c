@@ -377,6 +377,26 @@ static void guard_server(const struct guard_opts *o, const char *area, pid_t ser
 		guard_one(o, area, server, pids[i], starts[i], p);
 }
 
+/* A user-space area whose serving process the library cannot find (it
+ * exited, or serves from a namespace this guard cannot see): a failure,
+ * said once while it lasts. */
+static char serverless_said[DUENDE_MLOCK_SWAPS_MAX][256];
+static size_t nserverless;
+
+static void serverless(const char *area, struct pass *p)
+{
+	char where[1024];
+
+	p->failing++;
+	for (size_t k = 0; k < nserverless; k++)
+		if (strcmp(serverless_said[k], area) == 0)
+			return;
+	log_line("swap %s is served from user space, but no process serving it was found",
+		 esc(area, where, sizeof(where)));
+	if (nserverless < DUENDE_MLOCK_SWAPS_MAX)
+		snprintf(serverless_said[nserverless++], sizeof(serverless_said[0]), "%s", area);
+}
+
 static void guard_pass(const struct guard_opts *o, struct pass *p, bool swaps_changed)
 {
 	static struct duende_mlock_swaps swaps;
@@ -400,8 +420,27 @@ static void guard_pass(const struct guard_opts *o, struct pass *p, bool swaps_ch
 		if (!a->user_space)
 			continue;
 		p->areas++;
+		if (a->nservers == 0) {
+			serverless(a->path, p);
+			continue;
+		}
 		for (uint32_t j = 0; j < a->nservers && j < DUENDE_MLOCK_SWAP_SERVERS; j++)
 			guard_server(o, a->path, a->servers[j], p);
+	}
+	/* An area whose server appears later is said again if it loses it. */
+	for (size_t k = 0; k < nserverless;) {
+		bool still = false;
+
+		for (uint32_t i = 0; i < swaps.count; i++)
+			if (swaps.area[i].user_space && swaps.area[i].nservers == 0 &&
+			    strcmp(swaps.area[i].path, serverless_said[k]) == 0)
+				still = true;
+		if (still) {
+			k++;
+			continue;
+		}
+		nserverless--;
+		memcpy(serverless_said[k], serverless_said[nserverless], sizeof(serverless_said[0]));
 	}
 	forget_unseen();
 }

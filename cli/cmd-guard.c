@@ -59,7 +59,8 @@ static void help(void)
 	       "first pass and STATUS= with the count of servers locked and failing.\n"
 	       "SIGTERM and SIGINT end it with status 0.\n\n"
 	       "Exit status (--once): 0 every process serving a user-space swap area is\n"
-	       "locked (none: 0 too); %d one is not, or the guard could not lock itself;\n"
+	       "locked (none: 0 too); %d one is not, an area's server cannot be found, or\n"
+	       "the guard could not lock itself;\n"
 	       "%d duende-mlock could not go on; %d usage error.\n",
 	       cli_name, usage, DM_EXIT_LOCK_FAILED, EXIT_INTERNAL, EXIT_USAGE);
 }
@@ -440,7 +441,7 @@ static void guard_pass(const struct guard_opts *o, struct pass *p, bool swaps_ch
 			continue;
 		}
 		nserverless--;
-		memcpy(serverless_said[k], serverless_said[nserverless], sizeof(serverless_said[0]));
+		memmove(serverless_said[k], serverless_said[nserverless], sizeof(serverless_said[0]));
 	}
 	forget_unseen();
 }

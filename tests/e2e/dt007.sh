@@ -972,6 +972,16 @@ run_case() {
 	for p in $SERV; do l=$(vmlck_kib "$p"); if [ "${l:-0}" -gt 0 ]; then nl=$((nl + 1)); else nu=$((nu + 1)); fi; done
 	if [ $nu = 0 ]; then lockstate=locked; elif [ $nl = 0 ]; then lockstate=unlocked; else lockstate=mixed; fi
 	log "$case run $n: $SWAPDEV served by PID(s) $SERV ($(for p in $SERV; do printf '%s ' "$(cat "/proc/$p/comm" 2>/dev/null)"; done)), $lockstate"
+	# A server that must run unlocked but is locked shows nothing (a guard
+	# on this machine locks every swap server it finds): no result.
+	if ! is_locked_case "$case" && [ $nl != 0 ]; then
+		log "$case run $n: a server that must run unlocked is locked (a \`duende-mlock guard\` on this machine?" \
+			"$(pgrep -a -f 'duende-mlock guard' 2>/dev/null | head -3 | tr '\n' ' ')): no result"
+		recover served && recovered=yes
+		left_to_teardown
+		LINE="$case $n setup-failed - - - $recovered - $KERNEL v$CGV $CAPS none $lockstate"
+		return
+	fi
 	# Who they run as, and what they hold: a server that dropped root holds
 	# CAP_IPC_LOCK alone where the shim kept it (00004000).
 	for p in $SERV; do

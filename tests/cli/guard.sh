@@ -63,7 +63,7 @@ mount_swap() {
 	mkdir -p "$TMP/back$n" "$TMP/mnt$n"
 	truncate -s 64M "$TMP/back$n/swapimg" && chmod 600 "$TMP/back$n/swapimg" &&
 		mkswap -q "$TMP/back$n/swapimg" >/dev/null 2>&1
-	bindfs -f "$TMP/back$n" "$TMP/mnt$n" &
+	bindfs -f "$TMP/back$n" "$TMP/mnt$n" 9>&- &
 	srv=$!
 	# Registered last-in first-out: swapoff and losetup -d run before the
 	# server goes.
@@ -85,7 +85,7 @@ open(sys.argv[2] + ".bound", "w").close()
 with open(sys.argv[2], "a", buffering=1) as f:
     while True:
         f.write(s.recv(4096).decode(errors="replace") + "\n")
-' "$1" "$2" &
+' "$1" "$2" 9>&- &
 	on_exit "kill $!"
 	wait_for "$2.bound"
 }
@@ -112,7 +112,7 @@ mount_swap 2 || exit 1
 srv2=$srv loop2=$loop
 check_unlocked "bindfs 2, before its swapon" "$srv2"
 listen_notify "$TMP/notify.sock" "$TMP/notify.txt"
-NOTIFY_SOCKET=$TMP/notify.sock "$DM" guard --interval 0.2 2>"$TMP/guard.log" &
+NOTIFY_SOCKET=$TMP/notify.sock "$DM" guard --interval 0.2 2>"$TMP/guard.log" 9>&- &
 guard=$!
 on_exit "kill $guard"
 check "READY=1 after the first pass" wait_until grep -qx "READY=1" "$TMP/notify.txt"
@@ -130,7 +130,7 @@ check "STATUS= says 2 locked" wait_until grep -qx "STATUS=2 server(s) locked, 0 
 # --- a server it cannot lock (traced): said once, however often it looks
 mount_swap 3 || exit 1
 srv3=$srv loop3=$loop
-strace -f -o /dev/null -p "$srv3" 2>/dev/null &
+strace -f -o /dev/null -p "$srv3" 2>/dev/null 9>&- &
 tracer3=$!
 on_exit "kill $tracer3"
 traced() { [ "$(status_field "$1" TracerPid)" != 0 ]; }
@@ -167,7 +167,7 @@ if libc.syscall(438, pidfd, int(sys.argv[2]), 0) < 0:  # pidfd_getfd
     sys.exit("pidfd_getfd: " + os.strerror(ctypes.get_errno()))
 open(sys.argv[3], "w").close()
 time.sleep(600)
-' "$srv2" "$fusefd" "$TMP/heir.ready" &
+' "$srv2" "$fusefd" "$TMP/heir.ready" 9>&- &
 heir=$!
 on_exit "kill $heir"
 if poll 10 test -e "$TMP/heir.ready"; then
@@ -186,7 +186,7 @@ check "the mounts still serve" test -r "$TMP/mnt2/swapimg"
 # --- an abstract NOTIFY_SOCKET name
 name="@duende-mlock-test-$$"
 listen_notify "$name" "$TMP/notify2.txt"
-NOTIFY_SOCKET=$name "$DM" guard 2>"$TMP/guard2.log" &
+NOTIFY_SOCKET=$name "$DM" guard 2>"$TMP/guard2.log" 9>&- &
 guard=$!
 on_exit "kill $guard"
 check "READY=1 on an abstract socket" wait_until grep -qx "READY=1" "$TMP/notify2.txt"

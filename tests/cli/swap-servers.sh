@@ -34,7 +34,7 @@ flock -w "${DM_TEST_HEAVY_WAIT:-240}" 9 || skip "/tmp/dm-heavy.lock is held by o
 mkdir -p "$TMP/back" "$TMP/mnt"
 truncate -s 64M "$TMP/back/swapimg" && chmod 600 "$TMP/back/swapimg"
 mkswap -q "$TMP/back/swapimg" >/dev/null 2>&1 || skip "mkswap failed"
-bindfs -f "$TMP/back" "$TMP/mnt" & bpid=$!
+bindfs -f "$TMP/back" "$TMP/mnt" 9>&- & bpid=$!
 on_exit "kill $bpid; umount -l '$TMP/mnt'"
 wait_until mountpoint -q "$TMP/mnt" || skip "bindfs did not mount"
 spid=
@@ -85,7 +85,7 @@ if command -v prometheus-node-exporter >/dev/null; then
 		port=$(free_port)
 		prometheus-node-exporter --collector.disable-defaults --collector.textfile \
 			--collector.textfile.directory="$TMP/textfile" --web.listen-address="127.0.0.1:$port" \
-			>"$TMP/exporter.log" 2>&1 &
+			>"$TMP/exporter.log" 2>&1 9>&- &
 		epid=$!
 		wait_until scraped_or_gone
 		kill -0 $epid 2>/dev/null && break

@@ -217,7 +217,9 @@ void dm_remote_lock_stopped(struct dm_remote_thread *th, const struct dm_remote_
 	const struct duende_mlock_config *cfg = plan->lock;
 
 	out->lock_ran = true;
-	if (!plan->resident_first) {
+	if (plan->present_only) {
+		out->lock_rc = dm_lock_apply(cfg, true, injected_mlockall, &in, &out->applied);
+	} else if (!plan->resident_first) {
 		out->lock_rc = dm_lock_apply(cfg, false, injected_mlockall, &in, &out->applied);
 	} else {
 		/* Pins what is present, faults nothing in: from here on

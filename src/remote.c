@@ -372,14 +372,23 @@ static void settle_interrupted_call(struct dm_remote_thread *th)
 	th->reentered = true;
 }
 
-int dm_remote_detach(struct dm_remote_thread *th)
+int dm_remote_adopt(struct dm_remote_thread *th, pid_t pid, pid_t tid, int stop_sig)
 {
-	int rc = 0;
+	memset(th, 0, sizeof(*th));
+	th->pid = pid;
+	th->tid = tid;
+	if (!DM_REMOTE_ARCH_SUPPORTED)
+		return -ENOSYS;
+	th->seized = true;
+	th->stop_sig = stop_sig;
+	th->stopped_at_ns = dm_remote_now_ns();
+	return take_regs(th);
+}
 
-	if (!th->seized)
-		return 0;
+int dm_remote_restore(struct dm_remote_thread *th)
+{
 	if (!th->stopped)
-		return -EBUSY; /* only the tracer's exit detaches it now */
+		return -ESRCH;
 	long args[6];
 	long nr = dm_arch_restore_call(&th->saved, args);
 	if (nr >= 0) {
@@ -388,7 +397,18 @@ int dm_remote_detach(struct dm_remote_thread *th)
 		(void)dm_remote_syscall(th, nr, args, &ret, DM_REMOTE_STOP_MS);
 	}
 	settle_interrupted_call(th);
-	rc = dm_arch_set_regs(th->tid, &th->saved);
+	return dm_arch_set_regs(th->tid, &th->saved);
+}
+
+int dm_remote_detach(struct dm_remote_thread *th)
+{
+	int rc;
+
+	if (!th->seized)
+		return 0;
+	if (!th->stopped)
+		return -EBUSY; /* only the tracer's exit detaches it now */
+	rc = dm_remote_restore(th);
 	if (ptrace(PTRACE_DETACH, th->tid, NULL, NULL) != 0 && !rc)
 		rc = -errno;
 	th->held_ns = dm_remote_now_ns() - th->stopped_at_ns;

@@ -63,6 +63,15 @@ int dm_remote_attach(struct dm_remote_thread *th, pid_t pid, pid_t tid, int stop
  * delivered by the kernel as if no tracer had been there. */
 int dm_remote_detach(struct dm_remote_thread *th);
 
+/* Takes over a thread that the calling thread already holds in a ptrace
+ * stop it has waited for (a forked child's first stop, an exec's event,
+ * an interrupt's trap: stop_sig SIGTRAP), for dm_remote_syscall(). */
+int dm_remote_adopt(struct dm_remote_thread *th, pid_t pid, pid_t tid, int stop_sig);
+
+/* Gives the thread its registers back, as dm_remote_detach() does, and
+ * leaves it stopped and traced: the caller resumes it (PTRACE_CONT). */
+int dm_remote_restore(struct dm_remote_thread *th);
+
 /* Finds a system call instruction mapped in process pid: its vDSO, else
  * its executable mappings. Needs ptrace access (process_vm_readv). */
 int dm_remote_find_insn(pid_t pid, uintptr_t *insn);

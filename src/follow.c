@@ -88,6 +88,7 @@ struct task {
 	uint8_t state, kind;
 	bool leader;    /* asked for: whatever it execs is the program */
 	bool want_lock; /* interrupted to be locked (found unlocked) */
+	bool exec_lock; /* exec'd the program: interrupted to be locked */
 	int early_sig;  /* T_EARLY: the stop it waits in */
 	struct dm_image image; /* the program it follows */
 	uintptr_t insn; /* a system call instruction in it, 0: to find */
@@ -358,7 +359,20 @@ static void exec_stop(struct follow *f, struct task *t)
 	}
 	if (known)
 		t->image = im; /* a leader's new program is the program */
-	if (!lock_task(f, t, SIGTRAP, false, DUENDE_MLOCK_FOLLOW_LOCKED_EXEC))
+	/* The exec's stop is inside the system call, where a step would end
+	 * at once in the kernel's single-step trap of the call's return: the
+	 * lock is made in the interrupt's trap instead, which the kernel
+	 * takes on the way out, before the program's first instruction. */
+	t->exec_lock = true;
+	if (ptrace(PTRACE_INTERRUPT, t->tid, NULL, NULL) != 0 || resume(t->tid, 0) != 0)
+		drop(f, t);
+}
+
+/* The exec'd program in the interrupt's trap, not one instruction run. */
+static void exec_locked(struct follow *f, struct task *t, int sig)
+{
+	t->exec_lock = false;
+	if (!lock_task(f, t, sig, false, DUENDE_MLOCK_FOLLOW_LOCKED_EXEC))
 		return;
 	if (f->cfg->once) {
 		detach_task(f, t, 0);
@@ -411,6 +425,10 @@ static void stopped(struct follow *f, pid_t tid, int status)
 				detach_task(f, t, 0);
 			else if (ptrace(PTRACE_LISTEN, tid, NULL, NULL) != 0 && errno == ESRCH)
 				drop(f, t);
+			return;
+		}
+		if (t->exec_lock) {
+			exec_locked(f, t, sig);
 			return;
 		}
 		if (t->want_lock && !f->detaching) {

@@ -153,15 +153,16 @@ static void emit(struct follow *f, enum duende_mlock_follow_kind kind, pid_t pid
 	f->cb(&ev, f->ctx);
 }
 
+static bool is_stop_signal(int sig)
+{
+	return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
+}
+
 static int resume(pid_t tid, int sig)
 {
 	return ptrace(PTRACE_CONT, tid, NULL, (void *)(long)sig) == 0 ? 0 : -errno;
 }
 
-static bool is_stop_signal(int sig)
-{
-	return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
-}
 
 static void drop_process(struct follow *f, pid_t tgid, const struct task *keep);
 
@@ -279,6 +280,19 @@ static void go_on(struct follow *f, struct task *t, int sig)
 		drop(f, t);
 }
 
+/* Goes on from a PTRACE_EVENT_STOP: a group stop (a stop signal) stays a
+ * stop, as without a tracer, and SIGCONT ends it; the interrupt's trap
+ * resumes. */
+static void go_on_from_event_stop(struct follow *f, struct task *t, int sig)
+{
+	if (!is_stop_signal(sig))
+		go_on(f, t, 0);
+	else if (f->detaching)
+		detach_task(f, t, 0);
+	else if (ptrace(PTRACE_LISTEN, t->tid, NULL, NULL) != 0 && errno == ESRCH)
+		drop(f, t);
+}
+
 /* ---- events ---- */
 
 /* Is tid a thread of process tgid (a clone with CLONE_THREAD)? */
@@ -302,7 +316,7 @@ static void first_stop(struct follow *f, struct task *t, int sig)
 	t->state = T_RUNNING;
 	if (t->kind == K_FORKED && !lock_task(f, t, sig, true, DUENDE_MLOCK_FOLLOW_LOCKED_CHILD))
 		return;
-	go_on(f, t, 0);
+	go_on_from_event_stop(f, t, sig);
 }
 
 static void new_task(struct follow *f, struct task *parent, unsigned event)
@@ -368,7 +382,8 @@ static void exec_stop(struct follow *f, struct task *t)
 		drop(f, t);
 }
 
-/* The exec'd program in the interrupt's trap, not one instruction run. */
+/* The exec'd program in the interrupt's trap (or a group stop that came
+ * first), not one instruction run. */
 static void exec_locked(struct follow *f, struct task *t, int sig)
 {
 	t->exec_lock = false;
@@ -378,7 +393,7 @@ static void exec_locked(struct follow *f, struct task *t, int sig)
 		detach_task(f, t, 0);
 		return;
 	}
-	go_on(f, t, 0);
+	go_on_from_event_stop(f, t, sig);
 }
 
 static void stopped(struct follow *f, pid_t tid, int status)
@@ -418,15 +433,8 @@ static void stopped(struct follow *f, pid_t tid, int status)
 		exec_stop(f, t);
 		return;
 	case PTRACE_EVENT_STOP:
-		if (is_stop_signal(sig)) {
-			/* A group stop: it stays stopped as without a tracer,
-			 * and SIGCONT ends it. */
-			if (f->detaching)
-				detach_task(f, t, 0);
-			else if (ptrace(PTRACE_LISTEN, tid, NULL, NULL) != 0 && errno == ESRCH)
-				drop(f, t);
-			return;
-		}
+		/* The interrupt's trap, or a group stop: either is a stop in
+		 * the kernel's signal delivery, where the lock may be made. */
 		if (t->exec_lock) {
 			exec_locked(f, t, sig);
 			return;
@@ -436,7 +444,7 @@ static void stopped(struct follow *f, pid_t tid, int status)
 			if (!lock_task(f, t, sig, true, DUENDE_MLOCK_FOLLOW_LOCKED_RUNNING))
 				return;
 		}
-		go_on(f, t, 0);
+		go_on_from_event_stop(f, t, sig);
 		return;
 	case 0:
 		/* A signal-delivery stop: the signal goes on to it. */

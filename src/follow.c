@@ -529,6 +529,10 @@ static int seize_line(void *ctx, int dirfd, const char *name, uint64_t tid)
 	rc = seize(s->f, s->tgid, (pid_t)tid, s->leader, s->im, s->insn);
 	if (rc == -ESRCH)
 		return 0; /* ended meanwhile */
+	/* A thread the kernel made (io_uring's workers) cannot be traced,
+	 * and forks nothing: its process was seized. */
+	if (rc == -EPERM && (pid_t)tid != s->tgid)
+		return 0;
 	if (rc) {
 		s->rc = rc;
 		return 1;

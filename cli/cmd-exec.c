@@ -70,9 +70,10 @@ static void help(void)
 	       "before any of its code runs, by a tracer that stays (locked itself, no child\n"
 	       "PROGRAM can see) and locks its forked children before they run.\n\n"
 	       "Exit status: PROGRAM's own; %d lock or requested step failed (PROGRAM did not\n"
-	       "run); %d PROGRAM cannot be locked (a secure-mode PROGRAM without\n"
-	       "CAP_SYS_PTRACE to trace it, or an option tracing cannot do); %d duende-mlock could not go on; %d not executable; %d not\n"
-	       "found; %d usage error.\n"
+	       "run); %d PROGRAM cannot be locked (an option only the preload does, a\n"
+	       "secure-mode PROGRAM without CAP_SYS_PTRACE to trace it, a preload library\n"
+	       "the loader would not load); %d duende-mlock could not go on; %d not\n"
+	       "executable; %d not found; %d usage error.\n"
 	       "SIZE takes K, M, G suffixes (binary). The preload library is looked up at\n"
 	       "$DUENDE_MLOCK_PRELOAD, else %s.\n",
 	       cli_name, usage, DM_EXIT_LOCK_FAILED, DUENDE_MLOCK_OOM_SCORE_ADJ_MIN,

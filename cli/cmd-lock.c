@@ -32,6 +32,10 @@ static void help(void)
 	       "                         alone. Ends when they have all ended; SIGTERM or\n"
 	       "                         SIGINT detaches, leaving them running\n"
 	       "  --onfault              lock pages as they are touched (MCL_ONFAULT)\n"
+	       "  --precise              lock what can go to swap (anonymous and shared memory,\n"
+	       "                         written private file pages) and the program's code;\n"
+	       "                         leave mapped file data unpinned (mappings it makes\n"
+	       "                         later are locked as they are touched)\n"
 	       "  --io-flusher           PR_SET_IO_FLUSHER on every thread (needs the\n"
 	       "                         process's CAP_SYS_RESOURCE)\n"
 	       "  --oom-score-adj N      set its oom_score_adj (-1000..1000; lowering it needs\n"
@@ -54,7 +58,7 @@ struct lock_opts {
 	bool tree, follow, verbose, best_effort;
 };
 
-enum { OPT_TREE = 256, OPT_FOLLOW, OPT_ONFAULT, OPT_IO_FLUSHER, OPT_OOM, OPT_BEST_EFFORT, OPT_NO_RAISE };
+enum { OPT_TREE = 256, OPT_FOLLOW, OPT_ONFAULT, OPT_PRECISE, OPT_IO_FLUSHER, OPT_OOM, OPT_BEST_EFFORT, OPT_NO_RAISE };
 
 static int parse_options(int argc, char **argv, struct lock_opts *o)
 {
@@ -62,6 +66,7 @@ static int parse_options(int argc, char **argv, struct lock_opts *o)
 		{ "tree", no_argument, NULL, OPT_TREE },
 		{ "follow", no_argument, NULL, OPT_FOLLOW },
 		{ "onfault", no_argument, NULL, OPT_ONFAULT },
+		{ "precise", no_argument, NULL, OPT_PRECISE },
 		{ "io-flusher", no_argument, NULL, OPT_IO_FLUSHER },
 		{ "oom-score-adj", required_argument, NULL, OPT_OOM },
 		{ "best-effort", no_argument, NULL, OPT_BEST_EFFORT },
@@ -82,6 +87,7 @@ static int parse_options(int argc, char **argv, struct lock_opts *o)
 		case OPT_TREE: o->tree = true; break;
 		case OPT_FOLLOW: o->follow = o->tree = true; break;
 		case OPT_ONFAULT: o->config.lock.onfault = true; break;
+		case OPT_PRECISE: o->config.lock.precise = true; break;
 		case OPT_IO_FLUSHER: o->config.io_flusher = true; break;
 		case OPT_BEST_EFFORT: o->best_effort = true; break;
 		case OPT_NO_RAISE: o->config.raise_memlock = false; break;
@@ -99,6 +105,13 @@ static int parse_options(int argc, char **argv, struct lock_opts *o)
 					   "unexpected value", argv[optind - 1]);
 		}
 	}
+	if (o->config.lock.precise && o->follow)
+		return usage_error("lock", usage, "--precise and --follow exclude each other: a child "
+				   "forked under --follow is locked as it is (lock-on-fault), its pages "
+				   "its parent's");
+	if (o->config.lock.precise && o->config.lock.onfault)
+		return usage_error("lock", usage, "--precise and --onfault exclude each other: --precise "
+				   "populates what it locks");
 	if (optind >= argc)
 		return usage_error("lock", usage, "no PID given");
 	return 0;

@@ -1121,8 +1121,10 @@ struct duende_mlock_pid_config {
 	 * duende_mlock_lock_with_config() reads them, judged by the target's
 	 * limits and capabilities; lean must be false (it changes the
 	 * target's malloc and thread stacks, which only the process itself
-	 * can), and so must precise for now (refused: not taken as the full
-	 * lock). */
+	 * can). precise (since 1.3) applies the precise plan to the target's
+	 * mappings from its /proc/PID/maps; mappings it makes later are
+	 * locked on fault (no preload sees its mmap calls), so file data
+	 * mapped later is pinned as far as it is touched. */
 	struct duende_mlock_config lock;
 	/* PR_SET_IO_FLUSHER on every one of its threads (the flag is per
 	 * thread; each thread makes the call itself). Needs the target's
@@ -1134,7 +1136,9 @@ struct duende_mlock_pid_config {
 	int oom_score_adj;
 	/* Where it lacks CAP_IPC_LOCK: raise its RLIMIT_MEMLOCK with
 	 * prlimit(2), soft to hard, and both to unlimited where the caller
-	 * holds CAP_SYS_RESOURCE. */
+	 * holds CAP_SYS_RESOURCE; such a caller makes both unlimited also
+	 * for a process that holds CAP_IPC_LOCK (it can drop it with its
+	 * uid). */
 	bool raise_memlock;
 	/* How long a thread may take to stop (0: DUENDE_MLOCK_PID_STOP_MS)
 	 * before it is given up as blocked in the kernel. */

@@ -12,18 +12,30 @@
 #                                         About 4 hours for 20 under emulation.
 #   scripts/dt007-long.sh --report RAW... only rewrite docs/dt007-results.md from raw
 #                                         result files (e.g. of an interrupted run)
+#   scripts/dt007-long.sh [--guest] --cases "CASE..." [RUNS]
+#                                         RUNS runs (default 20) of these cases alone
+#                                         (--guest: on 6.12/cgroup v2), for a case added
+#                                         after the long form: table, verdict and raw
+#                                         lines go to build/dt007-long/cases-MODE.md,
+#                                         to add to docs/dt007-results.md by hand (it
+#                                         holds the whole long form and is left alone)
 # Raw results (one line per run) go to build/dt007-long/*.raw as they come,
 # so an interrupted long form still leaves its counts.
 set -u
 cd "$(dirname "$0")/.." || exit 1
 SRC=$PWD
-MODE=host RAWS=()
+MODE=host RAWS=() ONLY=''
 case ${1:-} in
 --guest) MODE=guest; shift ;;
 --report) MODE=report; shift; RAWS=("$@"); set -- ;;
 esac
+if [ "${1:-}" = --cases ] && [ $MODE != report ]; then
+	ONLY=${2:-}
+	[ -n "$ONLY" ] || { echo "$0: --cases takes the cases to run" >&2; exit 64; }
+	shift 2
+fi
 RUNS=${1:-20}
-[[ $RUNS =~ ^[1-9][0-9]*$ ]] || { echo "usage: $0 [--guest] [RUNS] | --report RAW..." >&2; exit 64; }
+[[ $RUNS =~ ^[1-9][0-9]*$ ]] || { echo "usage: $0 [--guest] [--cases \"CASE...\"] [RUNS] | --report RAW..." >&2; exit 64; }
 HALF=$(((RUNS + 1) / 2))
 
 rig=(tests/e2e/dt007.sh --dm build/cli/duende-mlock --preload "$SRC/build/preload/libduende-mlock-preload.so"
@@ -49,7 +61,8 @@ report() { # RAW...: docs/dt007-results.md
 		echo "finish in time); **finished**, the pressure ended and, for locked cases, moved at least"
 		echo "16 MiB through swap; **invalid**, a locked run that moved less (never a pass);"
 		echo "**OOM kills**, the memory cgroup's OOM killer ended the pressure; **other**, setup"
-		echo "failures, a guest that died, or a daemon that exited; **doctor agreed**, runs in which"
+		echo "failures, a guest that died, a daemon that exited, or (the \`*-lock-running\` cases) a"
+		echo "lock from outside that failed; **doctor agreed**, runs in which"
 		echo "\`duende-mlock doctor --pid\` on the serving process said what happened (warned before"
 		echo "a hang, saw the lock before a survival)."
 		echo
@@ -86,8 +99,32 @@ fi
 scripts/install-deps.sh test
 scripts/build.sh
 mkdir -p $OUTDIR
-LONG_ARGS="${MODE/host/}${MODE/guest/--guest} $RUNS"
-LONG_ARGS=${LONG_ARGS# }
+LONG_ARGS="$([ $MODE = guest ] && echo '--guest ')${ONLY:+--cases \"$ONLY\" }$RUNS"
+
+if [ -n "$ONLY" ]; then # these cases alone, beside the long form
+	raw=$OUTDIR/cases-$MODE.raw md=$OUTDIR/cases-$MODE.md
+	where=()
+	[ $MODE = guest ] && where=(--guest 6.12/v2)
+	: >"$raw"
+	rm -f "$raw.no-result"
+	"${rig[@]}" "${where[@]}" --cases "$ONLY" --runs "$RUNS" --results "$raw" --no-verdict >$OUTDIR/cases-$MODE.log 2>&1
+	{
+		echo "Measured $(date -u +%F) by \`scripts/dt007-long.sh $LONG_ARGS\`$([ $MODE = host ] && echo " on the host (kernel $(uname -r))"):"
+		echo
+		"${rig[@]}" --report-table "$raw"
+		echo
+		echo '```'
+		"${rig[@]}" --verdict-only "$raw" 2>&1 | grep -v '^|'
+		echo '```'
+		echo
+		echo '```'
+		cat "$raw" "$raw.no-result" 2>/dev/null
+		echo '```'
+	} >"$md"
+	cat "$md"
+	"${rig[@]}" --verdict-only "$raw" >/dev/null 2>&1
+	exit
+fi
 
 if [ $MODE = host ]; then
 	: >$OUTDIR/host.raw
@@ -103,7 +140,7 @@ fi
 # on 6.12/cgroup v2 and, for the shared-cgroup cases, on 6.1/cgroup v1.
 # An interrupted long form thus still has counts for every case.
 headline="nbd-unlocked nbd-exec ublk-unlocked ublk-harden"
-others="nbd-exec-nofork nbd-exec-user nbd-exec-user-kept nbd-precise ublk-exec ublk-precise ublk-exec-static nbd-client-swap fuse-unlocked fuse-exec fuse-precise fuse-blockd fuse-daemon shared-locked shared-flusher shared-ublk"
+others="nbd-exec-nofork nbd-exec-user nbd-exec-user-kept nbd-precise nbd-lock-running ublk-exec ublk-precise ublk-exec-static nbd-client-swap fuse-unlocked fuse-exec fuse-precise fuse-blockd fuse-daemon fuse-lock-running shared-locked shared-flusher shared-ublk"
 v1cases="shared-locked shared-flusher"
 : >$OUTDIR/a.raw
 : >$OUTDIR/b.raw

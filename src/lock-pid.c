@@ -45,10 +45,9 @@ static bool pid_config_valid(const struct duende_mlock_pid_config *c)
 	for (size_t i = 0; i < sizeof(c->reserved) / sizeof(c->reserved[0]); i++)
 		if (c->reserved[i])
 			return false;
-	/* The precise plan from outside (dm_precise_plan() read from the
-	 * target, its calls made inside it) is not built yet: refused rather
-	 * than taken as the full lock. */
-	if (c->lock.lean || c->lock.precise || !dm_lock_config_is_valid(&c->lock))
+	/* Lean mode changes malloc and thread stacks, which only the process
+	 * itself can. */
+	if (c->lock.lean || !dm_lock_config_is_valid(&c->lock))
 		return false;
 	return !c->set_oom_score_adj || (c->oom_score_adj >= -1000 && c->oom_score_adj <= 1000);
 }
@@ -377,8 +376,12 @@ static int lock_pid(pid_t pid, const struct duende_mlock_pid_config *c, int dirf
 		r->flags |= DUENDE_MLOCK_PID_F_SERVES_SWAP;
 	}
 	plan.io_flusher = c->io_flusher;
-	plan.raise_memlock = c->raise_memlock && !before.cap_ipc_lock;
 	plan.caller_cap_sys_resource = (r->flags & DUENDE_MLOCK_PID_F_CALLER_SYS_RESOURCE) != 0;
+	/* One that holds CAP_IPC_LOCK now can lose it with its uid (a server
+	 * that drops root after the lock, a per-connection child that does):
+	 * its lock must then fit its limit, so a caller that may make the
+	 * limit unlimited does, as exec does before PROGRAM runs. */
+	plan.raise_memlock = c->raise_memlock && (!before.cap_ipc_lock || plan.caller_cap_sys_resource);
 	plan.set_oom_score_adj = c->set_oom_score_adj;
 	plan.oom_score_adj = c->oom_score_adj;
 	/* The last look before anything is done: still the process asked

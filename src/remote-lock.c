@@ -16,6 +16,7 @@
 #include "harden.h"
 #include "lock-rules.h"
 #include "lock.h"
+#include "precise.h"
 #include "procfs.h"
 #include "reader.h"
 #include "survey.h"
@@ -23,6 +24,10 @@
 
 #ifndef PR_SET_IO_FLUSHER
 #define PR_SET_IO_FLUSHER 57
+#endif
+/* Linux 4.4. */
+#ifndef MLOCK_ONFAULT
+#define MLOCK_ONFAULT 0x01
 #endif
 /* Linux 5.14; older kernels answer EINVAL. */
 #ifndef MADV_POPULATE_READ
@@ -139,10 +144,9 @@ static void populate_run(struct populate *p, uint64_t start, uint64_t end, bool 
 /* One mapping: fault in every page that is neither present nor on swap,
  * in runs, as mlockall would (written where it is writable and private,
  * to break copy-on-write); count the swapped ones, which are left. */
-static void populate_mapping(struct populate *p, const struct dm_map_entry *m)
+static void populate_mapping(struct populate *p, const struct dm_map_entry *m, bool write)
 {
 	uint64_t entries[512];
-	bool write = m->perms[1] == 'w';
 	uint64_t run = 0; /* start of the run being gathered, 0: none */
 
 	for (uint64_t at = m->start; at < m->end && !p->in->engine_rc;) {
@@ -184,7 +188,7 @@ static int populate_line(void *ctx, const char *line, size_t len)
 	if ((m.perms[0] != 'r' && m.perms[1] != 'w') || m.perms[3] == 's' ||
 	    (name && (size_t)(line + len - name) > 2 && name[1] == 'v'))
 		return 0;
-	populate_mapping(p, &m);
+	populate_mapping(p, &m, m.perms[1] == 'w');
 	return p->in->engine_rc != 0;
 }
 
@@ -193,21 +197,131 @@ static int populate_line(void *ctx, const char *line, size_t len)
  * swap area, and pagemap does not say which area holds a page: faulting
  * one in from its own device would wait on the target itself, inside the
  * call. They are locked when touched. */
+static void populate_init(struct populate *p, struct injector *in, pid_t pid, struct dm_remote_outcome *out)
+{
+	char path[64];
+	long page = sysconf(_SC_PAGESIZE);
+
+	memset(p, 0, sizeof(*p));
+	p->in = in;
+	p->out = out;
+	p->page = page > 0 ? (uint64_t)page : 4096;
+	dm_proc_path(path, sizeof(path), (int)pid, "pagemap");
+	p->pagemap = open(path, O_RDONLY | O_CLOEXEC);
+	if (p->pagemap < 0)
+		out->swap_left = swapped_bytes(pid);
+}
+
 static void populate_safe(struct injector *in, pid_t pid, struct dm_remote_outcome *out)
 {
 	char path[64], buf[512];
-	long page = sysconf(_SC_PAGESIZE);
-	struct populate p = { .in = in, .out = out, .page = page > 0 ? (uint64_t)page : 4096 };
+	struct populate p;
 
-	dm_proc_path(path, sizeof(path), (int)pid, "pagemap");
-	p.pagemap = open(path, O_RDONLY | O_CLOEXEC);
-	if (p.pagemap < 0) {
-		out->swap_left = swapped_bytes(pid);
+	populate_init(&p, in, pid, out);
+	if (p.pagemap < 0)
 		return;
-	}
 	dm_proc_path(path, sizeof(path), (int)pid, "maps");
 	(void)dm_read_lines(AT_FDCWD, path, buf, sizeof(buf), populate_line, &p);
 	close(p.pagemap);
+}
+
+/* ---- the precise plan, its calls made inside the target ---- */
+
+struct remote_precise {
+	struct injector *in;
+	/* Set for a target that serves swap: what is on swap stays there
+	 * (the page-in hazard), the rest is faulted in through pop. */
+	bool safe;
+	struct populate pop;
+	int first_error;
+};
+
+/* One mapping as the plan says (src/precise.c applies the same plan to
+ * the calling process): locked on fault first, where RLIMIT_MEMLOCK is
+ * checked, then populated as MCL_CURRENT would (written in where the plan
+ * says), or unlocked. */
+static int precise_mapping(void *ctx, const struct dm_precise_mapping *m, enum dm_precise_action a)
+{
+	struct remote_precise *rp = ctx;
+	long args[6] = { (long)m->map.start, (long)(m->map.end - m->map.start), MLOCK_ONFAULT };
+	long rc;
+
+	if (a == DM_PRECISE_UNLOCK) {
+		(void)inject(rp->in, SYS_munlock, args);
+		return rp->in->engine_rc;
+	}
+	rc = inject(rp->in, SYS_mlock2, args);
+	if (rc == -ENOSYS || rc == -EINVAL) /* before Linux 4.4: locked and read in at once */
+		rc = inject(rp->in, SYS_mlock, args);
+	if (rp->in->engine_rc)
+		return rp->in->engine_rc;
+	if (rc) {
+		if (!rp->first_error)
+			rp->first_error = (int)rc;
+		return 0;
+	}
+	if (a == DM_PRECISE_LOCK_ONFAULT)
+		return 0;
+	if (!rp->safe) {
+		/* mlock(2) populates as MCL_CURRENT does; ENOMEM for what
+		 * cannot be read in (PROT_NONE) is ignored there too. */
+		(void)inject(rp->in, SYS_mlock, args);
+	} else if (rp->pop.pagemap >= 0 && m->map.perms[3] != 's' &&
+		   (m->map.perms[0] == 'r' || m->map.perms[1] == 'w')) {
+		/* Shared memory keeps its own swap, which pagemap does not
+		 * show: left locked on fault. */
+		populate_mapping(&rp->pop, &m->map, a == DM_PRECISE_LOCK_WRITE);
+	}
+	return rp->in->engine_rc;
+}
+
+/* The precise lock from outside: later mappings locked on fault (no
+ * preload sees the target's mmap calls, so file data mapped later is
+ * pinned only as far as it is touched), then each current mapping as
+ * the plan says. Returns 1 when the target's maps could not be read, for
+ * the caller to lock as the default lock does. */
+static int lock_precise_stopped(struct injector *in, const struct dm_remote_plan *plan,
+				struct dm_remote_outcome *out)
+{
+	const struct duende_mlock_config *cfg = plan->lock;
+	struct duende_mlock_config future = *cfg;
+	/* Nothing on swap, and nothing can go there once locked: the plan
+	 * faults in nothing from the target's own device. */
+	struct remote_precise rp = { .in = in,
+				     .safe = plan->resident_first && swapped_bytes(plan->pid) != 0 };
+	char path[64];
+	int dirfd, rc = 0;
+
+	future.current = false;
+	future.onfault = true;
+	future.precise = false;
+	if (cfg->future)
+		rc = dm_lock_apply(&future, false, injected_mlockall, in, &out->applied);
+	if (rc || in->engine_rc || !cfg->current)
+		goto done;
+	dm_proc_path(path, sizeof(path), (int)plan->pid, "");
+	dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0)
+		return 1;
+	if (rp.safe)
+		populate_init(&rp.pop, in, plan->pid, out);
+	else
+		rp.pop.pagemap = -1;
+	int plan_rc = dm_precise_plan(dirfd, precise_mapping, &rp);
+	close(dirfd);
+	if (rp.pop.pagemap >= 0)
+		close(rp.pop.pagemap);
+	if (in->engine_rc)
+		return 0;
+	if (plan_rc)
+		return 1;
+	rc = rp.first_error;
+done:
+	out->lock_rc = rc;
+	if (!rc)
+		out->applied |= DUENDE_MLOCK_F_PRECISE | (cfg->current ? DUENDE_MLOCK_F_CURRENT : 0) |
+				(cfg->future ? DUENDE_MLOCK_F_FUTURE : 0);
+	return 0;
 }
 
 void dm_remote_lock_stopped(struct dm_remote_thread *th, const struct dm_remote_plan *plan,
@@ -217,8 +331,17 @@ void dm_remote_lock_stopped(struct dm_remote_thread *th, const struct dm_remote_
 	const struct duende_mlock_config *cfg = plan->lock;
 
 	out->lock_ran = true;
+	bool precise_done = false;
+
+	if (cfg->precise && !plan->present_only) {
+		precise_done = lock_precise_stopped(&in, plan, out) == 0;
+		if (!precise_done) /* no plan: locked as the default lock locks */
+			out->applied |= DUENDE_MLOCK_F_PRECISE_UNAVAILABLE;
+	}
 	if (plan->present_only) {
 		out->lock_rc = dm_lock_apply(cfg, true, injected_mlockall, &in, &out->applied);
+	} else if (precise_done) {
+		/* done as the plan says */
 	} else if (!plan->resident_first) {
 		out->lock_rc = dm_lock_apply(cfg, false, injected_mlockall, &in, &out->applied);
 	} else {
@@ -228,12 +351,12 @@ void dm_remote_lock_stopped(struct dm_remote_thread *th, const struct dm_remote_
 		uint32_t first = 0;
 
 		out->lock_rc = dm_lock_apply(cfg, true, injected_mlockall, &in, &first);
-		out->applied = first;
+		out->applied = first | (out->applied & DUENDE_MLOCK_F_PRECISE_UNAVAILABLE);
 		if (!out->lock_rc && !in.engine_rc && cfg->current && !cfg->onfault) {
 			if (swapped_bytes(plan->pid) == 0) {
 				/* Nothing on swap, and nothing can go there now:
 				 * the full lock faults in nothing from swap. */
-				out->applied = 0;
+				out->applied &= DUENDE_MLOCK_F_PRECISE_UNAVAILABLE;
 				out->lock_rc = dm_lock_apply(cfg, false, injected_mlockall, &in,
 							     &out->applied);
 			} else {

@@ -5,6 +5,7 @@
 # than RAM), a memfd, a written private file mapping and heap. Under
 # --precise the first two are not pinned and the last three are locked, in
 # the process and in its forked child, and it runs about as fast as unlocked;
+# lock --precise applies the same plan to the mapper running unlocked;
 # under the full lock the 2 GiB file is pinned whole, and with the 64 GiB
 # mapping in a 3 GiB memory cgroup the OOM killer ends it. status agrees.
 # Usage: precise.sh DUENDE-MLOCK PRELOAD-LIBRARY (DM_TEST_PRECISE_MAPPER, DM_TEST_DISK_DIR)
@@ -93,6 +94,31 @@ check "status --prometheus: swap-backed locked bytes" matches "$prom" \
 	"^duende_mlock_swap_backed_locked_bytes\{pid=\"$pid\",name=\"precise-mapper\"\} [0-9]"
 check "status --prometheus: memory by kind" matches "$prom" \
 	"^duende_mlock_memory_resident_bytes\{pid=\"$pid\",name=\"precise-mapper\",kind=\"shared file\"\} [0-9]"
+kill "$holder"
+wait "$holder" 2>/dev/null
+
+# --- lock --precise: the same plan applied from outside to the mapper
+# running unlocked
+"$MAPPER" "$DIR" --hold >"$TMP/hold" 2>"$TMP/hold.err" &
+holder=$!
+on_exit "kill $holder"
+wait_until grep -q '^ready' "$TMP/hold"
+run_cmd out rc "$DM" lock --precise --onfault "$holder"
+check "lock --precise --onfault is a usage error" equals "$rc" 64
+check "... that says why" contains "$out" "exclude each other"
+check "lock --precise: before it, nothing locked" equals "$(status_kb "$holder" VmLck)" 0
+run_cmd out rc "$DM" lock --precise --verbose "$holder"
+check "lock --precise of the running mapper: exit 0" equals "$rc" 0
+check "... says the plan was applied" contains "$out" "precise (file data left to the kernel)"
+json=$("$DM" status --json "$holder")
+check "lock --precise: status says locked" equals "$(jq -r '.processes[0].locked' <<<"$json")" true
+check "lock --precise: every swap-backed byte locked" equals \
+	"$(jq '.processes[0].swap_backed | .resident_bytes == .locked_bytes' <<<"$json")" true
+check "lock --precise: the 2 GiB shared file and its 512 MiB read in left unpinned" below \
+	"$(jq '.processes[0].file_data.pinned_bytes' <<<"$json")" $((64 * MiB))
+check "lock --precise: the heap, memfd and written pages pinned (at least 224 MiB)" at_least \
+	"$(( $(status_kb "$holder" VmLck) * 1024 ))" $((224 * MiB))
+check "lock --precise: the mapper still runs" kill -0 "$holder"
 kill "$holder"
 wait "$holder" 2>/dev/null
 

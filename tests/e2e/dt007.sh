@@ -19,12 +19,17 @@
 #                 [--guest 6.12/v2|6.1/v1|6.1/v2] [--table FILE] [--results FILE]
 #                 [--plan "CASE/N..."]   (these runs in this order: what one guest boot runs)
 # Cases (default: those this machine can run of fuse-unlocked fuse-exec
-# fuse-precise fuse-blockd fuse-daemon shared-locked shared-flusher):
+# fuse-precise fuse-blockd fuse-daemon fuse-lock-running shared-locked
+# shared-flusher):
 #   fuse-unlocked    bindfs -f, unlocked                                 must hang
 #   fuse-exec        bindfs -f under duende-mlock exec                   must survive
 #   fuse-precise     bindfs -f under exec --precise (file data unpinned) must survive
 #   fuse-blockd      examples/blockd --harden (library API)              must survive
 #   fuse-daemon      bindfs without -f (it daemonizes) under exec        must survive
+#   fuse-lock-running bindfs -f started unlocked and serving the swap    must survive
+#                    (swapon done), then `duende-mlock lock --tree` on
+#                    the serving process, before the pressure (twin:
+#                    fuse-unlocked)
 #   nbd-unlocked     nbd-server as Debian ships it (forks per client)    must hang
 #   nbd-exec         nbd-server, forking, under exec                     must survive
 #   nbd-exec-nofork  nbd-server -d (no fork) under exec                  must survive
@@ -34,6 +39,10 @@
 #                    CAP_SYS_RESOURCE (a container's): the hard limit stays,
 #                    the shim keeps CAP_IPC_LOCK through the drop
 #   nbd-precise      nbd-server, forking, under exec --precise           must survive
+#   nbd-lock-running nbd-server started unlocked, its connection child    must survive
+#                    serving (nbd-client connected, swapon done), then
+#                    `lock --tree` on the master, which takes the child
+#                    too (twin: nbd-unlocked)
 #   nbd-client-swap  nbd-server unlocked, nbd-client -swap (client locked) must hang
 #   ublk-unlocked    examples/ublkd, plain                               must hang
 #   ublk-harden      examples/ublkd --harden                             must survive
@@ -81,9 +90,9 @@ while [ $# -gt 0 ]; do
 done
 [[ $RUNS =~ ^[1-9][0-9]*$ ]] || { echo "dt007: --runs takes a positive number" >&2; exit 64; }
 [[ $FIRST_RUN =~ ^[1-9][0-9]*$ ]] || { echo "dt007: --first-run takes a positive number" >&2; exit 64; }
-ALL_CASES="fuse-unlocked fuse-exec fuse-precise fuse-blockd fuse-daemon nbd-unlocked nbd-exec
-nbd-exec-nofork nbd-exec-user nbd-exec-user-kept nbd-precise nbd-client-swap ublk-unlocked ublk-harden
-ublk-exec ublk-precise ublk-exec-static shared-locked shared-flusher shared-ublk"
+ALL_CASES="fuse-unlocked fuse-exec fuse-precise fuse-blockd fuse-daemon fuse-lock-running nbd-unlocked
+nbd-exec nbd-exec-nofork nbd-exec-user nbd-exec-user-kept nbd-precise nbd-lock-running nbd-client-swap
+ublk-unlocked ublk-harden ublk-exec ublk-precise ublk-exec-static shared-locked shared-flusher shared-ublk"
 for run in $PLAN; do
 	[[ $run =~ ^[a-z-]+/[1-9][0-9]*$ ]] || { echo "dt007: --plan takes CASE/N words, not '$run'" >&2; exit 64; }
 done
@@ -421,6 +430,10 @@ why_not() {
 			echo "examples/ublkd-static was not built (libc6-dev's libc.a, liburing-dev's liburing.a)" ;;
 	esac
 	case $1 in
+	*-lock-running)
+		[ "$(cat /proc/sys/kernel/yama/ptrace_scope 2>/dev/null)" != 3 ] ||
+			{ echo "Yama's ptrace_scope is 3: no process may be traced, so none locked from outside"; return; }
+		case $(uname -m) in x86_64 | aarch64) ;; *) echo "duende-mlock lock is not built for $(uname -m)" ;; esac ;;
 	shared-flusher | shared-ublk)
 		[ $CAPS = root-all ] || echo "PR_SET_IO_FLUSHER needs CAP_SYS_RESOURCE, which this root lacks (run it in a guest)" ;;
 	nbd-exec-user*)
@@ -429,7 +442,7 @@ why_not() {
 	esac
 }
 if [ -z "$CASES" ] && [ -z "$PLAN" ]; then
-	for c in fuse-unlocked fuse-exec fuse-precise fuse-blockd fuse-daemon shared-locked shared-flusher; do
+	for c in fuse-unlocked fuse-exec fuse-precise fuse-blockd fuse-daemon fuse-lock-running shared-locked shared-flusher; do
 		[ -z "$(why_not $c)" ] && CASES+="$c "
 	done
 	[ -n "$CASES" ] || skip "this machine can run none of the default cases (no FUSE or loop device?)"
@@ -633,11 +646,13 @@ recover() {
 	for d in "$CG_P" "$CG_D"; do [ -n "$d" ] && [ -d "$d" ] && { log "LEFT: cgroup $d"; ok=0; }; done
 	for p in $DPID $SERV; do kill -0 "$p" 2>/dev/null && { log "LEFT: process $p ($(cat "/proc/$p/comm" 2>/dev/null))"; ok=0; }; done
 	# A swapoff that has not ended (bounded gave up on it) still holds the
-	# swap area and the kernel's swap locks.
-	while read -r p; do
+	# swap area and the kernel's swap locks. (No process substitution: a
+	# guest has no /dev/fd.)
+	# shellcheck disable=SC2013 # the paths hold no blanks
+	for p in $(grep -lx swapoff /proc/[0-9]*/comm 2>/dev/null); do
 		p=${p#/proc/} p=${p%/comm}
 		kill -0 "$p" 2>/dev/null && [ "$(state_of "$p")" != Z ] && { log "LEFT: swapoff (PID $p) has not ended"; ok=0; }
-	done < <(grep -lx swapoff /proc/[0-9]*/comm 2>/dev/null)
+	done
 	# What the device stored, once nothing uses it: the next run in the
 	# same boot needs the room.
 	[ $ok = 1 ] && [ -n "$RUN_STORE" ] && rm -rf "$RUN_STORE"
@@ -673,7 +688,7 @@ start_daemon() {
 		mv "$RUN_DIR/swapimg" "$back/swapimg"
 		img=$mnt/swapimg
 		case $c in
-		fuse-unlocked) "${IN_CGROUP[@]}" "$cg" bindfs -f "$back" "$mnt" >"$out" 2>&1 & ;;
+		fuse-unlocked | fuse-lock-running) "${IN_CGROUP[@]}" "$cg" bindfs -f "$back" "$mnt" >"$out" 2>&1 & ;;
 		fuse-exec | shared-locked) "${IN_CGROUP[@]}" "$cg" "$DM" exec -- bindfs -f "$back" "$mnt" >"$out" 2>&1 & ;;
 		fuse-precise) "${IN_CGROUP[@]}" "$cg" "$DM" exec --precise -- bindfs -f "$back" "$mnt" >"$out" 2>&1 & ;;
 		shared-flusher) "${IN_CGROUP[@]}" "$cg" "$DM" exec --io-flusher -- bindfs -f "$back" "$mnt" >"$out" 2>&1 & ;;
@@ -707,7 +722,7 @@ start_daemon() {
 		printf '[generic]\n%s\tlistenaddr = 127.0.0.1\n\tport = %d\n[dt007]\n\texportname = %s\n' \
 			"$user" $NBD_PORT "$RUN_STORE/nbd.img" >"$RUN_DIR/nbd.conf"
 		case $c in
-		nbd-unlocked | nbd-client-swap) "${IN_CGROUP[@]}" "$cg" nbd-server -C "$RUN_DIR/nbd.conf" >"$out" 2>&1 & ;;
+		nbd-unlocked | nbd-client-swap | nbd-lock-running) "${IN_CGROUP[@]}" "$cg" nbd-server -C "$RUN_DIR/nbd.conf" >"$out" 2>&1 & ;;
 		nbd-exec) "${IN_CGROUP[@]}" "$cg" "$DM" exec -- nbd-server -C "$RUN_DIR/nbd.conf" >"$out" 2>&1 & ;;
 		nbd-exec-nofork) "${IN_CGROUP[@]}" "$cg" "$DM" exec -- nbd-server -C "$RUN_DIR/nbd.conf" -d >"$out" 2>&1 & ;;
 		nbd-exec-user) "${IN_CGROUP[@]}" "$cg" "$DM" exec -- nbd-server -C "$RUN_DIR/nbd.conf" >"$out" 2>&1 & ;;
@@ -781,6 +796,39 @@ doctor_agrees() {
 	esac
 }
 
+# lock_running CASE: the *-lock-running cases lock the server that already
+# serves the swap area from outside (`lock --tree`), before the pressure:
+# bindfs -f is its own serving process; nbd-server's master (the parent of
+# the connection child that serves), whose tree takes that child. The lock
+# counts only with exit 0 and VmLck > 0 in the /proc of the process asked
+# for and of every serving one; its output and status are logged.
+lock_running() {
+	local c=$1 target p rc t0 l ok=0
+	case $(device_of "$c") in
+	fuse) target=${SERV%% *} ;;
+	nbd)
+		target=$(awk '$1 == "PPid:" {print $2}' "/proc/${SERV%% *}/status" 2>/dev/null)
+		if [ "$(cat "/proc/$target/comm" 2>/dev/null)" != nbd-server ] || [ "$target" = "${SERV%% *}" ]; then
+			log "$c: the serving process ${SERV%% *} has no nbd-server master above it (PPid ${target:-?})"
+			return 1
+		fi ;;
+	esac
+	t0=$(date +%s.%N)
+	bounded 70 timeout -k 5 60 "$DM" lock --tree --verbose "$target" >"$RUN_DIR/lock.out" 2>&1
+	rc=$?
+	log "$c: duende-mlock lock --tree $target: exit $rc in" 		"$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.2f", b - a}') s:"
+	sed 's/^/        /' "$RUN_DIR/lock.out" >&2
+	[ $rc = 0 ] && ok=1
+	# shellcheck disable=SC2086
+	for p in $(printf '%s\n' $target $SERV | sort -un); do
+		l=$(vmlck_kib "$p")
+		log "$c: after the lock, PID $p ($(cat "/proc/$p/comm" 2>/dev/null)) VmLck ${l:-?} kB"
+		[ "${l:-0}" -gt 0 ] || ok=0
+	done
+	[ $ok = 1 ] || log "$c: LOCK FAILED (exit $rc, or a process with VmLck 0): the run cannot pass"
+	[ $ok = 1 ]
+}
+
 # left_to_teardown: in a guest, what recovery left (logged as LEFT) goes
 # with the guest: this run ends the boot, as a hang does, and the guest is
 # torn down. On the host it stays a failure.
@@ -820,6 +868,14 @@ run_case() {
 		recover served && recovered=yes
 		left_to_teardown
 		LINE="$case $n setup-failed - - - $recovered - $KERNEL v$CGV $CAPS none -"
+		return
+	fi
+	# A lock from outside that failed is a failed run, never retried as
+	# one that gave no result, and the pressure does not run.
+	if [[ $case == *-lock-running ]] && ! lock_running "$case"; then
+		recover served && recovered=yes
+		left_to_teardown
+		LINE="$case $n lock-failed - - - $recovered - $KERNEL v$CGV $CAPS none -"
 		return
 	fi
 	# Lock state of the serving processes: all locked, none, or mixed.

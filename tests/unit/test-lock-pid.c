@@ -617,7 +617,7 @@ static void pid_reuse(void)
 	close(p[1]);
 }
 
-static bool caller_has_sys_resource(void)
+static bool caller_has_cap(int cap)
 {
 	char line[256];
 	unsigned long long caps = 0;
@@ -628,7 +628,12 @@ static bool caller_has_sys_resource(void)
 			caps = strtoull(line + 7, NULL, 16);
 	if (f)
 		fclose(f);
-	return (caps >> 24) & 1; /* CAP_SYS_RESOURCE */
+	return (caps >> cap) & 1;
+}
+
+static bool caller_has_sys_resource(void)
+{
+	return caller_has_cap(24); /* CAP_SYS_RESOURCE */
 }
 
 /* The target's limits decide, not the caller's: under a 64 KiB limit it
@@ -675,6 +680,59 @@ static void over_its_limit(void)
 	result(&t, line, sizeof(line));
 	CHECK(sscanf(line, "sleep rc=%d errno=%d ms=%d", &rc, &err, &ms) == 3);
 	CHECK(rc == 0 && err == 0 && ms >= 1500 && ms < 2100);
+	reap(&t);
+}
+
+/* Its soft and hard RLIMIT_MEMLOCK, from /proc/PID/limits (bytes;
+ * UINT64_MAX unlimited, 0 unread). */
+static void memlock_limits(pid_t pid, uint64_t *soft, uint64_t *hard)
+{
+	char path[64], line[256], s[32], h[32];
+	FILE *f;
+
+	*soft = *hard = 0;
+	snprintf(path, sizeof(path), "/proc/%d/limits", (int)pid);
+	f = fopen(path, "re");
+	while (f && fgets(line, sizeof(line), f))
+		if (strncmp(line, "Max locked memory", 17) == 0 &&
+		    sscanf(line + 17, "%31s %31s", s, h) == 2) {
+			*soft = strcmp(s, "unlimited") == 0 ? UINT64_MAX : strtoull(s, NULL, 10);
+			*hard = strcmp(h, "unlimited") == 0 ? UINT64_MAX : strtoull(h, NULL, 10);
+		}
+	if (f)
+		fclose(f);
+}
+
+/* A process that holds CAP_IPC_LOCK (root) under a 64 KiB limit locks
+ * whatever its limit; a caller with CAP_SYS_RESOURCE makes the limit
+ * unlimited all the same, so that a later drop of root cannot leave the
+ * lock above it (what exec does, and what doctor warns about). */
+static void ipc_lock_holder_limit(void)
+{
+	static const char *const small[] = { "prlimit", "--memlock=65536:65536", NULL };
+	struct target t;
+	struct duende_mlock_pid_result r;
+	uint64_t soft, hard;
+
+	if (access("/usr/bin/prlimit", X_OK) != 0) {
+		fprintf(stderr, "SKIP [CAP_IPC_LOCK holder's limit]: prlimit missing (util-linux)\n");
+		return;
+	}
+	if (!caller_has_cap(14)) { /* the target, its child, holds what it holds */
+		fprintf(stderr, "SKIP [CAP_IPC_LOCK holder's limit]: this root lacks CAP_IPC_LOCK\n");
+		return;
+	}
+	CHECK(start(&t, small, "sleep", "1000"));
+	CHECK_EQ_INT(lock(t.pid, &r), 0);
+	CHECK(status_field(t.pid, "VmLck") > 64);
+	memlock_limits(t.pid, &soft, &hard);
+	if (caller_has_sys_resource()) {
+		CHECK_EQ_INT(r.steps[DUENDE_MLOCK_STEP_RAISE_MEMLOCK].rc, 0);
+		CHECK(r.steps[DUENDE_MLOCK_STEP_RAISE_MEMLOCK].value == DUENDE_MLOCK_UNLIMITED);
+		CHECK(soft == UINT64_MAX && hard == UINT64_MAX);
+	} else {
+		CHECK(soft == 65536 && hard == 65536); /* nothing to gain, nothing asked */
+	}
 	reap(&t);
 }
 
@@ -804,6 +862,7 @@ int main(int argc, char **argv)
 	refusals();
 	pid_reuse();
 	over_its_limit();
+	ipc_lock_holder_limit();
 	in_a_pid_namespace();
 	char self[4096];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);

@@ -7,7 +7,8 @@
  *  - Locked as a process that serves swap is (resident pages first): what
  *    was resident is pinned, the absent pages not on swap are faulted in,
  *    the swapped ones are left where they are (VmSwap unchanged, counted
- *    in swap_left) and come back, locked, when it touches them.
+ *    in swap_left) and come back, locked, when it touches them; under the
+ *    precise plan too.
  * Takes /tmp/dm-heavy.lock while its swap file is on (a shared resource).
  * Usage: test-remote-swap [REMOTE-TARGET]   (default: remote-target beside it)
  */
@@ -142,15 +143,16 @@ static void not_serving(const char *target)
 	CHECK_EQ_STR(line, "pageout ok=1");
 }
 
-static void resident_first(const char *target)
+static void resident_first(const char *target, bool precise)
 {
-	static const struct duende_mlock_config lock = DUENDE_MLOCK_CONFIG_INIT;
+	struct duende_mlock_config lock = DUENDE_MLOCK_CONFIG_INIT;
 	struct dm_remote_plan plan = { .stop_ms = 2000, .lock = &lock, .resident_first = true };
 	struct dm_remote_outcome out;
 	struct dm_remote_thread th;
 	struct target t;
 	char line[64];
 
+	lock.precise = precise;
 	memset(&out, 0, sizeof(out));
 	CHECK(start(&t, target, "32"));
 	plan.pid = t.pid;
@@ -163,6 +165,7 @@ static void resident_first(const char *target)
 	CHECK_EQ_INT(out.rc, 0);
 	CHECK_EQ_INT(out.lock_rc, 0);
 	CHECK(out.applied & DUENDE_MLOCK_F_ONFAULT); /* kept lock-on-fault */
+	CHECK_EQ_INT(!!(out.applied & DUENDE_MLOCK_F_PRECISE), precise);
 	/* nothing came in from swap inside the call */
 	CHECK(kb(t.pid, "VmSwap") >= swapped * 9 / 10);
 	CHECK((long long)(out.swap_left / 1024) >= swapped * 9 / 10);
@@ -212,7 +215,9 @@ int main(int argc, char **argv)
 	if (why)
 		SKIP("%s", why);
 	not_serving(target_beside(argc, argv));
-	resident_first(target_beside(argc, argv));
+	resident_first(target_beside(argc, argv), false);
+	/* The precise plan from outside keeps to the same rule. */
+	resident_first(target_beside(argc, argv), true);
 	swap_off();
 	return t_result();
 }

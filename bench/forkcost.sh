@@ -50,9 +50,10 @@ under_follower() { # MODE: forkbench locked and followed by lock --follow
 	# Locked once it is forkbench waiting, not the shell before its exec.
 	until [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = forkbench ] &&
 		grep -q '^State:.*S (sleeping)' "/proc/$pid/status" 2>/dev/null; do sleep 0.01; done
+	rm -f "$tmp/follow.log" # the last run's "following" must not be read
 	"$dm" lock --follow -v "$pid" >"$tmp/follow.log" 2>&1 &
 	follower=$!
-	until grep -q "^following" "$tmp/follow.log"; do
+	until grep -q "^following" "$tmp/follow.log" 2>/dev/null; do
 		kill -0 "$follower" 2>/dev/null || { echo "forkcost: lock --follow failed: $(cat "$tmp/follow.log")" >&2; break; }
 		sleep 0.05
 	done

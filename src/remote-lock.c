@@ -465,6 +465,13 @@ static void lock_step(const struct dm_remote_plan *plan, uintptr_t insn, pid_t t
 		return;
 	}
 	th.insn = insn;
+	rc = dm_remote_check_insn(&th);
+	if (rc) {
+		(void)dm_remote_detach(&th);
+		out->rc = rc;
+		out->stage = DM_REMOTE_ATTACH;
+		return;
+	}
 	dm_remote_lock_stopped(&th, plan, out);
 	rc = dm_remote_detach(&th);
 	note_stop(out, &th);
@@ -528,6 +535,13 @@ static int flusher_line(void *ctx, int dirfd, const char *name, uint64_t number)
 		return 1;
 	}
 	th.insn = f->insn;
+	rc = dm_remote_check_insn(&th);
+	if (rc) {
+		(void)dm_remote_detach(&th);
+		f->out->io_rc = rc;
+		return 1;
+	}
+	f->insn = th.insn;
 	struct injector in = { .th = &th, .stop_ms = plan->stop_ms };
 	long ret = inject(&in, SYS_prctl, args);
 	rc = dm_remote_detach(&th);

@@ -76,6 +76,12 @@ int dm_remote_restore(struct dm_remote_thread *th);
  * its executable mappings. Needs ptrace access (process_vm_readv). */
 int dm_remote_find_insn(pid_t pid, uintptr_t *insn);
 
+/* Makes sure th->insn, found before th was stopped, is still a system
+ * call instruction in it (the process may have exec'd another program
+ * meanwhile, whose memory is laid out anew), else finds one again, while
+ * th is stopped. 0 or a negative errno. */
+int dm_remote_check_insn(struct dm_remote_thread *th);
+
 /* The stopped thread th (attached by this thread, th->insn set) executes
  * system call nr(args) and is stopped again with its own registers; *ret
  * is what the call returned (a negative errno on failure). A signal that

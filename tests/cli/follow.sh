@@ -95,6 +95,20 @@ check "... and its children are no longer locked by the follower" equals "$(repo
 exec 7>&-
 kill_and_wait $(pgrep -P "$server") "$server"
 
+# --- a process that execs while it is being locked is never killed (the
+# exec is an event for the tracer, not the SIGTRAP a traced process gets)
+killed=0
+for i in $(seq 1 30); do
+	"$PREFORK" --reexec 300 &
+	p=$!
+	sleep 0.0$((RANDOM % 9 + 1))
+	"$DM" lock "$p" >/dev/null 2>&1
+	wait "$p"
+	rc=$?
+	[ "$rc" = 0 ] || { killed=$((killed + 1)); echo "    run $i: exit status $rc" >&2; }
+done
+check "lock of a process that execs itself in a loop, 30 times: never killed" equals "$killed" 0
+
 # --- lock --follow on nbd-server: the per-connection child is locked before it serves
 if command -v nbd-server >/dev/null; then
 	port=$(free_port)

@@ -10,6 +10,8 @@
  *   exec PROG ARG   a forked child execs PROG ARG (a helper)
  *   self FILE       a forked child execs this program again, which writes
  *                   its VmLck to FILE and sleeps
+ *   prefork --reexec N   execs itself N times, a little work between,
+ *                   then exits 0 (a process that execs while it is locked)
  * Built static too (prefork-static) where the C library has an archive.
  */
 #define _GNU_SOURCE
@@ -65,6 +67,18 @@ int main(int argc, char **argv)
 		if (fd >= 0)
 			close(fd);
 		i = 3;
+	}
+	if (argc > i + 1 && strcmp(argv[i], "--reexec") == 0) {
+		int n = atoi(argv[i + 1]);
+		char left[16];
+
+		if (n <= 0)
+			return 0;
+		for (volatile int k = 0; k < 200000; k++)
+			;
+		snprintf(left, sizeof(left), "%d", n - 1);
+		execl("/proc/self/exe", argv[0], "--reexec", left, (char *)NULL);
+		return 2;
 	}
 	if (argc > i + 1 && strcmp(argv[i], "--report") == 0) {
 		report(argv[i + 1]);

@@ -166,10 +166,9 @@ exec_traced() {
 }
 
 if [ -n "$PREFORK_STATIC" ]; then
-	sh -c 'echo $$; exec "$@"' sh "$DM" exec -v -- "$PREFORK_STATIC" "$TMP/scmd" >"$TMP/pid" 2>"$TMP/exec.err" &
 	mkfifo "$TMP/scmd"
 	exec 8<>"$TMP/scmd"
-	sleep 0.1
+	sh -c 'echo $$; exec "$@"' sh "$DM" exec -v -- "$PREFORK_STATIC" "$TMP/scmd" >"$TMP/pid" 2>"$TMP/exec.err" &
 	check "exec of a static program: it starts" wait_until test -s "$TMP/pid"
 	read -r spid <"$TMP/pid"
 	started() { [ "$(cat "/proc/$spid/comm" 2>/dev/null)" = prefork-static ]; }

@@ -163,15 +163,9 @@ static int resume(pid_t tid, int sig)
 	return ptrace(PTRACE_CONT, tid, NULL, (void *)(long)sig) == 0 ? 0 : -errno;
 }
 
-
 static void drop_process(struct follow *f, pid_t tgid, const struct task *keep);
 
 /* ---- locking a stopped task ---- */
-
-struct lock_call {
-	struct duende_mlock_config lock;
-	bool present_only; /* a forked child: its pages locked as they are */
-};
 
 /* The lock's status, judged by the process's own facts after the call. */
 static int conclude(const struct duende_mlock_config *cfg, pid_t pid, int lock_rc, uint32_t applied,
@@ -234,8 +228,10 @@ static bool lock_task(struct follow *f, struct task *t, int stop_sig, bool prese
 		rc = out.rc;
 	}
 	int lock_rc = rc ? rc : out.lock_rc;
-	int judged = conclude(&f->cfg->lock, t->tgid, lock_rc, out.applied, &st);
-	bool locked = lock_rc == 0 && duende_mlock_status_is_locked(&st);
+	/* A failure is judged by the process's own limits, for the words;
+	 * a lock that was made costs a fork nothing more. */
+	bool locked = lock_rc == 0;
+	int judged = locked ? 0 : conclude(&f->cfg->lock, t->tgid, lock_rc, out.applied, &st);
 	if (!locked && f->cfg->end_unlocked && th.stopped) {
 		emit(f, DUENDE_MLOCK_FOLLOW_ENDING_UNLOCKED, t->tgid, t->parent,
 		     judged ? judged : lock_rc ? lock_rc : -ENOMEM, &st);

@@ -124,6 +124,12 @@ static void json_cgroup(FILE *f, const struct duende_mlock_survey *s)
 			(unsigned long long)cg->low);
 		json_limit(f, "memory_swap_max", cg->swap_max);
 	}
+	if (!s->cgroup_error && (s->flags & DUENDE_MLOCK_SURVEY_F_EFFECTIVE)) {
+		/* What is in force up the ancestry. */
+		json_limit(f, "effective_memory_min", cg->effective_min);
+		json_limit(f, "effective_memory_low", cg->effective_low);
+		json_limit(f, "effective_memory_swap_max", cg->effective_swap_max);
+	}
 	fprintf(f, "}");
 }
 
@@ -180,6 +186,8 @@ static void print_json(FILE *f, const struct duende_mlock_survey *s, const char 
 		s->kernel_io_flusher);
 	json_cgroup(f, s);
 	json_swaps(f, s);
+	if (s->min_free_bytes)
+		fprintf(f, ", \"min_free_bytes\": %llu", (unsigned long long)s->min_free_bytes);
 	json_string(f, "container", s->container);
 	json_string(f, "systemd_unit", s->systemd_unit);
 	json_findings(f, s);

@@ -18,8 +18,9 @@ enum format { TABLE, JSON, PROMETHEUS };
 static void help(void)
 {
 	printf("usage: %s %s\n"
-	       "Lock state of each PID, or of every process that has locked memory, and of\n"
-	       "the daemons expected to be locked.\n\n"
+	       "Lock state of each PID, or of every process that has locked memory or serves\n"
+	       "a swap area from user space (locked or not), and of the daemons expected to\n"
+	       "be locked.\n\n"
 	       "  --json                    one JSON document\n"
 	       "  --prometheus              Prometheus text format (node_exporter textfile collector)\n"
 	       "  --output FILE             write FILE atomically (temporary file, fsync, rename)\n"
@@ -35,8 +36,9 @@ static void help(void)
 	       "mappings; HEADROOM is what RLIMIT_MEMLOCK still allows; IOFL the threads\n"
 	       "with PR_SET_IO_FLUSHER; D the threads in uninterruptible sleep; OOM is\n"
 	       "oom_score_adj; SERVES the swap devices it serves. Names are shown with C escapes.\n"
-	       "Exit status: 0 every process was read in full and every expected daemon is\n"
-	       "locked; 1 not; %d the output could not be written; %d usage error.\n",
+	       "Exit status: 0 every process was read in full, every expected daemon is\n"
+	       "locked and, without PID, every user-space swap area is protected; 1 not;\n"
+	       "%d the output could not be written; %d usage error.\n",
 	       cli_name, usage, EXIT_IO, EXIT_USAGE);
 }
 

@@ -20,6 +20,31 @@ static void json_entry(FILE *f, const struct scan *s, const struct entry *e)
 	fprintf(f, "}");
 }
 
+/* The swap areas served from user space, each with its servers and
+ * whether they protect it (the library's rule). */
+static void json_swap_areas(FILE *f, const struct scan *s)
+{
+	bool first = true;
+
+	fprintf(f, ", \"swap_areas\": [");
+	for (uint32_t i = 0; i < s->swaps.count && i < DUENDE_MLOCK_SWAPS_MAX; i++) {
+		const struct duende_mlock_swap *sw = &s->swaps.area[i];
+		if (!sw->user_space)
+			continue;
+		fprintf(f, "%s\n  {\"device\": ", first ? "" : ",");
+		first = false;
+		put_json_string(f, sw->path);
+		json_string(f, "kind", sw->kind);
+		fprintf(f, ", \"servers\": [");
+		for (uint32_t j = 0; j < sw->nservers && j < DUENDE_MLOCK_SWAP_SERVERS; j++)
+			fprintf(f, "%s%d", j ? ", " : "", (int)sw->servers[j]);
+		fprintf(f, "]");
+		json_bool(f, "protected", s->swap_protected[i] == 1);
+		fprintf(f, "}");
+	}
+	fprintf(f, "\n]");
+}
+
 void status_json(FILE *f, const struct scan *s)
 {
 	fprintf(f, "{\"processes\": [");
@@ -38,5 +63,9 @@ void status_json(FILE *f, const struct scan *s)
 			json_string(f, "error", duende_mlock_strerror(s->specs[k].error));
 		fprintf(f, "}");
 	}
-	fprintf(f, "\n]}\n");
+	fprintf(f, "\n]");
+	json_swap_areas(f, s);
+	if (s->guard >= 0)
+		json_bool(f, "guard_running", s->guard > 0);
+	fprintf(f, "}\n");
 }

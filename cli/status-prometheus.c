@@ -144,6 +144,32 @@ static void prom_serves(FILE *f, const struct scan *s)
 	}
 }
 
+/* One series per swap area served from user space: is it protected (the
+ * library's rule)? An area with no server known is not. */
+static void prom_swap_protected(FILE *f, const struct scan *s)
+{
+	prom_header(f, "duende_mlock_swap_device_protected", "gauge",
+		    "1 when every process serving this user-space swap area is locked (and has "
+		    "PR_SET_IO_FLUSHER on every thread where it shares a memory-limited cgroup); "
+		    "0 otherwise, also when no server is known.");
+	for (uint32_t i = 0; i < s->swaps.count && i < DUENDE_MLOCK_SWAPS_MAX; i++) {
+		if (!s->swaps.area[i].user_space)
+			continue;
+		fprintf(f, "duende_mlock_swap_device_protected{device=");
+		put_prom_label(f, s->swaps.area[i].path);
+		fprintf(f, "} %d\n", s->swap_protected[i] == 1);
+	}
+}
+
+static void prom_guard(FILE *f, const struct scan *s)
+{
+	if (s->guard < 0)
+		return; /* /proc unlistable: unknown, not 0 */
+	prom_header(f, "duende_mlock_guard_running", "gauge",
+		    "1 when a duende-mlock guard process runs on the host.");
+	fprintf(f, "duende_mlock_guard_running %d\n", s->guard > 0);
+}
+
 /* Each kind of memory, as the library names it. */
 static void prom_memory(FILE *f, const struct scan *s)
 {
@@ -204,6 +230,8 @@ void status_prometheus(FILE *f, const struct scan *s)
 	for (size_t m = 0; m < sizeof(metrics) / sizeof(metrics[0]); m++)
 		prom_metric(f, s, &metrics[m]);
 	prom_serves(f, s);
+	prom_swap_protected(f, s);
+	prom_guard(f, s);
 	prom_memory(f, s);
 	prom_expected(f, s);
 	prom_header(f, "duende_mlock_headroom_low_bytes", "gauge",

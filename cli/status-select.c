@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "guard-find.h"
 #include "status.h"
 
 /* Adds pid once; a PID named twice is reported once, under the spec that
@@ -67,9 +68,27 @@ static int add_found(struct scan *s, const char *spec, int spec_index, int *foun
 	}
 }
 
+/* Every process that serves a swap area from user space, locked or not:
+ * an unlocked one is exactly what a scan of locked processes misses. */
+static int add_swap_servers(struct scan *s)
+{
+	int rc = 0;
+
+	for (uint32_t i = 0; i < s->swaps.count && rc == 0; i++) {
+		const struct duende_mlock_swap *sw = &s->swaps.area[i];
+		for (uint32_t j = 0; j < sw->nservers && j < DUENDE_MLOCK_SWAP_SERVERS && rc == 0; j++)
+			rc = add_pid(s, sw->servers[j], -1);
+	}
+	return rc;
+}
+
 int status_select(struct scan *s, char *const *pids, int npids, const char **bad)
 {
 	int rc = 0;
+
+	if (duende_mlock_read_swaps(&s->swaps) < 0)
+		s->swaps.count = 0;
+	s->host = npids == 0;
 
 	for (int i = 0; i < npids && rc == 0; i++) {
 		pid_t pid;
@@ -78,6 +97,8 @@ int status_select(struct scan *s, char *const *pids, int npids, const char **bad
 	}
 	if (npids == 0 && rc == 0)
 		rc = add_found(s, NULL, -1, NULL);
+	if (npids == 0 && rc == 0)
+		rc = add_swap_servers(s);
 	for (size_t k = 0; k < s->nspecs && rc == 0; k++) {
 		rc = add_found(s, s->specs[k].text, (int)k, &s->specs[k].running);
 		*bad = s->specs[k].text;
@@ -108,6 +129,7 @@ void status_read(struct scan *s)
 			s->e[kept++] = s->e[i];
 	}
 	s->n = kept;
-	if (duende_mlock_read_swaps(&s->swaps) < 0)
-		s->swaps.count = 0;
+	for (uint32_t i = 0; i < s->swaps.count && i < DUENDE_MLOCK_SWAPS_MAX; i++)
+		s->swap_protected[i] = duende_mlock_swap_protected(&s->swaps, i);
+	s->guard = guard_find();
 }

@@ -35,17 +35,28 @@ struct scan {
 	struct spec *specs;
 	size_t nspecs;
 	struct duende_mlock_swaps swaps;
+	/* Per swap area: duende_mlock_swap_protected() (1, 0, or a negative
+	 * errno); meaningful for the areas served from user space. */
+	int swap_protected[DUENDE_MLOCK_SWAPS_MAX];
+	/* The whole host was scanned (no PID given): every user-space swap
+	 * area's servers are reported, and one unprotected is exit status 1. */
+	bool host;
+	/* A running `duende-mlock guard` (guard-find.h): its PID, 0 for none,
+	 * or a negative errno. */
+	pid_t guard;
 };
 
 /* ---- status-select.c ---- */
 
 /* The processes to report: the PIDs given (npids of them, each one that
- * parse_pid() accepts), else every process holding locked memory, and
- * those of each spec. 0, -ENOMEM, or -EINVAL for a spec the library
+ * parse_pid() accepts), else every process holding locked memory and
+ * every process that serves a swap area from user space, locked or not,
+ * and those of each spec. Reads the swap areas. 0, -ENOMEM, or -EINVAL for a spec the library
  * cannot read (returned in *bad); a spec that names nothing readable is
  * that daemon's error, kept in its spec. */
 int status_select(struct scan *s, char *const *pids, int npids, const char **bad);
-/* The library's report of each process selected, and the swap areas. A
+/* The library's report of each process selected, whether each swap area
+ * is protected, and whether a guard runs. A
  * process that only the scan of locked processes found and that has
  * exited since is dropped: it is simply not there any more. */
 void status_read(struct scan *s);
@@ -55,8 +66,9 @@ void status_read(struct scan *s);
 /* Each expected daemon: does it run, and is every process of it locked
  * (with IO_FLUSHER if asked)? */
 void status_judge(struct scan *s);
-/* Every process read in full and every expected daemon as expected: the
- * exit status 0. */
+/* Every process read in full, every expected daemon as expected and, in
+ * a scan of the host, every user-space swap area protected: the exit
+ * status 0. */
 bool status_all_fine(const struct scan *s);
 /* What stands out about e, in a few words ("" when nothing does). */
 const char *status_note(const struct scan *s, const struct entry *e);

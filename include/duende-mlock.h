@@ -816,6 +816,17 @@ int duende_mlock_swap_served_by_sized(const struct duende_mlock_swaps *swaps, pi
 /* The 1.1 entry point: reads 1.1's layout. */
 int(duende_mlock_swap_served_by)(const void *swaps_1_1, pid_t pid, uint32_t from);
 
+/* Is swap area i of swaps (as duende_mlock_read_swaps() filled it)
+ * protected from the deadlock of a server that waits for its own pages:
+ * every process that serves it is locked and, where it shares a
+ * memory-limited cgroup with other processes, has PR_SET_IO_FLUSHER on
+ * every thread? 1 yes; 0 no, also when its servers are unknown or more
+ * than servers[] holds; 1 for an area the kernel serves itself (no
+ * process to wait on). -EINVAL for NULL or i out of range. Reads each
+ * server's /proc anew (its smaps in a short-lived process). No malloc.
+ * Since 1.3. */
+DUENDE_MLOCK_WUR int duende_mlock_swap_protected(const struct duende_mlock_swaps *swaps, uint32_t i);
+
 /* ------------------------------------------------------------------ */
 /* Survey: can a process lock, and what on this host endangers a      */
 /* daemon that serves swap (since 1.1)                                 */
@@ -868,6 +879,12 @@ enum duende_mlock_finding_code {
 	DUENDE_MLOCK_FOUND_FILE_DATA_PINNED,
 	/* Since 1.2: its file data is left to the kernel (a precise lock). */
 	DUENDE_MLOCK_FOUND_FILE_DATA_UNPINNED,
+	/* Since 1.3: memory cgroup v1, which has neither memory.min nor
+	 * memory.swap.max: only the lock keeps the daemon out of swap. */
+	DUENDE_MLOCK_FOUND_CGROUP_V1_PROTECTION,
+	/* Since 1.3: vm.min_free_kbytes, judged where swap is served from
+	 * user space (survey.min_free_bytes). */
+	DUENDE_MLOCK_FOUND_MIN_FREE,
 };
 
 /* File data a lock may sensibly pin (since 1.2): a process that maps more,
@@ -892,7 +909,13 @@ struct duende_mlock_cgroup {
 	 * "max"); protection_known says they were read. */
 	bool protection_known;
 	uint64_t min, low, swap_max;
-	uint64_t reserved[4];
+	/* Since 1.3, with DUENDE_MLOCK_SURVEY_F_EFFECTIVE: what is in force
+	 * from the cgroup up to the top of the hierarchy (v2). memory.swap.max
+	 * limits every cgroup below it, and memory.min and memory.low protect
+	 * a cgroup only as far as each ancestor's do: each is the smallest on
+	 * that path (UINT64_MAX for "max"). */
+	uint64_t effective_min, effective_low, effective_swap_max;
+	uint64_t reserved[1];
 };
 
 /* Room for findings (1.1 had 32). */
@@ -902,6 +925,8 @@ struct duende_mlock_cgroup {
 /* More findings were made than findings[] holds; the worst severity is
  * still in verdict. */
 #define DUENDE_MLOCK_SURVEY_F_TRUNCATED (1u << 0)
+/* The cgroup's effective_* were read (since 1.3). */
+#define DUENDE_MLOCK_SURVEY_F_EFFECTIVE (1u << 1)
 
 /* The container runtime a process runs under (since 1.2). */
 enum duende_mlock_container {
@@ -959,7 +984,9 @@ struct duende_mlock_survey {
 	uint32_t reserved32;
 	/* Since 1.2: the host's RAM (MemTotal, bytes; 0 when unreadable). */
 	uint64_t mem_total;
-	uint64_t reserved[12];
+	/* Since 1.3: vm.min_free_kbytes in bytes (0 when unreadable). */
+	uint64_t min_free_bytes;
+	uint64_t reserved[11];
 	/* Active swap areas and who serves them. */
 	struct duende_mlock_swaps swaps;
 	/* The process surveyed. */

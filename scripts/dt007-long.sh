@@ -118,8 +118,16 @@ if [ -n "$ONLY" ]; then # these cases alone, beside the long form
 		echo '```'
 		echo
 		echo '```'
-		cat "$raw" "$raw.no-result" 2>/dev/null
+		cat "$raw"
 		echo '```'
+		if [ -s "$raw.no-result" ]; then
+			echo
+			echo "Attempts that gave no result either way, booted once more:"
+			echo
+			echo '```'
+			cat "$raw.no-result"
+			echo '```'
+		fi
 	} >"$md"
 	cat "$md"
 	"${rig[@]}" --verdict-only "$raw" >/dev/null 2>&1

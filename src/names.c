@@ -57,6 +57,8 @@ static const char *const finding_names[] = {
 	[DUENDE_MLOCK_FOUND_DROP] = "drop",
 	[DUENDE_MLOCK_FOUND_FILE_DATA_PINNED] = "file data pinned",
 	[DUENDE_MLOCK_FOUND_FILE_DATA_UNPINNED] = "file data unpinned",
+	[DUENDE_MLOCK_FOUND_CGROUP_V1_PROTECTION] = "cgroup v1 protection",
+	[DUENDE_MLOCK_FOUND_MIN_FREE] = "min free",
 };
 DM_NAME_LOOKUP(duende_mlock_finding_name, enum duende_mlock_finding_code, finding_names)
 

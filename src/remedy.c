@@ -263,3 +263,9 @@ void dm_put_fix_precise(struct dm_text *t)
 		       "libduende-mlock: config.precise): swap-backed memory and the program's code "
 		       "stay locked and resident, file data is left to the kernel");
 }
+
+void dm_put_fix_lock_running(struct dm_text *t, pid_t pid)
+{
+	dm_text_put(t, DM_LOCK_TREE " ");
+	dm_text_put_i64(t, pid);
+}

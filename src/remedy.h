@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "duende-mlock.h"
 #include "text.h"
@@ -42,6 +43,9 @@
 #define DM_OWN_CGROUP "keep the daemon out of any memory-limited cgroup that other work shares"
 /* duende-mlock itself */
 #define DM_EXEC "duende-mlock exec"
+/* A server that runs: locked where it runs, with the workers it forked
+ * (a restart is not safe while swap is in use on its device). */
+#define DM_LOCK_TREE "duende-mlock lock --tree"
 /* exec's option for the precise lock (config.precise). */
 #define DM_PRECISE_OPTION "--precise"
 
@@ -117,6 +121,10 @@ void dm_put_fix_file_capability(struct dm_text *t);
 /* The duende-mlock exec line, with the hardening the caller can give. */
 void dm_put_fix_exec(struct dm_text *t, bool caller_sys_resource, bool precise);
 /* The precise lock, for a daemon that maps much file data. */
+/* "duende-mlock lock --tree PID": the fix for a swap server that runs
+ * unlocked. */
+void dm_put_fix_lock_running(struct dm_text *t, pid_t pid);
+
 void dm_put_fix_precise(struct dm_text *t);
 
 /* Where a daemon whose privilege drop leaves its lock short runs. */

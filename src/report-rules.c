@@ -62,3 +62,8 @@ const char *dm_container_name(enum duende_mlock_container kind)
 		return "";
 	return container_names[kind];
 }
+
+bool dm_cgroup_shared_limited(const struct duende_mlock_cgroup *cg)
+{
+	return cg->limit != UINT64_MAX && cg->processes > 1;
+}

@@ -18,6 +18,12 @@ bool dm_io_flusher_in(uint64_t task_flags);
  * VmLck is above 0 but it is not, else not locked. */
 enum duende_mlock_lock_state dm_lock_state(uint32_t known, uint64_t vm_lck, uint32_t verdicts);
 
+/* A memory-limited cgroup that other processes share: there reclaim can
+ * wait on writeback bound for a swap server in it, locked or not (DT-007,
+ * cgroup v1; seen on v2 in some runs), so a server there needs
+ * PR_SET_IO_FLUSHER on every thread besides its lock. */
+bool dm_cgroup_shared_limited(const struct duende_mlock_cgroup *cg);
+
 /* File data a lock pins, or would: more than the process could lock
  * (can_lock: its headroom, or the host's RAM; 0 for unknown) or than
  * DUENDE_MLOCK_FILE_DATA_PIN_MAX. The precise lock is advised then. */

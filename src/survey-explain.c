@@ -9,6 +9,7 @@
 #include "platform.h"
 #include "remedy.h"
 #include "survey.h"
+#include "swaps.h"
 #include "text.h"
 
 static void put_cgroup(struct dm_text *t, const struct duende_mlock_cgroup *cg)
@@ -181,10 +182,14 @@ static void explain_swap(struct dm_text *t, const DM_SURVEY *s,
 		dm_text_put_i64(t, s->process.pid);
 		dm_text_put(t, " serves ");
 		put_swap(t, sw);
-		dm_text_put(t, dm_survey_lock_state(s) == DUENDE_MLOCK_LOCK_STATE_LOCKED
-				       ? " and is locked"
-				       : " and is not locked: when its own pages go to that swap it "
-					 "waits for itself (DT-007); lock it before it serves");
+		if (dm_survey_lock_state(s) == DUENDE_MLOCK_LOCK_STATE_LOCKED) {
+			dm_text_put(t, " and is locked");
+			return;
+		}
+		dm_text_put(t, " and is not locked: when its own pages go to that swap it waits "
+			       "for itself (DT-007); lock it where it runs, since a restart is not safe "
+			       "while swap is in use on its device: ");
+		dm_put_fix_lock_running(t, s->process.pid);
 		return;
 	}
 	put_swap(t, sw);
@@ -200,9 +205,22 @@ static void explain_swap(struct dm_text *t, const DM_SURVEY *s,
 		dm_text_put_name(t, sw->backing_fstype);
 	}
 	put_servers(t, sw);
-	dm_text_put(t, f->severity == DUENDE_MLOCK_SEVERITY_OK
-			       ? ": its daemon must be locked, and is"
-			       : ": its daemon must be locked");
+	if (f->severity == DUENDE_MLOCK_SEVERITY_OK) {
+		dm_text_put(t, ": its daemon must be locked, and is");
+		return;
+	}
+	dm_text_put(t, ": its daemon must be locked");
+	if (!sw->nservers) {
+		dm_text_put(t, " (which process serves it is not known)");
+		return;
+	}
+	dm_text_put(t, "; a server that runs unlocked is locked where it runs (");
+	for (uint32_t i = 0; i < sw->nservers && i < DM_SWAP_SERVERS; i++) {
+		if (i)
+			dm_text_put(t, "; ");
+		dm_put_fix_lock_running(t, sw->servers[i]);
+	}
+	dm_text_put(t, ")");
 }
 
 static void explain_v2_protection(struct dm_text *t, const DM_SURVEY *s,
@@ -210,28 +228,89 @@ static void explain_v2_protection(struct dm_text *t, const DM_SURVEY *s,
 {
 	const struct duende_mlock_cgroup *cg = &s->cgroup;
 
+	uint64_t swap_max = cg->swap_max, min = cg->min, low = cg->low;
+	bool ancestry = false;
+
+#if DM_LAYOUT_HAS_SIZE
+	if (s->flags & DUENDE_MLOCK_SURVEY_F_EFFECTIVE) {
+		swap_max = cg->effective_swap_max;
+		min = cg->effective_min;
+		low = cg->effective_low;
+		ancestry = true;
+	}
+#endif
 	put_cgroup(t, cg);
 	switch (code) {
 	case DUENDE_MLOCK_FOUND_CGROUP_V2_SWAP:
-		dm_text_put(t, ": memory.swap.max is ");
-		dm_text_put_limit(t, cg->swap_max == UINT64_MAX ? DUENDE_MLOCK_UNLIMITED : cg->swap_max);
+		dm_text_put(t, ancestry ? ": memory.swap.max in force (the smallest up its ancestry) is "
+					: ": memory.swap.max is ");
+		dm_text_put_limit(t, swap_max == UINT64_MAX ? DUENDE_MLOCK_UNLIMITED : swap_max);
 		dm_text_put(t, ", so what the lock does not hold may go to swap; memory.swap.max 0 ");
 		dm_put_fix_no_swap(t);
 		dm_text_put(t, " keeps all of it out");
+		if (ancestry && cg->swap_max == 0)
+			dm_text_put(t, " (its own is 0)");
 		break;
 	case DUENDE_MLOCK_FOUND_CGROUP_V2_UNPROTECTED:
-		dm_text_put(t, ": memory.min and memory.low are 0, so reclaim takes its memory like "
-			       "anyone's; memory.min of what it locks ");
+		if (cg->min || cg->low) {
+			dm_text_put(t, ": memory.min ");
+			dm_text_put_bytes(t, cg->min);
+			dm_text_put(t, " and memory.low ");
+			dm_text_put_bytes(t, cg->low);
+			dm_text_put(t, " are set here but not in force: an ancestor's are 0, and "
+				       "protection reaches a cgroup only as far as every ancestor grants "
+				       "it; set memory.min on each ancestor too (systemd: MemoryMin= on "
+				       "its slice), or reclaim takes its memory like anyone's");
+			break;
+		}
+		dm_text_put(t, ancestry ? ": memory.min and memory.low in force are 0, so reclaim takes "
+					  "its memory like anyone's; memory.min of what it locks "
+					: ": memory.min and memory.low are 0, so reclaim takes its memory like "
+					  "anyone's; memory.min of what it locks ");
 		dm_put_fix_memory_min(t);
 		dm_text_put(t, " protects it");
 		break;
 	default: /* DUENDE_MLOCK_FOUND_CGROUP_V2_PROTECTED */
-		dm_text_put(t, ": no swap (memory.swap.max 0) and memory.min ");
-		dm_text_put_bytes(t, cg->min);
+		dm_text_put(t, ancestry ? ": in force up its ancestry, no swap (memory.swap.max 0) and "
+					  "memory.min "
+					: ": no swap (memory.swap.max 0) and memory.min ");
+		dm_text_put_bytes(t, min);
 		dm_text_put(t, ", memory.low ");
-		dm_text_put_bytes(t, cg->low);
+		dm_text_put_bytes(t, low);
 	}
 }
+
+#if DM_LAYOUT_HAS_SIZE
+/* What v1 offers, and what it does not. */
+static void explain_v1_protection(struct dm_text *t, const DM_SURVEY *s)
+{
+	put_cgroup(t, &s->cgroup);
+	dm_text_put(t, ": cgroup v1 has no memory.min and no memory.swap.max (systemd ignores "
+		       DM_MEMORY_MIN_SYSTEMD " and " DM_NO_SWAP_SYSTEMD " here), so nothing but its "
+		       "lock keeps its memory out of swap and from reclaim");
+}
+
+/* vm.min_free_kbytes, where swap is served from user space. */
+static void explain_min_free(struct dm_text *t, const DM_SURVEY *s)
+{
+	dm_text_put(t, "vm.min_free_kbytes is ");
+	dm_text_put_u64(t, s->min_free_bytes / 1024);
+	dm_text_put(t, " (");
+	dm_text_put_bytes(t, s->min_free_bytes);
+	if (s->mem_total) {
+		dm_text_put(t, " of ");
+		dm_text_put_bytes(t, s->mem_total);
+		dm_text_put(t, " RAM");
+	}
+	dm_text_put(t, "): below that much free memory only reclaim and allocations that may not "
+		       "wait are served. A swap served from user space is written out through its "
+		       "server, whose own allocations on that path (FUSE requests, socket buffers) "
+		       "cannot use that reserve and wait for reclaim: locked and with "
+		       "PR_SET_IO_FLUSHER they never wait on the swap they serve; a larger value "
+		       "(sysctl vm.min_free_kbytes) starts reclaim earlier and leaves them more room, "
+		       "at the cost of that much RAM kept free");
+}
+#endif
 
 /* " is locked (VmLck 36.3 MiB)", " is partly locked (VmLck 1 MiB, 3 of
  * 40 mappings)", " is not locked": the verdict status gives too
@@ -466,6 +545,16 @@ static void explain_finding(struct dm_text *t, const DM_SURVEY *s,
 		explain_file_data(t, s, f->code);
 #endif
 		break;
+	case DUENDE_MLOCK_FOUND_CGROUP_V1_PROTECTION:
+#if DM_LAYOUT_HAS_SIZE
+		explain_v1_protection(t, s);
+#endif
+		break;
+	case DUENDE_MLOCK_FOUND_MIN_FREE:
+#if DM_LAYOUT_HAS_SIZE
+		explain_min_free(t, s);
+#endif
+		break;
 	}
 }
 
@@ -517,6 +606,13 @@ static void put_fix(struct dm_text *t, const DM_SURVEY *s)
 	enum duende_mlock_container container = dm_survey_container(s);
 	struct dm_dropin d = dropin_of(s);
 
+	/* A swap server that runs unlocked: first lock it where it runs. */
+	if (dm_swap_served_by(&s->swaps, s->process.pid, 0) >= 0 &&
+	    dm_survey_lock_state(s) != DUENDE_MLOCK_LOCK_STATE_LOCKED) {
+		dm_text_put(t, "lock:   ");
+		dm_put_fix_lock_running(t, s->process.pid);
+		dm_text_put(t, "   (it serves swap and runs: lock it now, from outside)\n");
+	}
 	if (container != DUENDE_MLOCK_CONTAINER_NONE)
 		dm_put_fix_container(t, container);
 	else if (s->systemd || s->systemd_unit[0])

@@ -134,6 +134,14 @@ static void judge_v2_protection(DM_SURVEY *s)
 		process_locked(s) ? DUENDE_MLOCK_SEVERITY_OK : DUENDE_MLOCK_SEVERITY_WARNING;
 	bool swaps = cg->swap_max != 0, unprotected = cg->min == 0 && cg->low == 0;
 
+#if DM_LAYOUT_HAS_SIZE
+	/* What is in force up the ancestry, not only what the leaf says. */
+	if (s->flags & DUENDE_MLOCK_SURVEY_F_EFFECTIVE) {
+		swaps = cg->effective_swap_max != 0;
+		unprotected = cg->effective_min == 0 && cg->effective_low == 0;
+	}
+#endif
+
 	if (swaps)
 		found(s, DUENDE_MLOCK_FOUND_CGROUP_V2_SWAP, exposed, 0);
 	if (unprotected)
@@ -148,7 +156,7 @@ static void judge_cgroup(DM_SURVEY *s)
 
 	if (s->cgroup_error)
 		found(s, DUENDE_MLOCK_FOUND_NO_CGROUP, DUENDE_MLOCK_SEVERITY_OK, 0);
-	else if (cg->limit != UINT64_MAX && cg->processes > 1 && !dm_survey_io_flusher(s))
+	else if (dm_cgroup_shared_limited(cg) && !dm_survey_io_flusher(s))
 		/* v1 reclaim waits on writeback bound for the daemon itself. On
 		 * v2 (Linux 6.12, in the DT-007 rig) a locked FUSE daemon that
 		 * shared a 40 MiB cgroup with the pressure hung in some runs and
@@ -160,19 +168,19 @@ static void judge_cgroup(DM_SURVEY *s)
 		found(s, DUENDE_MLOCK_FOUND_CGROUP, DUENDE_MLOCK_SEVERITY_OK, 0);
 	if (!s->cgroup_error && cg->version == 2 && cg->protection_known)
 		judge_v2_protection(s);
+#if DM_LAYOUT_HAS_SIZE
+	/* v1 has no memory.min or memory.swap.max: said, so that no one
+	 * counts on MemorySwapMax= or MemoryMin= there. */
+	if (!s->cgroup_error && cg->version == 1)
+		found(s, DUENDE_MLOCK_FOUND_CGROUP_V1_PROTECTION, DUENDE_MLOCK_SEVERITY_OK, 0);
+#endif
 }
 
-/* A swap served from user space endangers the host while one of its
- * servers is not locked (as a process's own lock state says), or while
- * no server is known. */
+/* A swap served from user space endangers the host until it is
+ * protected (swap-protect.c: the one rule). */
 static bool servers_locked(const DM_SWAP *sw)
 {
-	if (!sw->nservers)
-		return false;
-	for (uint32_t j = 0; j < sw->nservers && j < DM_SWAP_SERVERS; j++)
-		if (dm_pid_lock_state(sw->servers[j]) != DUENDE_MLOCK_LOCK_STATE_LOCKED)
-			return false;
-	return true;
+	return dm_swap_servers_protected(sw->servers, sw->nservers, DM_SWAP_SERVERS);
 }
 
 static void judge_swaps(DM_SURVEY *s)
@@ -193,6 +201,13 @@ static void judge_swaps(DM_SURVEY *s)
 		else
 			found(s, DUENDE_MLOCK_FOUND_SWAP, DUENDE_MLOCK_SEVERITY_OK, i);
 	}
+#if DM_LAYOUT_HAS_SIZE
+	for (uint32_t i = 0; i < sw->count && s->min_free_bytes; i++)
+		if (sw->area[i].user_space) {
+			found(s, DUENDE_MLOCK_FOUND_MIN_FREE, DUENDE_MLOCK_SEVERITY_OK, i);
+			break;
+		}
+#endif
 }
 
 /* The process itself serves a swap area: unlocked, it is the DT-007

@@ -138,6 +138,34 @@ static void read_v2_protection(const char *dir, struct duende_mlock_cgroup *cg)
 	cg->protection_known = true;
 }
 
+#if DM_LAYOUT_HAS_SIZE
+/* What is in force from dir up to the top below root: the smallest
+ * memory.swap.max, memory.min and memory.low on the path (a file that
+ * cannot be read counts as "max": it limits and protects nothing more
+ * than the others do). */
+static void read_v2_effective(const char *root, const char *dir, struct duende_mlock_cgroup *cg)
+{
+	char walk[640];
+	size_t rlen = strlen(root);
+	uint64_t v;
+
+	cg->effective_min = cg->effective_low = cg->effective_swap_max = UINT64_MAX;
+	dm_copy_str(walk, sizeof(walk), dir);
+	while (strlen(walk) > rlen) {
+		if (read_u64_file(walk, "memory.min", &v) == 0 && v < cg->effective_min)
+			cg->effective_min = v;
+		if (read_u64_file(walk, "memory.low", &v) == 0 && v < cg->effective_low)
+			cg->effective_low = v;
+		if (read_u64_file(walk, "memory.swap.max", &v) == 0 && v < cg->effective_swap_max)
+			cg->effective_swap_max = v;
+		char *slash = strrchr(walk, '/');
+		if (!slash)
+			break;
+		*slash = '\0';
+	}
+}
+#endif
+
 static void cgroup_dir(char *dir, size_t cap, const char *root, const char *path)
 {
 	struct dm_text t;
@@ -177,6 +205,10 @@ static int survey_cgroup(pid_t pid, struct duende_mlock_cgroup *out)
 		out->limit = v2_limit_in_force("/sys/fs/cgroup", dir);
 		read_u64_file(dir, "memory.current", &out->usage);
 		read_v2_protection(dir, out);
+#if DM_LAYOUT_HAS_SIZE
+		if (out->protection_known)
+			read_v2_effective("/sys/fs/cgroup", dir, out);
+#endif
 	} else {
 		return -ENOENT;
 	}
@@ -186,6 +218,13 @@ static int survey_cgroup(pid_t pid, struct duende_mlock_cgroup *out)
 	dm_read_lines(AT_FDCWD, procs, buf, sizeof(buf), count_line, &out->processes);
 	return 0;
 }
+
+#if DM_LAYOUT_HAS_SIZE
+int dm_memory_cgroup(pid_t pid, struct duende_mlock_cgroup *out)
+{
+	return survey_cgroup(pid, out);
+}
+#endif
 
 /* ---- container and service manager ---- */
 
@@ -240,6 +279,19 @@ static uint64_t mem_total(void)
 	    !dm_smaps_field(line, len, "MemTotal", &bytes))
 		return 0;
 	return bytes;
+}
+
+/* vm.min_free_kbytes in bytes, 0 when unreadable. */
+static uint64_t min_free_bytes(void)
+{
+	char buf[32];
+	size_t len;
+	int64_t kib;
+
+	if (dm_read_small(AT_FDCWD, "/proc/sys/vm/min_free_kbytes", buf, sizeof(buf), &len) != 0 ||
+	    dm_parse_i64_file(buf, len, &kib) != 0 || kib <= 0 || kib > INT64_MAX / 1024)
+		return 0;
+	return (uint64_t)kib * 1024;
 }
 #endif
 
@@ -311,6 +363,9 @@ static int survey(pid_t pid, DM_SURVEY *s, size_t report_size)
 	s->cgroup_error = survey_cgroup(pid, &s->cgroup);
 #if DM_LAYOUT_HAS_SIZE
 	s->mem_total = mem_total();
+	s->min_free_bytes = min_free_bytes();
+	if (!s->cgroup_error && s->cgroup.version == 2 && s->cgroup.protection_known)
+		s->flags |= DUENDE_MLOCK_SURVEY_F_EFFECTIVE;
 #endif
 	if (DM_LAYOUT_NAME(dm_swaps_read)(&s->swaps) < 0)
 		s->swaps.count = 0; /* swaps.error says why */

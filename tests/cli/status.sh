@@ -354,4 +354,19 @@ for args in "abc" "0" "-5" "--json --prometheus 1" "--bogus" "12x" "--output"; d
 	check "usage error for '$args' exits 64" equals "$rc" 64
 	check "... with a usage line" contains "$out" "usage: duende-mlock status"
 done
+# --- whether a guard runs, found with no configuration: a process whose
+# comm and argv[0] are duende-mlock and whose argv[1] is guard (here tee,
+# blocked reading a FIFO, under that name).
+gauge() { timeout 30 "$DM" status --prometheus "$locked" 2>/dev/null | awk '$1 == "duende_mlock_guard_running" {print $2}'; }
+if [ "$(gauge)" = 0 ]; then
+	mkdir -p "$TMP/guardbin" && ln -s "$(command -v tee)" "$TMP/guardbin/duende-mlock" && mkfifo "$TMP/guardfifo"
+	(cd "$TMP" && exec "$TMP/guardbin/duende-mlock" guard <>"$TMP/guardfifo" >/dev/null) & gpid=$!
+	on_exit "kill $gpid"
+	wait_until grep -qx duende-mlock "/proc/$gpid/comm"
+	check "a running guard: duende_mlock_guard_running 1" equals "$(gauge)" 1
+	check "... and in --json" equals "$(timeout 30 "$DM" status --json "$locked" 2>/dev/null | jq .guard_running)" true
+	kill $gpid
+else
+	echo "SKIP [guard gauge]: a duende-mlock guard already runs on this host" >&2
+fi
 finish

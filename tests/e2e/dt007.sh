@@ -801,7 +801,9 @@ doctor_agrees() {
 # bindfs -f is its own serving process; nbd-server's master (the parent of
 # the connection child that serves), whose tree takes that child. The lock
 # counts only with exit 0 and VmLck > 0 in the /proc of the process asked
-# for and of every serving one; its output and status are logged.
+# for and of every serving one; its output and status are logged. Returns 1
+# when the lock failed, 2 when there was nothing to show (no master found,
+# or the server was locked before).
 lock_running() {
 	local c=$1 target p rc t0 l ok=0
 	case $(device_of "$c") in
@@ -810,9 +812,18 @@ lock_running() {
 		target=$(awk '$1 == "PPid:" {print $2}' "/proc/${SERV%% *}/status" 2>/dev/null)
 		if [ "$(cat "/proc/$target/comm" 2>/dev/null)" != nbd-server ] || [ "$target" = "${SERV%% *}" ]; then
 			log "$c: the serving process ${SERV%% *} has no nbd-server master above it (PPid ${target:-?})"
-			return 1
+			return 2
 		fi ;;
 	esac
+	# Unlocked until now, or the run would not show what lock did (say, a
+	# guard of someone else's on this machine locked it first).
+	# shellcheck disable=SC2086
+	for p in $(printf '%s\n' $target $SERV | sort -un); do
+		l=$(vmlck_kib "$p")
+		[ "${l:-0}" = 0 ] && continue
+		log "$c: PID $p is locked already (VmLck $l kB) before lock ran: no result"
+		return 2
+	done
 	t0=$(date +%s.%N)
 	bounded 70 timeout -k 5 60 "$DM" lock --tree --verbose "$target" >"$RUN_DIR/lock.out" 2>&1
 	rc=$?
@@ -872,11 +883,17 @@ run_case() {
 	fi
 	# A lock from outside that failed is a failed run, never retried as
 	# one that gave no result, and the pressure does not run.
-	if [[ $case == *-lock-running ]] && ! lock_running "$case"; then
-		recover served && recovered=yes
-		left_to_teardown
-		LINE="$case $n lock-failed - - - $recovered - $KERNEL v$CGV $CAPS none -"
-		return
+	if [[ $case == *-lock-running ]]; then
+		local lrc=0
+		lock_running "$case" || lrc=$?
+		if [ $lrc != 0 ]; then
+			recover served && recovered=yes
+			left_to_teardown
+			local failed=setup-failed
+			[ $lrc = 1 ] && failed=lock-failed
+			LINE="$case $n $failed - - - $recovered - $KERNEL v$CGV $CAPS none -"
+			return
+		fi
 	fi
 	# Lock state of the serving processes: all locked, none, or mixed.
 	local l nl=0 nu=0

@@ -23,7 +23,7 @@ need_cmd curl curl
 
 run_cmd out rc promtool check rules "$SRC/duende-mlock.rules.yml"
 check "promtool check rules" equals "$rc" 0
-check "... finds every rule" contains "$out" "SUCCESS: 7 rules found"
+check "... finds every rule" contains "$out" "SUCCESS: 8 rules found"
 run_cmd out rc promtool test rules "$SRC/duende-mlock.rules.test.yml"
 check "promtool test rules" equals "$rc" 0
 
@@ -87,6 +87,9 @@ check "node_exporter serves the textfile's series over HTTP" contains "$scrape" 
 check "... the expected daemon that does not run" contains "$scrape" 'duende_mlock_locked{expect="name:nosuchdaemon",name="",pid=""} 0'
 check "... the library's headroom threshold" contains "$scrape" "duende_mlock_headroom_low_bytes 6.7108864e+07"
 check "... what is pinned and the locked address space" matches "$scrape" "^duende_mlock_locked_address_space_bytes\\{expect=\"name:watchedd\",name=\"watchedd\",pid=\"$npid\"\\} "
+check "... whether a guard runs" matches "$scrape" "^duende_mlock_guard_running [01]$"
+# duende_mlock_swap_device_protected has a sample only where a user-space
+# swap area is active: tests/cli/swap-servers.sh scrapes it.
 check "... and the file's mtime" matches "$scrape" "^node_textfile_mtime_seconds\\{file=\".*duende-mlock.prom\"\\}"
 check "a file that is not UTF-8 is dropped by the collector" lacks "$scrape" "broken_metric"
 check "... and flagged as a scrape error" contains "$scrape" "node_textfile_scrape_error 1"

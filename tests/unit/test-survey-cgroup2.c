@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /* On cgroup v2 the survey reads what protects a daemon besides its lock
- * (memory.min, memory.low, memory.swap.max of its cgroup), judges it and
- * sizes the drop-in's MemoryMin=. Runs in a private mount namespace with
+ * (memory.min, memory.low, memory.swap.max of its cgroup, and since 1.3
+ * what is in force up its ancestry), judges it and sizes the drop-in's
+ * MemoryMin=. Runs in a private mount namespace with
  * cgroup2 mounted over /sys/fs/cgroup, so the host's mounts stay as they
  * are; needs root and a memory controller that cgroup v1 does not hold
  * (the guest gate runs it as real root). */
@@ -80,6 +81,51 @@ static void protected(struct duende_mlock_survey *s)
 	CHECK(!has_finding(s, DUENDE_MLOCK_FOUND_CGROUP_V2_SWAP, DUENDE_MLOCK_SEVERITY_WARNING));
 }
 
+/* A leaf under dir: its own memory.min is not in force where dir's is 0,
+ * and dir's memory.swap.max 0 is, whatever the leaf's says. */
+static void ancestry(struct duende_mlock_survey *s, const char *self)
+{
+	char leaf[96], path[128], text[1024];
+	int fd;
+
+	snprintf(leaf, sizeof(leaf), "%s/leaf", dir);
+	snprintf(path, sizeof(path), "%s/memory.min", leaf);
+	/* No process may stay in dir once its subtree has controllers. */
+	if (put(ROOT "/cgroup.procs", self) != 0 || put("cgroup.subtree_control", "+memory") != 0 ||
+	    mkdir(leaf, 0755) != 0) {
+		fprintf(stderr, "SKIP [ancestry]: cannot make a nested memory cgroup: %s\n", strerror(errno));
+		return;
+	}
+	CHECK_EQ_INT(put("memory.min", "0"), 0);
+	if (put("memory.swap.max", "0") != 0) {
+		fprintf(stderr, "SKIP [ancestry]: cannot set memory.swap.max (no swap accounting)\n");
+		rmdir(leaf);
+		return;
+	}
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	CHECK(fd >= 0 && write(fd, "16777216", 8) == 8);
+	if (fd >= 0)
+		close(fd);
+	snprintf(path, sizeof(path), "%s/cgroup.procs", leaf);
+	CHECK_EQ_INT(put(path, self), 0);
+	CHECK_EQ_INT(duende_mlock_survey_pid(0, s), 0);
+	CHECK(s->flags & DUENDE_MLOCK_SURVEY_F_EFFECTIVE);
+	CHECK_EQ_INT(s->cgroup.min, 16 << 20);
+	CHECK(s->cgroup.effective_min == 0);
+	CHECK(s->cgroup.effective_swap_max == 0);
+	CHECK(s->cgroup.swap_max == UINT64_MAX);
+	/* No swap in force: no swap finding; the leaf's minimum not in force. */
+	CHECK(!has_finding(s, DUENDE_MLOCK_FOUND_CGROUP_V2_SWAP, DUENDE_MLOCK_SEVERITY_WARNING));
+	CHECK(has_finding(s, DUENDE_MLOCK_FOUND_CGROUP_V2_UNPROTECTED, DUENDE_MLOCK_SEVERITY_WARNING));
+	for (uint32_t i = 0; i < s->nfindings; i++)
+		if (s->findings[i].code == DUENDE_MLOCK_FOUND_CGROUP_V2_UNPROTECTED) {
+			duende_mlock_finding_explain(s, i, text, sizeof(text));
+			CHECK_CONTAINS(text, "are set here but not in force");
+		}
+	CHECK_EQ_INT(put(ROOT "/cgroup.procs", self), 0);
+	CHECK_EQ_INT(rmdir(leaf), 0);
+}
+
 int main(void)
 {
 	/* Static: a SKIP exits from anywhere below, and a leak checker would
@@ -115,6 +161,7 @@ int main(void)
 	CHECK_EQ_INT(put("cgroup.procs", self), 0);
 	unprotected(s);
 	protected(s);
+	ancestry(s, self);
 	CHECK_EQ_INT(put(ROOT "/cgroup.procs", self), 0);
 	CHECK_EQ_INT(rmdir(dir), 0);
 	return t_result();

@@ -114,6 +114,13 @@ bench/footprint.sh build --csv "$out/footprint.csv" | tee "$tmp/footprint"
 echo
 echo "Following forks (a locked daemon with 1 GiB resident starts helpers):"
 bench/forkcost.sh build --rounds "$(( runs < 3 ? 3 : runs ))" --csv "$out/forkcost.csv" | tee "$tmp/forkcost"
+echo
+echo "The guard's window (swapon to the server locked; root, bindfs):"
+if [ "$(id -u)" = 0 ] && command -v bindfs >/dev/null; then
+	bench/guardwindow.sh --out "$out/guard-window.md" | tail -6 | tee "$tmp/guardwindow"
+else
+	echo "not measured: needs root and bindfs" | tee "$tmp/guardwindow"
+fi
 {
 	echo "Measured on: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo), $(uname -sr), $(date -u +%Y-%m-%d)"
 	echo
@@ -122,5 +129,7 @@ bench/forkcost.sh build --rounds "$(( runs < 3 ? 3 : runs ))" --csv "$out/forkco
 	cat "$tmp/footprint"
 	echo
 	cat "$tmp/forkcost"
+	echo
+	cat "$tmp/guardwindow"
 } >"$out/latest.md"
 echo "written: $out/latest.md, $out/results.csv, $out/scale.csv, $out/footprint.csv, $out/forkcost.csv"

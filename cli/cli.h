@@ -34,6 +34,17 @@ int cmd_exec(int argc, char **argv);
 int cmd_lock(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
+int cmd_guard(int argc, char **argv);
+
+struct duende_mlock_pid_result;
+/* ---- lock-check.c ---- */
+/* Locked as mlockall locks, checked in its /proc afterwards (status and
+ * every mapping in smaps), and every step that must have succeeded did
+ * (rc, duende_mlock_lock_pid()'s return; with best_effort a failed
+ * IO_FLUSHER or oom_score_adj step is only a warning). *mappings_left:
+ * the lock took but some mapping is still unlocked. */
+bool lock_pid_verified(const struct duende_mlock_pid_result *r, int rc, bool best_effort,
+		       bool *mappings_left);
 
 /* Prints "duende-mlock: SUBCOMMAND: message" and a usage hint on stderr,
  * returns EXIT_USAGE. */

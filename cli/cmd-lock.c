@@ -163,24 +163,6 @@ static int gather(const struct lock_opts *o, pid_t pid, struct targets *t)
 	return 0;
 }
 
-/* Locked as mlockall locks, checked in its /proc afterwards (status and
- * every mapping in smaps), and every step that must have succeeded did. */
-static bool locked_well(const struct lock_opts *o, const struct duende_mlock_pid_result *r, int rc,
-			bool *mappings_left)
-{
-	struct duende_mlock_report rep;
-
-	*mappings_left = false;
-	if (r->refusal != DUENDE_MLOCK_PID_ACCEPTED || !(r->flags & DUENDE_MLOCK_PID_F_VERIFIED) ||
-	    !duende_mlock_status_is_locked(&r->lock_status))
-		return false;
-	if (duende_mlock_report_pid(r->pid, &rep) != 0 || !(rep.verdicts & DUENDE_MLOCK_V_LOCKED)) {
-		*mappings_left = true;
-		return false;
-	}
-	return rc == 0 || o->best_effort;
-}
-
 static int lock_one(const struct lock_opts *o, pid_t pid, uint64_t start_time)
 {
 	struct duende_mlock_pid_config c = o->config;
@@ -191,7 +173,7 @@ static int lock_one(const struct lock_opts *o, pid_t pid, uint64_t start_time)
 	int rc = duende_mlock_lock_pid(pid, &c, &r, sizeof(r));
 	duende_mlock_pid_explain(&r, text, sizeof(text));
 	bool mappings_left;
-	bool ok = locked_well(o, &r, rc, &mappings_left);
+	bool ok = lock_pid_verified(&r, rc, o->best_effort, &mappings_left);
 	if (!ok) {
 		/* Library text, escaped already, a step a line. */
 		char prefix[64];

@@ -19,7 +19,8 @@ static void help(FILE *f)
 		"  exec [OPTIONS] -- PROGRAM [ARGS...]  run PROGRAM with its memory locked\n"
 		"  lock [OPTIONS] PID...                lock processes that already run\n"
 		"  status [OPTIONS] [PID...]            lock state of processes\n"
-		"  doctor [OPTIONS] [--pid PID]         can this process (or PID) lock, and how to fix it\n\n"
+		"  doctor [OPTIONS] [--pid PID]         can this process (or PID) lock, and how to fix it\n"
+		"  guard [OPTIONS]                      keep every user-space swap area's servers locked\n\n"
 		"Options:\n"
 		"  -h, --help     this help\n"
 		"  -V, --version  print the version\n\n"
@@ -56,6 +57,8 @@ int main(int argc, char **argv)
 		return cmd_status(argc - 1, argv + 1);
 	if (strcmp(cmd, "doctor") == 0)
 		return cmd_doctor(argc - 1, argv + 1);
+	if (strcmp(cmd, "guard") == 0)
+		return cmd_guard(argc - 1, argv + 1);
 	say(NULL, "unknown command '%s'", cmd);
 	help(stderr);
 	return EXIT_USAGE;

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT OR Apache-2.0
 # Bash completion for duende-mlock. Subcommands and options are read from
 # the command's own --help when completing, so they have one home, the
-# command. PIDs complete for `status` and `lock` and for options whose value is a PID
+# command (`guard` takes options only). PIDs complete for `status` and `lock`
+# and for options whose value is a PID
 # (`doctor --pid`); after `exec`'s options (or `--`) a program completes,
 # then that program's own arguments (through bash-completion when loaded).
 

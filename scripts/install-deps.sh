@@ -8,7 +8,7 @@ what=${1:-all}
 
 # Every package and why it is here is listed in README.md ("Dependencies").
 build=(meson ninja-build gcc pkg-config libc6-dev libfuse3-dev liburing-dev)
-test=(util-linux mount libcap2-bin jq bindfs fuse3 memcached binutils procps kmod strace
+test=(util-linux mount libcap2-bin jq bindfs fuse3 memcached binutils procps kmod strace python3
 	nbd-server nbd-client nbdkit qemu-system-x86 busybox-static cpio xz-utils e2fsprogs
 	prometheus prometheus-node-exporter curl systemd
 	nginx haproxy dnsmasq lighttpd bind9-dnsutils)

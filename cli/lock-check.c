@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
+/* When a process locked from outside counts as locked: the one rule that
+ * lock and guard both print. */
+#include "cli.h"
+#include "duende-mlock.h"
+
+bool lock_pid_verified(const struct duende_mlock_pid_result *r, int rc, bool best_effort,
+		       bool *mappings_left)
+{
+	struct duende_mlock_report rep;
+
+	*mappings_left = false;
+	if (r->refusal != DUENDE_MLOCK_PID_ACCEPTED || !(r->flags & DUENDE_MLOCK_PID_F_VERIFIED) ||
+	    !duende_mlock_status_is_locked(&r->lock_status))
+		return false;
+	if (duende_mlock_report_pid(r->pid, &rep) != 0 || !(rep.verdicts & DUENDE_MLOCK_V_LOCKED)) {
+		*mappings_left = true;
+		return false;
+	}
+	return rc == 0 || best_effort;
+}

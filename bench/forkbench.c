@@ -8,9 +8,13 @@
  * A "fork-serve" path forks a child that serves (touches its pages, never
  * execs) and exits: the cost a pre-fork server pays per connection.
  * Usage: forkbench MODE MIB ITERS   prints "MODE median_ms p90_ms vmlck_kb"
+ * With FORKBENCH_WAIT_USR1 set it waits for SIGUSR1 once its memory is
+ * resident (forkcost.sh attaches `duende-mlock lock --follow` meanwhile).
  */
 #define _GNU_SOURCE
+#include <signal.h>
 #include <spawn.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,7 +118,16 @@ int main(int argc, char **argv)
 		fprintf(stderr, "forkbench: bad arguments or out of memory\n");
 		return 1;
 	}
+	sigset_t usr1;
+	int sig;
+	bool wait_usr1 = getenv("FORKBENCH_WAIT_USR1") != NULL;
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	if (wait_usr1)
+		sigprocmask(SIG_BLOCK, &usr1, NULL);
 	memset(mem, 1, len); /* resident, and private to this process */
+	if (wait_usr1)
+		sigwait(&usr1, &sig);
 	for (int i = 0; i < iters; i++) {
 		double t0 = now_ms();
 		if (once(mode, mem, len) != 0) {

@@ -4,10 +4,16 @@
  * to the shim and execs PROGRAM; every step runs inside PROGRAM. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <signal.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -59,10 +65,15 @@ static void help(void)
 	       "                         process, and its forked children are locked)\n"
 	       "  -v, --verbose          report each step on stderr\n"
 	       "  -h, --help             this help\n\n"
+	       "A PROGRAM the loader cannot preload into (static, set-ID or file capabilities,\n"
+	       "run by env -i) is started traced instead: locked at its first instruction,\n"
+	       "before any of its code runs, by a tracer that stays (locked itself, no child\n"
+	       "PROGRAM can see) and locks its forked children before they run.\n\n"
 	       "Exit status: PROGRAM's own; %d lock or requested step failed (PROGRAM did not\n"
-	       "run); %d PROGRAM cannot be locked by preloading (static, set-ID, file\n"
-	       "capabilities); %d duende-mlock could not go on; %d not executable; %d not\n"
-	       "found; %d usage error.\n"
+	       "run); %d PROGRAM cannot be locked (an option only the preload does, a\n"
+	       "secure-mode PROGRAM without CAP_SYS_PTRACE to trace it, a preload library\n"
+	       "the loader would not load); %d duende-mlock could not go on; %d not\n"
+	       "executable; %d not found; %d usage error.\n"
 	       "SIZE takes K, M, G suffixes (binary). The preload library is looked up at\n"
 	       "$DUENDE_MLOCK_PRELOAD, else %s.\n",
 	       cli_name, usage, DM_EXIT_LOCK_FAILED, DUENDE_MLOCK_OOM_SCORE_ADJ_MIN,
@@ -275,6 +286,242 @@ static int set_no_swap(const struct exec_opts *o)
 	return 0;
 }
 
+/* ---- the traced path: PROGRAM no loader preloads into ---- */
+
+#define CAP_SYS_PTRACE_BIT 19
+
+/* Does this process hold CAP_SYS_PTRACE? Without it the kernel runs a
+ * traced secure-mode program without its privileges. */
+static bool may_trace_privileged(void)
+{
+	char line[256];
+	bool held = false;
+	FILE *f = fopen("/proc/self/status", "re");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (strncmp(line, "CapEff:", 7) == 0)
+			held = (strtoull(line + 7, NULL, 16) >> CAP_SYS_PTRACE_BIT) & 1;
+	if (f)
+		fclose(f);
+	return held;
+}
+
+struct tracer_ctx {
+	bool verbose;
+	pid_t program;
+	int ready_fd;
+	const char *name;
+};
+
+/* A line on PROGRAM's stderr (the tracer has none of its own), or in the
+ * system log where PROGRAM has none. */
+static void tell(pid_t pid, int priority, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void tell(pid_t pid, int priority, const char *fmt, ...)
+{
+	char path[64], text[2048];
+	va_list ap;
+	int fd;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	snprintf(path, sizeof(path), "/proc/%d/fd/2", (int)pid);
+	fd = open(path, O_WRONLY | O_APPEND | O_NOCTTY | O_CLOEXEC);
+	if (fd >= 0 && dprintf(fd, "%s: exec: %s\n", cli_name, text) > 0) {
+		close(fd);
+		return;
+	}
+	if (fd >= 0)
+		close(fd);
+	syslog(priority, "exec: %s", text);
+}
+
+static void tracer_event(const struct duende_mlock_follow_event *ev, void *ctx)
+{
+	struct tracer_ctx *c = ctx;
+	char size[32], line[1024];
+
+	switch (ev->kind) {
+	case DUENDE_MLOCK_FOLLOW_ATTACHED:
+		(void)!write(c->ready_fd, "R", 1);
+		close(c->ready_fd);
+		c->ready_fd = -1;
+		break;
+	case DUENDE_MLOCK_FOLLOW_LOCKED_EXEC:
+		if (c->verbose)
+			tell(ev->pid, LOG_INFO, "process %d locked by tracing at its first instruction "
+			     "(%s)", (int)ev->pid, fmt_bytes(ev->bytes_locked, size, sizeof(size)));
+		break;
+	case DUENDE_MLOCK_FOLLOW_LOCKED_CHILD:
+		if (c->verbose)
+			tell(ev->pid, LOG_INFO, "process %d: forked from %d, locked %s before it ran",
+			     (int)ev->pid, (int)ev->parent, fmt_bytes(ev->bytes_locked, size, sizeof(size)));
+		break;
+	case DUENDE_MLOCK_FOLLOW_LOCKED_RUNNING:
+		break;
+	case DUENDE_MLOCK_FOLLOW_HELPER:
+		if (c->verbose)
+			tell(ev->pid, LOG_INFO, "process %d exec'd another program (a helper), left "
+			     "unlocked", (int)ev->pid);
+		break;
+	case DUENDE_MLOCK_FOLLOW_LOCK_FAILED:
+		duende_mlock_explain(&ev->status, line, sizeof(line));
+		tell(ev->pid, LOG_WARNING, "warning: process %d runs without a memory lock: %s",
+		     (int)ev->pid, line);
+		break;
+	case DUENDE_MLOCK_FOLLOW_ENDING_UNLOCKED:
+		duende_mlock_explain(&ev->status, line, sizeof(line));
+		tell(ev->pid, LOG_ERR, "process %d (%s) cannot be locked: %s; it is ended before it "
+		     "runs (exit status %d; use --best-effort to run it anyway)", (int)ev->pid,
+		     c->name, line, DUENDE_MLOCK_FOLLOW_EXIT_UNLOCKED);
+		break;
+	}
+}
+
+/* The tracer: exec's grandchild, so that PROGRAM (exec's own process,
+ * after execve) never meets it in its wait() loop. Its own session, its
+ * stdio on /dev/null (a pipe it held would keep a reader of PROGRAM's
+ * output waiting); it locks itself and follows PROGRAM until its tree
+ * ends. */
+static void __attribute__((noreturn)) run_tracer(const struct exec_opts *o, pid_t program,
+						  const char *name, int up, int down)
+{
+	struct duende_mlock_follow_config c = DUENDE_MLOCK_FOLLOW_CONFIG_INIT;
+	struct duende_mlock_config self = DUENDE_MLOCK_CONFIG_INIT;
+	struct tracer_ctx ctx = { o->shim.verbose, program, up, name };
+	pid_t me = getpid();
+	sigset_t stop;
+	char go;
+	int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	setsid();
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+	if (nul >= 0) {
+		dup2(nul, 0);
+		dup2(nul, 1);
+		dup2(nul, 2);
+	}
+	for (int fd = 3; fd < 1024; fd++)
+		if (fd != up && fd != down)
+			close(fd);
+	openlog(cli_name, LOG_PID, LOG_DAEMON);
+	if (write(up, &me, sizeof(me)) != (ssize_t)sizeof(me) || read(down, &go, 1) != 1)
+		_exit(1);
+	close(down);
+	self.lean = true;
+	self.required = false;
+	if (duende_mlock_lock_with_config(&self, NULL) != 0)
+		syslog(LOG_WARNING, "exec: the tracer of process %d is not locked itself", (int)program);
+	c.lock = o->shim.harden.lock_config;
+	c.await_exec = true;
+	c.end_unlocked = c.lock.required;
+	c.once = !o->shim.follow_forks;
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGINT);
+	int rc = duende_mlock_follow(&program, 1, &c, &stop, tracer_event, &ctx);
+	if (rc < 0 && ctx.ready_fd >= 0) {
+		(void)!write(up, "E", 1);
+		(void)!write(up, &rc, sizeof(rc));
+	}
+	_exit(0);
+}
+
+/* What the traced path cannot do, said before anything runs. */
+static const char *untraceable_option(const struct exec_opts *o)
+{
+	const struct duende_mlock_harden_config *h = &o->shim.harden;
+
+	if (h->lock_config.lean)
+		return "--lean";
+	if (h->lock_config.precise)
+		return "--precise";
+	if (h->malloc_keep)
+		return "--malloc-keep";
+	if (o->shim.inherit)
+		return "--inherit";
+	return NULL;
+}
+
+static int exec_traced(const struct exec_opts *o, const struct program_check *prog, char **pargv)
+{
+	const char *opt = untraceable_option(o);
+	const char *name = strrchr(prog->path, '/');
+	int up[2], down[2], status;
+	pid_t program = getpid(), tracer = 0, c;
+	char shown[256];
+
+	name = name ? name + 1 : prog->path;
+	duende_mlock_escape(name, strlen(name), shown, sizeof(shown));
+	if (opt) {
+		say("exec", "%s; and %s needs the preload library, so it cannot be done for it: run "
+		    "it without %s", prog->reason, opt, opt);
+		return EXIT_REFUSED;
+	}
+	if (prog->secure && !may_trace_privileged()) {
+		say("exec", "%s; tracing it instead needs CAP_SYS_PTRACE, without which the kernel "
+		    "would run it without its privileges: run duende-mlock exec as root", prog->reason);
+		return EXIT_REFUSED;
+	}
+	if (o->shim.verbose)
+		say("exec", "%s: the preload cannot lock it (%s); locking it by tracing instead, at "
+		    "its first instruction", shown, prog->reason);
+	/* Inherited through execve by PROGRAM and what it forks. */
+	if (o->shim.harden.io_flusher &&
+	    !step_here(o, DUENDE_MLOCK_STEP_IO_FLUSHER, duende_mlock_set_io_flusher(), 1))
+		return DM_EXIT_LOCK_FAILED;
+	if (o->shim.harden.set_oom_score_adj &&
+	    !step_here(o, DUENDE_MLOCK_STEP_OOM_SCORE_ADJ,
+		       duende_mlock_set_oom_score_adj(o->shim.harden.oom_score_adj),
+		       (uint64_t)(int64_t)o->shim.harden.oom_score_adj))
+		return DM_EXIT_LOCK_FAILED;
+	if (pipe2(up, O_CLOEXEC) != 0 || pipe2(down, O_CLOEXEC) != 0) {
+		say("exec", "cannot start the tracer: %s", strerror(errno));
+		return EXIT_INTERNAL;
+	}
+	fflush(NULL);
+	c = fork();
+	if (c == 0) {
+		pid_t g = fork();
+
+		if (g != 0)
+			_exit(g < 0 ? 1 : 0);
+		close(up[0]);
+		close(down[1]);
+		run_tracer(o, program, shown, up[1], down[0]);
+	}
+	close(up[1]);
+	close(down[0]);
+	if (c < 0 || waitpid(c, &status, 0) != c || !WIFEXITED(status) || WEXITSTATUS(status) ||
+	    read(up[0], &tracer, sizeof(tracer)) != (ssize_t)sizeof(tracer)) {
+		say("exec", "cannot start the tracer: %s", c < 0 ? strerror(errno) : "it did not start");
+		return EXIT_INTERNAL;
+	}
+	/* Yama (ptrace_scope 1) lets only a process's ancestors trace it,
+	 * unless it names its tracer; EINVAL where Yama is not built. */
+	(void)prctl(PR_SET_PTRACER, (unsigned long)tracer, 0, 0, 0);
+	char r = 0;
+	int rc = 0;
+	if (write(down[1], "G", 1) != 1 || read(up[0], &r, 1) != 1 || r != 'R') {
+		if (r == 'E' && read(up[0], &rc, sizeof(rc)) == (ssize_t)sizeof(rc))
+			say("exec", "cannot trace %s to lock it: %s", shown, strerror(-rc));
+		else
+			say("exec", "cannot trace %s to lock it: the tracer ended", shown);
+		if (o->shim.harden.lock_config.required) {
+			say("exec", "not starting the program (use --best-effort to run it anyway)");
+			return DM_EXIT_LOCK_FAILED;
+		}
+		say("exec", "warning: running %s without a memory lock", shown);
+	}
+	close(up[0]);
+	close(down[1]);
+	execv(prog->path, pargv);
+	rc = errno;
+	say("exec", "%s: %s", prog->path, strerror(rc));
+	return rc == ENOENT ? EXIT_NOT_FOUND : EXIT_NOT_EXECUTABLE;
+}
+
 int cmd_exec(int argc, char **argv)
 {
 	struct exec_opts o;
@@ -289,11 +536,13 @@ int cmd_exec(int argc, char **argv)
 	char **pargv = argv + optind;
 
 	rc = check_command(pargv, &prog);
-	if (rc) {
+	/* What no loader preloads into is locked by tracing instead. */
+	bool traced = rc == EXIT_REFUSED;
+	if (rc && !traced) {
 		say("exec", "%s", prog.reason);
 		return rc;
 	}
-	rc = check_preload(shim, &prog, prog.reason, sizeof(prog.reason));
+	rc = traced ? 0 : check_preload(shim, &prog, prog.reason, sizeof(prog.reason));
 	if (rc) {
 		say("exec", "%s", prog.reason);
 		return rc;
@@ -304,6 +553,11 @@ int cmd_exec(int argc, char **argv)
 	rc = o.no_swap ? set_no_swap(&o) : 0;
 	if (rc)
 		return rc;
+	if (traced)
+		return exec_traced(&o, &prog, pargv);
+	if (o.shim.verbose)
+		say("exec", "locking %s through the preload library, before its main()",
+		    prog.path);
 	/* execve keeps this PID: PROGRAM is the leader of its exec chain. The
 	 * shim cannot record it itself, since many programs (bash among them)
 	 * pass on the environment they were started with, not the one a

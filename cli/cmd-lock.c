@@ -26,6 +26,11 @@ static void help(void)
 	       "pages locked first, so nothing is read from its own device.\n\n"
 	       "  --tree                 also lock the processes forked from PID that run the\n"
 	       "                         same program (pre-fork workers, a daemon's child)\n"
+	       "  --follow               --tree, then stay attached (locked itself) and lock\n"
+	       "                         every child PID forks from now on before it runs; a\n"
+	       "                         child that execs another program is a helper, left\n"
+	       "                         alone. Ends when they have all ended; SIGTERM or\n"
+	       "                         SIGINT detaches, leaving them running\n"
 	       "  --onfault              lock pages as they are touched (MCL_ONFAULT)\n"
 	       "  --precise              lock what can go to swap (anonymous and shared memory,\n"
 	       "                         written private file pages) and the program's code;\n"
@@ -50,15 +55,16 @@ static void help(void)
 
 struct lock_opts {
 	struct duende_mlock_pid_config config;
-	bool tree, verbose, best_effort;
+	bool tree, follow, verbose, best_effort;
 };
 
-enum { OPT_TREE = 256, OPT_ONFAULT, OPT_PRECISE, OPT_IO_FLUSHER, OPT_OOM, OPT_BEST_EFFORT, OPT_NO_RAISE };
+enum { OPT_TREE = 256, OPT_FOLLOW, OPT_ONFAULT, OPT_PRECISE, OPT_IO_FLUSHER, OPT_OOM, OPT_BEST_EFFORT, OPT_NO_RAISE };
 
 static int parse_options(int argc, char **argv, struct lock_opts *o)
 {
 	static const struct option opts[] = {
 		{ "tree", no_argument, NULL, OPT_TREE },
+		{ "follow", no_argument, NULL, OPT_FOLLOW },
 		{ "onfault", no_argument, NULL, OPT_ONFAULT },
 		{ "precise", no_argument, NULL, OPT_PRECISE },
 		{ "io-flusher", no_argument, NULL, OPT_IO_FLUSHER },
@@ -79,6 +85,7 @@ static int parse_options(int argc, char **argv, struct lock_opts *o)
 	while ((c = getopt_long(argc, argv, "+vh", opts, NULL)) != -1) {
 		switch (c) {
 		case OPT_TREE: o->tree = true; break;
+		case OPT_FOLLOW: o->follow = o->tree = true; break;
 		case OPT_ONFAULT: o->config.lock.onfault = true; break;
 		case OPT_PRECISE: o->config.lock.precise = true; break;
 		case OPT_IO_FLUSHER: o->config.io_flusher = true; break;
@@ -98,6 +105,10 @@ static int parse_options(int argc, char **argv, struct lock_opts *o)
 					   "unexpected value", argv[optind - 1]);
 		}
 	}
+	if (o->config.lock.precise && o->follow)
+		return usage_error("lock", usage, "--precise and --follow exclude each other: a child "
+				   "forked under --follow is locked as it is (lock-on-fault), its pages "
+				   "its parent's");
 	if (o->config.lock.precise && o->config.lock.onfault)
 		return usage_error("lock", usage, "--precise and --onfault exclude each other: --precise "
 				   "populates what it locks");
@@ -192,8 +203,93 @@ static int lock_one(const struct lock_opts *o, pid_t pid, uint64_t start_time)
 	return 0;
 }
 
+/* One line per process the follow locked or left (-v), and a warning
+ * for each it could not lock, always. */
+static void follow_event(const struct duende_mlock_follow_event *ev, void *ctx)
+{
+	const struct lock_opts *o = ctx;
+	char size[32], line[1024];
+
+	switch (ev->kind) {
+	case DUENDE_MLOCK_FOLLOW_LOCKED_CHILD:
+		if (o->verbose)
+			printf("process %d: forked from %d, locked %s before it ran\n", (int)ev->pid,
+			       (int)ev->parent, fmt_bytes(ev->bytes_locked, size, sizeof(size)));
+		break;
+	case DUENDE_MLOCK_FOLLOW_LOCKED_EXEC:
+		if (o->verbose)
+			printf("process %d: exec'd the program again, locked %s at its first "
+			       "instruction\n", (int)ev->pid, fmt_bytes(ev->bytes_locked, size, sizeof(size)));
+		break;
+	case DUENDE_MLOCK_FOLLOW_LOCKED_RUNNING:
+		if (o->verbose)
+			printf("process %d: found unlocked, locked %s\n", (int)ev->pid,
+			       fmt_bytes(ev->bytes_locked, size, sizeof(size)));
+		break;
+	case DUENDE_MLOCK_FOLLOW_HELPER:
+		if (o->verbose)
+			printf("process %d: exec'd another program (a helper), left unlocked\n",
+			       (int)ev->pid);
+		break;
+	case DUENDE_MLOCK_FOLLOW_LOCK_FAILED:
+	case DUENDE_MLOCK_FOLLOW_ENDING_UNLOCKED:
+		duende_mlock_explain(&ev->status, line, sizeof(line));
+		say("lock", "warning: process %d (forked from %d) could not be locked and runs "
+		    "unlocked: %s", (int)ev->pid, (int)ev->parent, line);
+		break;
+	case DUENDE_MLOCK_FOLLOW_ATTACHED:
+		if (o->verbose)
+			printf("following; SIGTERM or SIGINT detaches\n");
+		break;
+	}
+	fflush(stdout);
+}
+
+/* The follower must not wait on swap while a child it stops waits on
+ * it: locked, lean (it maps little and touches less). */
+static void lock_self(const struct lock_opts *o)
+{
+	struct duende_mlock_config c = DUENDE_MLOCK_CONFIG_INIT;
+	struct duende_mlock_status st;
+	char line[1024];
+
+	c.lean = true;
+	c.required = false;
+	if (duende_mlock_lock_with_config(&c, &st) != 0 || !duende_mlock_status_is_locked(&st)) {
+		duende_mlock_explain(&st, line, sizeof(line));
+		say("lock", "warning: the follower itself is not locked: %s", line);
+	} else if (o->verbose) {
+		printf("the follower is locked itself (%s)\n",
+		       fmt_bytes(st.bytes_locked, line, sizeof(line)));
+	}
+}
+
+static int follow(const struct lock_opts *o, const pid_t *pids, size_t n)
+{
+	struct duende_mlock_follow_config c = DUENDE_MLOCK_FOLLOW_CONFIG_INIT;
+	sigset_t stop;
+
+	c.lock = o->config.lock;
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGINT);
+	lock_self(o);
+	fflush(stdout);
+	int rc = duende_mlock_follow(pids, n, &c, &stop, follow_event, (void *)o);
+	if (rc < 0) {
+		say("lock", "--follow: cannot follow process %d: %s", (int)pids[0], strerror(-rc));
+		return DM_EXIT_LOCK_FAILED;
+	}
+	if (o->verbose)
+		printf(rc > 0 ? "detached on %s: every process left running\n"
+			      : "every followed process has ended%.0s\n", strsignal(rc));
+	return 0;
+}
+
 int cmd_lock(int argc, char **argv)
 {
+	static pid_t roots[LOCK_MAX];
+	size_t nroots = 0;
 	static struct targets t;
 	struct lock_opts o;
 	int rc, worst = 0;
@@ -208,6 +304,8 @@ int cmd_lock(int argc, char **argv)
 
 		if (!parse_pid(argv[i], &pid))
 			return usage_error("lock", usage, "'%s' is not a PID", argv[i]);
+		if (nroots < LOCK_MAX)
+			roots[nroots++] = pid;
 		rc = gather(&o, pid, &t);
 		if (rc)
 			return rc;
@@ -219,5 +317,7 @@ int cmd_lock(int argc, char **argv)
 	}
 	if (fflush(stdout) != 0 || ferror(stdout))
 		return EXIT_IO;
+	if (o.follow && !worst)
+		worst = follow(&o, roots, nroots);
 	return worst;
 }

@@ -116,6 +116,10 @@ int doctor_probe_program(char **argv, struct duende_mlock_survey *s)
 	rc = check_command(argv, &prog);
 	if (rc) {
 		say("doctor", "%s", prog.reason);
+		if (rc == EXIT_REFUSED)
+			say("doctor", "note: `duende-mlock exec` locks such a program by tracing it, "
+			    "at its first instruction, but the preload library cannot examine it "
+			    "here: start it under exec, then ask `duende-mlock doctor --pid PID`");
 		return rc == EXIT_REFUSED ? EXIT_DOCTOR_CANNOT_LOCK : rc;
 	}
 	rc = check_preload(shim, &prog, prog.reason, sizeof(prog.reason));

@@ -173,6 +173,7 @@ static int check_script(const unsigned char *head, size_t len, struct program_ch
 	if (rc)
 		snprintf(out->reason, sizeof(out->reason), "%s runs %s: %s", out->path, interp,
 			 inner->reason);
+	out->secure |= inner->secure;
 	out->image = inner->image;
 	/* The interpreter's own prefix, then the rest of the #! line as one
 	 * argument (when there is one), then this script. */
@@ -237,6 +238,7 @@ static int check_file(struct program_check *out, int depth)
 	}
 	secure = secure_mode_reason(out->path, &st);
 	if (secure) {
+		out->secure = true;
 		snprintf(out->reason, sizeof(out->reason),
 			 "%s is %s: the loader runs it in secure mode and ignores preload "
 			 "libraries. Grant what it needs to the service instead (systemd "
@@ -363,6 +365,7 @@ static int check_env(char *const *argv, struct program_check *out, int depth)
 		rc = refuse_env(out, ec->removes);
 	} else if (ec->argv) {
 		rc = check_command_at(ec->argv, ec->path, ec->chdir, inner, depth + 1);
+		out->secure |= inner->secure;
 		if (rc && is_env_itself(out))
 			snprintf(out->reason, sizeof(out->reason), "env runs %.256s: %s", ec->argv[0],
 				 inner->reason);

@@ -30,6 +30,9 @@ struct program_check {
 	size_t prefix_used;
 	int nprefix;
 	char reason[1024]; /* why it cannot be run under the preload, and what to do */
+	/* The kernel runs it in secure mode (set-ID, file capabilities): a
+	 * tracer without CAP_SYS_PTRACE would make it run without them. */
+	bool secure;
 };
 
 /* 0 when PROGRAM is a dynamically linked program (or a #! script whose

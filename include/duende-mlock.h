@@ -40,6 +40,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <signal.h>
 #include <sys/types.h>
 
 #ifdef __cplusplus
@@ -1309,6 +1310,114 @@ int duende_mlock_pid_explain(const struct duende_mlock_pid_result *result, char 
  * No malloc. */
 DUENDE_MLOCK_WUR int duende_mlock_image_tree(pid_t pid, pid_t *pids, uint64_t *start_times,
 					     size_t cap);
+
+
+/* ------------------------------------------------------------------ */
+/* Following a process tree from outside (1.3)                        */
+/* ------------------------------------------------------------------ */
+
+/* What duende_mlock_follow() tells its callback. */
+enum duende_mlock_follow_kind {
+	/* Every process asked for is traced: the follow has begun. */
+	DUENDE_MLOCK_FOLLOW_ATTACHED = 1,
+	/* A child forked from a followed process, locked before it ran one
+	 * instruction (parent says from which). */
+	DUENDE_MLOCK_FOLLOW_LOCKED_CHILD = 2,
+	/* A process that exec'd: the leader, or a process that exec'd the
+	 * same file again, locked at the first instruction of the new
+	 * program. */
+	DUENDE_MLOCK_FOLLOW_LOCKED_EXEC = 3,
+	/* A followed process that was not locked when the follow began (it
+	 * was forked before), locked now. */
+	DUENDE_MLOCK_FOLLOW_LOCKED_RUNNING = 4,
+	/* A child exec'd another program: a helper, left alone with what it
+	 * starts. */
+	DUENDE_MLOCK_FOLLOW_HELPER = 5,
+	/* It could not be locked (status says why) and runs on unlocked. */
+	DUENDE_MLOCK_FOLLOW_LOCK_FAILED = 6,
+	/* It could not be locked (status says why) and is ended with exit
+	 * status DUENDE_MLOCK_FOLLOW_EXIT_UNLOCKED before it runs one
+	 * instruction of its own (end_unlocked): the callback is the place to
+	 * tell it, e.g. on its /proc/PID/fd/2. */
+	DUENDE_MLOCK_FOLLOW_ENDING_UNLOCKED = 7,
+};
+
+/* The exit status a process ended by end_unlocked gets (exec's 120). */
+#define DUENDE_MLOCK_FOLLOW_EXIT_UNLOCKED 120
+
+struct duende_mlock_follow_event {
+	enum duende_mlock_follow_kind kind;
+	pid_t pid;
+	pid_t parent;          /* LOCKED_CHILD: the process it was forked from */
+	int rc;                /* 0, or the negative errno of the failure */
+	uint64_t bytes_locked; /* its VmLck after the lock */
+	/* LOCK_FAILED, ENDING_UNLOCKED: the lock's status, judged by the
+	 * process's own limits (duende_mlock_explain() says why). */
+	struct duende_mlock_status status;
+	uint64_t reserved[4];
+};
+
+typedef void (*duende_mlock_follow_fn)(const struct duende_mlock_follow_event *event, void *ctx);
+
+struct duende_mlock_follow_config {
+	/* How each process is locked. A forked child is locked with
+	 * lock-on-fault for what it has when it starts (its pages are its
+	 * parent's, locked already: nothing is copied or faulted in), later
+	 * mappings as this says. precise and lean are refused (-EINVAL). */
+	struct duende_mlock_config lock;
+	/* The process is about to execve(2) the program: the first exec is
+	 * the program's start, and it is locked there (exec's traced path).
+	 * Without it the processes already run and are locked already (by
+	 * duende_mlock_lock_pid()); one found unlocked is locked
+	 * lock-on-fault. */
+	bool await_exec;
+	/* A process that cannot be locked ends with exit status
+	 * DUENDE_MLOCK_FOLLOW_EXIT_UNLOCKED before it runs an instruction of
+	 * its own (exec's required mode); without it, it runs on unlocked. */
+	bool end_unlocked;
+	/* Lock what exec started (await_exec) and leave it: no forks
+	 * followed. */
+	bool once;
+	uint8_t reserved8[5];
+	uint64_t reserved[4];
+};
+
+#define DUENDE_MLOCK_FOLLOW_CONFIG_INIT                                         \
+	{ .lock = DUENDE_MLOCK_CONFIG_INIT, .await_exec = false,                \
+	  .end_unlocked = false, .once = false,                                 \
+	  .reserved8 = { 0, 0, 0, 0, 0 }, .reserved = { 0, 0, 0, 0 } }
+
+/*
+ * Follows pids[0..n) and every process they fork from now on, from
+ * outside, under ptrace (PTRACE_SEIZE with fork, vfork, clone and exec
+ * events; never PTRACE_O_EXITKILL): each forked child is locked in its
+ * first stop, before it runs; a process that execs the same file (device
+ * and inode, the rule of duende_mlock_image_tree()) is locked again at
+ * its first instruction, and so is a leader (pids[i]) whatever it execs;
+ * a child that execs another program is a helper, left at once with what
+ * it starts. Threads are followed (a thread may fork) and need no lock of
+ * their own. Signals and group stops reach each process as if no tracer
+ * were there (signal-delivery stops re-injected, group stops listened
+ * through with PTRACE_LISTEN).
+ *
+ * The calling thread becomes the tracer and stays in the call until every
+ * followed process has ended (returns 0) or a signal of stop_signals
+ * arrives (every process is detached, left running, and the signal
+ * number is returned). The call blocks SIGCHLD and stop_signals in the
+ * calling thread while it runs, and restores its mask. Should the caller
+ * die, the kernel detaches every process (they run on). Run it in a
+ * process of its own that is locked itself: a forked child waits for it.
+ * -EINVAL for a bad config, -EPERM/-ESRCH/-EBUSY when pids[0] cannot be
+ * traced, -ENOSYS off x86_64 and aarch64. callback may be NULL. No malloc
+ * (a scratch mapping holds the table of up to 4096 threads).
+ */
+DUENDE_MLOCK_WUR int duende_mlock_follow(const pid_t *pids, size_t n,
+					 const struct duende_mlock_follow_config *config,
+					 const sigset_t *stop_signals, duende_mlock_follow_fn callback,
+					 void *ctx);
+
+/* The name of an event kind ("locked-child", ...), "unknown" else. */
+const char *duende_mlock_follow_kind_name(enum duende_mlock_follow_kind kind);
 
 #ifdef __cplusplus
 }

@@ -39,7 +39,8 @@ RUNS=${1:-20}
 HALF=$(((RUNS + 1) / 2))
 
 rig=(tests/e2e/dt007.sh --dm build/cli/duende-mlock --preload "$SRC/build/preload/libduende-mlock-preload.so"
-	--blockd build/examples/blockd --ublkd build/examples/ublkd --pressure build/tests/e2e/pressure)
+	--blockd build/examples/blockd --ublkd build/examples/ublkd --ublkd-static build/examples/ublkd-static
+	--pressure build/tests/e2e/pressure)
 OUTDIR=build/dt007-long
 
 report() { # RAW...: docs/dt007-results.md
@@ -147,7 +148,7 @@ fi
 # on 6.12/cgroup v2 and, for the shared-cgroup cases, on 6.1/cgroup v1.
 # An interrupted long form thus still has counts for every case.
 headline="nbd-unlocked nbd-exec ublk-unlocked ublk-harden"
-others="nbd-exec-nofork nbd-exec-user nbd-exec-user-kept nbd-precise nbd-lock-running ublk-exec ublk-precise nbd-client-swap fuse-unlocked fuse-exec fuse-precise fuse-blockd fuse-daemon fuse-lock-running shared-locked shared-flusher shared-ublk fuse-guard nbd-guard"
+others="nbd-exec-nofork nbd-exec-user nbd-exec-user-kept nbd-precise nbd-lock-running ublk-exec ublk-precise ublk-exec-static nbd-client-swap fuse-unlocked fuse-exec fuse-precise fuse-blockd fuse-daemon fuse-lock-running shared-locked shared-flusher shared-ublk fuse-guard nbd-guard"
 v1cases="shared-locked shared-flusher"
 : >$OUTDIR/a.raw
 : >$OUTDIR/b.raw

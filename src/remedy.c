@@ -217,8 +217,8 @@ void dm_put_fix_shell(struct dm_text *t, uint64_t caller_hard, bool caller_sys_r
 void dm_put_fix_file_capability(struct dm_text *t)
 {
 	dm_text_put(t, "file:   " DM_IPC_LOCK_SETCAP "   (for daemons linked with "
-		       "libduende-mlock;\n        " DM_EXEC " refuses programs with file "
-		       "capabilities)\n");
+		       "libduende-mlock;\n        " DM_EXEC " locks a program with file "
+		       "capabilities by tracing it, which needs CAP_SYS_PTRACE)\n");
 }
 
 void dm_put_fix_exec(struct dm_text *t, bool caller_sys_resource, bool precise)

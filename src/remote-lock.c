@@ -333,12 +333,14 @@ void dm_remote_lock_stopped(struct dm_remote_thread *th, const struct dm_remote_
 	out->lock_ran = true;
 	bool precise_done = false;
 
-	if (cfg->precise) {
+	if (cfg->precise && !plan->present_only) {
 		precise_done = lock_precise_stopped(&in, plan, out) == 0;
 		if (!precise_done) /* no plan: locked as the default lock locks */
 			out->applied |= DUENDE_MLOCK_F_PRECISE_UNAVAILABLE;
 	}
-	if (precise_done) {
+	if (plan->present_only) {
+		out->lock_rc = dm_lock_apply(cfg, true, injected_mlockall, &in, &out->applied);
+	} else if (precise_done) {
 		/* done as the plan says */
 	} else if (!plan->resident_first) {
 		out->lock_rc = dm_lock_apply(cfg, false, injected_mlockall, &in, &out->applied);
@@ -463,6 +465,13 @@ static void lock_step(const struct dm_remote_plan *plan, uintptr_t insn, pid_t t
 		return;
 	}
 	th.insn = insn;
+	rc = dm_remote_check_insn(&th);
+	if (rc) {
+		(void)dm_remote_detach(&th);
+		out->rc = rc;
+		out->stage = DM_REMOTE_ATTACH;
+		return;
+	}
 	dm_remote_lock_stopped(&th, plan, out);
 	rc = dm_remote_detach(&th);
 	note_stop(out, &th);
@@ -526,6 +535,13 @@ static int flusher_line(void *ctx, int dirfd, const char *name, uint64_t number)
 		return 1;
 	}
 	th.insn = f->insn;
+	rc = dm_remote_check_insn(&th);
+	if (rc) {
+		(void)dm_remote_detach(&th);
+		f->out->io_rc = rc;
+		return 1;
+	}
+	f->insn = th.insn;
 	struct injector in = { .th = &th, .stop_ms = plan->stop_ms };
 	long ret = inject(&in, SYS_prctl, args);
 	rc = dm_remote_detach(&th);

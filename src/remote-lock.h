@@ -23,6 +23,10 @@ struct dm_remote_plan {
 	 * which faults nothing in), then fault in only what cannot come from
 	 * a swap area. */
 	bool resident_first;
+	/* A forked child: its pages are its parent's, locked already. What is
+	 * present is locked as it is (lock-on-fault), nothing faulted in or
+	 * copied; later mappings as the lock says. */
+	bool present_only;
 	bool io_flusher;
 	bool raise_memlock;
 	bool caller_cap_sys_resource;

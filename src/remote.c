@@ -25,6 +25,12 @@
 #ifndef PTRACE_INTERRUPT
 #define PTRACE_INTERRUPT 0x4207
 #endif
+#ifndef PTRACE_EVENT_EXEC
+#define PTRACE_EVENT_EXEC 4
+#endif
+#ifndef PTRACE_O_TRACEEXEC
+#define PTRACE_O_TRACEEXEC 0x10
+#endif
 #ifndef PTRACE_EVENT_STOP
 #define PTRACE_EVENT_STOP 128
 #endif
@@ -91,6 +97,11 @@ static int wait_trap(struct dm_remote_thread *th, int stop_ms)
 			th->stop_sig = WSTOPSIG(status);
 			return 0;
 		}
+		/* It exec'd meanwhile: another program, whose memory the plan
+		 * (its instruction, its maps) no longer describes. Left in the
+		 * exec's stop, which detaching ends without a signal. */
+		if (event_of(status) == PTRACE_EVENT_EXEC)
+			return -ESRCH;
 		if (ptrace(PTRACE_CONT, th->tid, NULL, (void *)(long)WSTOPSIG(status)) != 0 ||
 		    ptrace(PTRACE_INTERRUPT, th->tid, NULL, NULL) != 0)
 			return -errno;
@@ -120,9 +131,11 @@ int dm_remote_attach(struct dm_remote_thread *th, pid_t pid, pid_t tid, int stop
 	th->tid = tid;
 	if (!DM_REMOTE_ARCH_SUPPORTED)
 		return -ENOSYS;
-	/* No options: never PTRACE_O_EXITKILL (the tracer's end must never
-	 * end the target), no events to report. */
-	if (ptrace(PTRACE_SEIZE, tid, NULL, NULL) != 0)
+	/* Never PTRACE_O_EXITKILL (the tracer's end must never end the
+	 * target). PTRACE_O_TRACEEXEC: an exec while it is held is an event,
+	 * not the SIGTRAP the kernel otherwise sends a traced process, which
+	 * would kill it. */
+	if (ptrace(PTRACE_SEIZE, tid, NULL, (void *)(long)PTRACE_O_TRACEEXEC) != 0)
 		return -errno;
 	th->seized = true;
 	if (ptrace(PTRACE_INTERRUPT, tid, NULL, NULL) != 0)
@@ -207,6 +220,21 @@ int dm_remote_find_insn(pid_t pid, uintptr_t *insn)
 		return s.error == -EPERM || s.error == -EACCES ? s.error : -ENOEXEC;
 	*insn = s.found;
 	return 0;
+}
+
+int dm_remote_check_insn(struct dm_remote_thread *th)
+{
+	unsigned char bytes[8];
+	const size_t n = dm_arch_syscall_insn_len;
+	struct iovec local = { bytes, n }, remote = { (void *)th->insn, n };
+
+	if (!th->stopped)
+		return -ESRCH;
+	if (th->insn && n <= sizeof(bytes) &&
+	    process_vm_readv(th->pid, &local, 1, &remote, 1, 0) == (ssize_t)n &&
+	    memcmp(bytes, dm_arch_syscall_insn, n) == 0)
+		return 0;
+	return dm_remote_find_insn(th->pid, &th->insn);
 }
 
 /* ---- one system call ---- */
@@ -372,14 +400,23 @@ static void settle_interrupted_call(struct dm_remote_thread *th)
 	th->reentered = true;
 }
 
-int dm_remote_detach(struct dm_remote_thread *th)
+int dm_remote_adopt(struct dm_remote_thread *th, pid_t pid, pid_t tid, int stop_sig)
 {
-	int rc = 0;
+	memset(th, 0, sizeof(*th));
+	th->pid = pid;
+	th->tid = tid;
+	if (!DM_REMOTE_ARCH_SUPPORTED)
+		return -ENOSYS;
+	th->seized = true;
+	th->stop_sig = stop_sig;
+	th->stopped_at_ns = dm_remote_now_ns();
+	return take_regs(th);
+}
 
-	if (!th->seized)
-		return 0;
+int dm_remote_restore(struct dm_remote_thread *th)
+{
 	if (!th->stopped)
-		return -EBUSY; /* only the tracer's exit detaches it now */
+		return -ESRCH;
 	long args[6];
 	long nr = dm_arch_restore_call(&th->saved, args);
 	if (nr >= 0) {
@@ -388,7 +425,18 @@ int dm_remote_detach(struct dm_remote_thread *th)
 		(void)dm_remote_syscall(th, nr, args, &ret, DM_REMOTE_STOP_MS);
 	}
 	settle_interrupted_call(th);
-	rc = dm_arch_set_regs(th->tid, &th->saved);
+	return dm_arch_set_regs(th->tid, &th->saved);
+}
+
+int dm_remote_detach(struct dm_remote_thread *th)
+{
+	int rc;
+
+	if (!th->seized)
+		return 0;
+	if (!th->stopped)
+		return -EBUSY; /* only the tracer's exit detaches it now */
+	rc = dm_remote_restore(th);
 	if (ptrace(PTRACE_DETACH, th->tid, NULL, NULL) != 0 && !rc)
 		rc = -errno;
 	th->held_ns = dm_remote_now_ns() - th->stopped_at_ns;

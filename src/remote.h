@@ -66,9 +66,24 @@ int dm_remote_attach(struct dm_remote_thread *th, pid_t pid, pid_t tid, int stop
  * delivered by the kernel as if no tracer had been there. */
 int dm_remote_detach(struct dm_remote_thread *th);
 
+/* Takes over a thread that the calling thread already holds in a ptrace
+ * stop it has waited for (a forked child's first stop, an exec's event,
+ * an interrupt's trap: stop_sig SIGTRAP), for dm_remote_syscall(). */
+int dm_remote_adopt(struct dm_remote_thread *th, pid_t pid, pid_t tid, int stop_sig);
+
+/* Gives the thread its registers back, as dm_remote_detach() does, and
+ * leaves it stopped and traced: the caller resumes it (PTRACE_CONT). */
+int dm_remote_restore(struct dm_remote_thread *th);
+
 /* Finds a system call instruction mapped in process pid: its vDSO, else
  * its executable mappings. Needs ptrace access (process_vm_readv). */
 int dm_remote_find_insn(pid_t pid, uintptr_t *insn);
+
+/* Makes sure th->insn, found before th was stopped, is still a system
+ * call instruction in it (the process may have exec'd another program
+ * meanwhile, whose memory is laid out anew), else finds one again, while
+ * th is stopped. 0 or a negative errno. */
+int dm_remote_check_insn(struct dm_remote_thread *th);
 
 /* The stopped thread th (attached by this thread, th->insn set) executes
  * system call nr(args) and is stopped again with its own registers; *ret

@@ -618,7 +618,8 @@ static void put_fix(struct dm_text *t, const DM_SURVEY *s)
 	else if (s->systemd || s->systemd_unit[0])
 		dm_put_fix_systemd_unit(t, s->systemd_unit, &d);
 	dm_put_fix_shell(t, s->caller_memlock_hard, s->caller_cap_sys_resource, dm_survey_lock_need(s));
-	/* exec refuses programs with file capabilities: no setcap for one it runs. */
+	/* A setcap'd program is no longer preloaded (exec traces it instead):
+	 * no setcap for one the preload runs. */
 	if (!s->preloaded)
 		dm_put_fix_file_capability(t);
 	dm_put_fix_exec(t, s->caller_cap_sys_resource, survey_found(s, DUENDE_MLOCK_FOUND_FILE_DATA_PINNED));

@@ -14,7 +14,8 @@
 # a boot, and a guest in which a run hung is torn down (see "in guests").
 #
 # Usage: dt007.sh --dm DUENDE-MLOCK --preload SHIM --pressure PRESSURE
-#                 [--blockd BLOCKD] [--ublkd UBLKD] [--runs N] [--cases "CASE..."]
+#                 [--blockd BLOCKD] [--ublkd UBLKD] [--ublkd-static UBLKD]
+#                 [--runs N] [--cases "CASE..."]
 #                 [--guest 6.12/v2|6.1/v1|6.1/v2] [--table FILE] [--results FILE]
 #                 [--plan "CASE/N..."]   (these runs in this order: what one guest boot runs)
 # Cases (default: those this machine can run of fuse-unlocked fuse-exec
@@ -56,6 +57,8 @@
 #   ublk-harden      examples/ublkd --harden                             must survive
 #   ublk-exec        examples/ublkd, plain, under exec                   must survive
 #   ublk-precise     examples/ublkd, plain, under exec --precise         must survive
+#   ublk-exec-static examples/ublkd linked statically (no loader runs),   must survive
+#                    under exec: locked by tracing at its first instruction
 #   shared-locked    bindfs -f under exec, in the pressure's own cgroup   recorded
 #   shared-flusher   the same with exec --io-flusher (CAP_SYS_RESOURCE)  no hang (OOM kills counted)
 #   shared-ublk      ublkd --harden in the pressure's own cgroup          no hang (OOM kills counted)
@@ -70,7 +73,7 @@ set -u
 RUNS=1 FIRST_RUN=1
 CASES=
 TABLE='' RESULTS='' GUEST='' NO_VERDICT='' REPORT_TABLE='' VERDICT_ONLY='' PLAN=''
-DM='' PRELOAD='' BLOCKD='' UBLKD='' PRESSURE=''
+DM='' PRELOAD='' BLOCKD='' UBLKD='' UBLKD_STATIC='' PRESSURE=''
 ARGS=("$@")
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -78,6 +81,7 @@ while [ $# -gt 0 ]; do
 	--preload) PRELOAD=$2; shift ;;
 	--blockd) BLOCKD=$2; shift ;;
 	--ublkd) UBLKD=$2; shift ;;
+	--ublkd-static) UBLKD_STATIC=$2; shift ;;
 	--pressure) PRESSURE=$2; shift ;;
 	--runs) RUNS=$2; shift ;;
 	--first-run) FIRST_RUN=$2; shift ;;
@@ -97,8 +101,8 @@ done
 [[ $FIRST_RUN =~ ^[1-9][0-9]*$ ]] || { echo "dt007: --first-run takes a positive number" >&2; exit 64; }
 ALL_CASES="fuse-unlocked fuse-exec fuse-precise fuse-blockd fuse-daemon fuse-lock-running fuse-guard
 nbd-unlocked nbd-exec nbd-exec-nofork nbd-exec-user nbd-exec-user-kept nbd-precise nbd-lock-running
-nbd-guard nbd-client-swap ublk-unlocked ublk-harden ublk-exec ublk-precise shared-locked shared-flusher
-shared-ublk"
+nbd-guard nbd-client-swap ublk-unlocked ublk-harden ublk-exec ublk-precise ublk-exec-static shared-locked
+shared-flusher shared-ublk"
 # Run only when named: nbd-reconnect proves nothing on this kernel and
 # client yet (no reconnect comes; see the header), so no run of it may
 # stand beside the judged cases.
@@ -439,7 +443,9 @@ why_not() {
 			echo "nbd-server or nbd-client is missing (packages nbd-server, nbd-client)" ;;
 	ublk)
 		[ -e /dev/ublk-control ] || { echo "no ublk driver (/dev/ublk-control): kernel $(uname -r)"; return; }
-		[ -x "${UBLKD:-}" ] || echo "examples/ublkd was not built (liburing-dev)" ;;
+		[ -x "${UBLKD:-}" ] || { echo "examples/ublkd was not built (liburing-dev)"; return; }
+		[ "$1" != ublk-exec-static ] || [ -x "${UBLKD_STATIC:-}" ] ||
+			echo "examples/ublkd-static was not built (libc6-dev's libc.a, liburing-dev's liburing.a)" ;;
 	esac
 	case $1 in
 	*-lock-running)
@@ -770,6 +776,7 @@ start_daemon() {
 		ublk-harden | shared-ublk) "${IN_CGROUP[@]}" "$cg" "$UBLKD" --harden --backing "$RUN_STORE/ublk.img" >"$out" 2>&1 & ;;
 		ublk-exec) "${IN_CGROUP[@]}" "$cg" "$DM" exec -- "$UBLKD" --backing "$RUN_STORE/ublk.img" >"$out" 2>&1 & ;;
 		ublk-precise) "${IN_CGROUP[@]}" "$cg" "$DM" exec --precise -- "$UBLKD" --backing "$RUN_STORE/ublk.img" >"$out" 2>&1 & ;;
+		ublk-exec-static) "${IN_CGROUP[@]}" "$cg" "$DM" exec -- "$UBLKD_STATIC" --backing "$RUN_STORE/ublk.img" >"$out" 2>&1 & ;;
 		esac
 		DPID=$!
 		poll $SETUP_SECONDS ublkd_answered "$out" "$DPID"

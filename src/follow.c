@@ -67,6 +67,10 @@ typedef int dm_ptrace_req;
  * (blocked in the kernel) is detached by the kernel when the tracer
  * exits. */
 #define FOLLOW_DETACH_MS 5000
+/* A task stopped before its parent's event and held this long is judged
+ * from /proc instead: that event can be met, and passed over, by a call
+ * injected into the parent meanwhile. No task is held stopped for good. */
+#define FOLLOW_EARLY_MS 100
 
 enum task_state {
 	T_FREE = 0,
@@ -90,6 +94,7 @@ struct task {
 	bool want_lock; /* interrupted to be locked (found unlocked) */
 	bool exec_lock; /* exec'd the program: interrupted to be locked */
 	int early_sig;  /* T_EARLY: the stop it waits in */
+	uint64_t early_since; /* T_EARLY: when it was met (dm_remote_now_ns) */
 	struct dm_image image; /* the program it follows */
 	uintptr_t insn; /* a system call instruction in it, 0: to find */
 };
@@ -407,6 +412,7 @@ static void stopped(struct follow *f, pid_t tid, int status)
 		}
 		t->state = T_EARLY;
 		t->early_sig = sig;
+		t->early_since = dm_remote_now_ns();
 		t->tgid = tid;
 		if (f->detaching)
 			detach_task(f, t, 0);
@@ -625,16 +631,87 @@ static bool has_running(const struct follow *f)
 	return false;
 }
 
+/* A followed process's task (its main thread) by its process ID. */
+static struct task *process_of(struct follow *f, pid_t tgid)
+{
+	for (size_t i = 0; i < FOLLOW_MAX; i++)
+		if (f->t[i].state != T_FREE && f->t[i].state != T_EARLY && f->t[i].tid == tgid &&
+		    f->t[i].tgid == tgid)
+			return &f->t[i];
+	return NULL;
+}
+
+/* The parent process of tid, from its /proc/TID/stat; 0 unknown. */
+static pid_t parent_of(pid_t tid)
+{
+	char path[48], buf[1024];
+	struct dm_proc_stat st;
+	size_t len;
+
+	dm_proc_path(path, sizeof(path), (int)tid, "stat");
+	if (dm_read_small(AT_FDCWD, path, buf, sizeof(buf), &len) != 0 || dm_stat_parse(buf, len, &st) != 0)
+		return 0;
+	return (pid_t)st.ppid;
+}
+
+/* Tasks held early past FOLLOW_EARLY_MS whose parent's event never came:
+ * a thread of a followed process goes on, a child of one is taken as
+ * forked (locked on fault, which copies nothing: a vforked child so
+ * locked only locks its parent's memory again), anything else is let go. */
+static void settle_early(struct follow *f)
+{
+	uint64_t now = dm_remote_now_ns();
+
+	for (size_t i = 0; i < FOLLOW_MAX; i++) {
+		struct task *t = &f->t[i], *p = NULL;
+
+		if (t->state != T_EARLY || now - t->early_since < (uint64_t)FOLLOW_EARLY_MS * 1000000u)
+			continue;
+		for (size_t j = 0; j < FOLLOW_MAX && !p; j++) {
+			struct task *q = &f->t[j];
+
+			if (q != t && q->state != T_FREE && q->state != T_EARLY && q->tid == q->tgid &&
+			    thread_of(q->tgid, t->tid))
+				p = q;
+		}
+		if (p) {
+			t->kind = K_THREAD;
+			t->tgid = p->tgid;
+		} else if ((p = process_of(f, parent_of(t->tid))) != NULL) {
+			t->kind = K_FORKED;
+			t->tgid = t->tid;
+		} else {
+			detach_task(f, t, 0);
+			continue;
+		}
+		t->parent = p->tgid;
+		t->image = p->image;
+		t->insn = p->insn;
+		first_stop(f, t, t->early_sig);
+	}
+}
+
+static bool has_early(const struct follow *f)
+{
+	for (size_t i = 0; i < FOLLOW_MAX; i++)
+		if (f->t[i].state == T_EARLY)
+			return true;
+	return false;
+}
+
 /* Waits for events until nothing is followed (0) or a stop signal came
  * (its number, every task detached). */
 static int loop(struct follow *f, const sigset_t *wait_set, const sigset_t *stop_signals)
 {
-	const struct timespec tick = { 1, 0 };
+	const struct timespec tick = { 1, 0 }, early_tick = { 0, FOLLOW_EARLY_MS * 1000000L };
 	uint64_t deadline = 0;
 	int stop_sig = 0;
 
 	for (;;) {
 		int rc = drain(f);
+
+		if (rc >= 0 && !f->detaching)
+			settle_early(f);
 
 		if (rc == -ECHILD || !has_running(f))
 			break;
@@ -643,7 +720,7 @@ static int loop(struct follow *f, const sigset_t *wait_set, const sigset_t *stop
 		if (f->detaching && dm_remote_now_ns() > deadline)
 			break; /* the rest is detached by the tracer's exit */
 		siginfo_t si;
-		int sig = sigtimedwait(wait_set, &si, &tick);
+		int sig = sigtimedwait(wait_set, &si, has_early(f) ? &early_tick : &tick);
 		if (sig > 0 && sig != SIGCHLD && stop_signals && sigismember(stop_signals, sig) == 1 &&
 		    !f->detaching) {
 			stop_sig = sig;

@@ -32,30 +32,11 @@
 #include "lock.h"
 #include "platform.h"
 #include "procfs.h"
+#include "ptrace-abi.h"
 #include "reader.h"
 #include "remote-lock.h"
 #include "remote.h"
 #include "text.h"
-
-#ifndef PTRACE_SEIZE
-#define PTRACE_SEIZE 0x4206
-#endif
-#ifndef PTRACE_INTERRUPT
-#define PTRACE_INTERRUPT 0x4207
-#endif
-#ifndef PTRACE_LISTEN
-#define PTRACE_LISTEN 0x4208
-#endif
-#ifndef PTRACE_EVENT_STOP
-#define PTRACE_EVENT_STOP 128
-#endif
-
-/* glibc's prototype takes the enum, musl's an int. */
-#ifdef __GLIBC__
-typedef enum __ptrace_request dm_ptrace_req;
-#else
-typedef int dm_ptrace_req;
-#endif
 
 /* Fork, vfork, clone and exec reported; never PTRACE_O_EXITKILL: the
  * tracer's end must never end what it follows. */

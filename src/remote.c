@@ -15,25 +15,9 @@
 #include <unistd.h>
 
 #include "procfs.h"
+#include "ptrace-abi.h"
 #include "reader.h"
 #include "text.h"
-
-/* Older headers lack the names; the values are the kernel's ABI. */
-#ifndef PTRACE_SEIZE
-#define PTRACE_SEIZE 0x4206
-#endif
-#ifndef PTRACE_INTERRUPT
-#define PTRACE_INTERRUPT 0x4207
-#endif
-#ifndef PTRACE_EVENT_EXEC
-#define PTRACE_EVENT_EXEC 4
-#endif
-#ifndef PTRACE_O_TRACEEXEC
-#define PTRACE_O_TRACEEXEC 0x10
-#endif
-#ifndef PTRACE_EVENT_STOP
-#define PTRACE_EVENT_STOP 128
-#endif
 
 uint64_t dm_remote_now_ns(void)
 {
@@ -261,11 +245,7 @@ static int deliver_then_stop(struct dm_remote_thread *th, int sig, int stop_ms)
 static int step_over(struct dm_remote_thread *th, struct dm_arch_regs *now, int stop_ms)
 {
 	const uintptr_t after = th->insn + dm_arch_syscall_insn_len;
-#ifdef __GLIBC__
-	enum __ptrace_request request = PTRACE_SINGLESTEP; /* glibc's prototype takes the enum */
-#else
-	int request = PTRACE_SINGLESTEP;
-#endif
+	dm_ptrace_req request = PTRACE_SINGLESTEP;
 	int status, rc;
 
 	for (int i = 0; i < DM_REMOTE_RETRIES; i++) {

@@ -46,7 +46,7 @@ static void help(void)
 	       "cannot be locked is tried again after a wait that doubles from --interval\n"
 	       "up to 5 s (each try stops its threads), and at once when /proc/swaps changes.\n\n"
 	       "  --once                 one pass, then exit\n"
-	       "  --interval SECONDS     look again this often (default 1; 0.01 to 3600)\n"
+	       "  --interval SECONDS     look again this often (decimal; default 1; 0.01 to 3600)\n"
 	       "  --io-flusher           PR_SET_IO_FLUSHER on every thread of each (needs the\n"
 	       "                         process's CAP_SYS_RESOURCE; default: off, as lock)\n"
 	       "  --oom-score-adj N      set each one's oom_score_adj (-1000..1000; default:\n"
@@ -56,7 +56,7 @@ static void help(void)
 	       "                         counts changed, and each server found locked already\n"
 	       "  -h, --help             this help\n\n"
 	       "With NOTIFY_SOCKET set (systemd's Type=notify) it says READY=1 after the\n"
-	       "first pass and STATUS= with the count of servers locked and failing.\n"
+	       "first pass and STATUS= with the count of processes locked and failing.\n"
 	       "SIGTERM and SIGINT end it with status 0.\n\n"
 	       "Exit status (--once): 0 every process serving a user-space swap area is\n"
 	       "locked (none: 0 too); %d one is not, an area's server cannot be found, or\n"
@@ -73,11 +73,15 @@ struct guard_opts {
 
 enum { OPT_ONCE = 256, OPT_INTERVAL, OPT_IO_FLUSHER, OPT_OOM, OPT_BEST_EFFORT };
 
-/* "1", "0.5", "0.01": seconds into milliseconds. */
+/* "1", "0.5", "0.01": seconds into milliseconds. Decimal digits and one
+ * point only: strtod alone would take "0x10", "1e1", " 5" and "inf". */
 static bool parse_interval(const char *s, int *ms)
 {
 	char *end;
+	const char *point = strchr(s, '.');
 
+	if (!*s || s[strspn(s, "0123456789.")] || (point && strchr(point + 1, '.')))
+		return false;
 	errno = 0;
 	double v = strtod(s, &end);
 	if (errno || end == s || *end || !(v >= 0.01 && v <= 3600))
@@ -527,7 +531,7 @@ static void say_status(const struct pass *p, bool first, const struct pass *last
 
 	if (!first && p->locked == last->locked && p->failing == last->failing)
 		return;
-	snprintf(text, sizeof(text), "STATUS=%u server(s) locked, %u failing", p->locked, p->failing);
+	snprintf(text, sizeof(text), "STATUS=%u process(es) locked, %u failing", p->locked, p->failing);
 	notify(text);
 	if (first)
 		notify("READY=1");
@@ -576,7 +580,7 @@ int cmd_guard(int argc, char **argv)
 	}
 	say_status(&p, true, &p);
 	if (o.verbose)
-		log_line("pass: %u swap area(s) served from user space, %u server(s) locked, %u failing",
+		log_line("pass: %u swap area(s) served from user space, %u process(es) locked, %u failing",
 			 p.areas, p.locked, p.failing);
 	last = p;
 	while (!stop) {
@@ -594,7 +598,7 @@ int cmd_guard(int argc, char **argv)
 		}
 		guard_pass(&o, &p, n > 0);
 		if (o.verbose && (n > 0 || p.locked != last.locked || p.failing != last.failing))
-			log_line("pass: %u swap area(s) served from user space, %u server(s) locked, %u failing",
+			log_line("pass: %u swap area(s) served from user space, %u process(es) locked, %u failing",
 				 p.areas, p.locked, p.failing);
 		say_status(&p, false, &last);
 		last = p;

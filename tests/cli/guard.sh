@@ -19,6 +19,10 @@ run_cmd out rc "$DM" guard --interval 0
 check "--interval 0 is a usage error" equals "$rc" 64
 run_cmd out rc "$DM" guard --interval soon
 check "--interval of a word is a usage error" equals "$rc" 64
+for bad in 0x10 1e1 " 5" inf 1.2.3 +1; do
+	run_cmd out rc "$DM" guard --once --interval "$bad"
+	check "--interval '$bad' (not a decimal number) is a usage error" equals "$rc" 64
+done
 run_cmd out rc "$DM" guard 1234
 check "guard takes no PID" equals "$rc" 64
 run_cmd out rc "$DM" guard --oom-score-adj 5000
@@ -116,7 +120,7 @@ NOTIFY_SOCKET=$TMP/notify.sock "$DM" guard --interval 0.2 2>"$TMP/guard.log" 9>&
 guard=$!
 on_exit "kill $guard"
 check "READY=1 after the first pass" wait_until grep -qx "READY=1" "$TMP/notify.txt"
-check "... with its status" grep -qx "STATUS=1 server(s) locked, 0 failing" "$TMP/notify.txt"
+check "... with its status" grep -qx "STATUS=1 process(es) locked, 0 failing" "$TMP/notify.txt"
 check "the guard locked itself" is_locked "$guard"
 t0=$(now_ms)
 swapon "$loop2"
@@ -125,7 +129,7 @@ t1=$(now_ms)
 check "the running guard locked bindfs 2 within 5 s of its swapon ($((t1 - t0)) ms)" is_locked "$srv2"
 check_locked "bindfs 2 locked by the running guard" "$srv2"
 check "... said in its log" wait_until grep -qE "^duende-mlock: guard: swap $loop2: process $srv2 \(bindfs\) locked" "$TMP/guard.log"
-check "STATUS= says 2 locked" wait_until grep -qx "STATUS=2 server(s) locked, 0 failing" "$TMP/notify.txt"
+check "STATUS= says 2 locked" wait_until grep -qx "STATUS=2 process(es) locked, 0 failing" "$TMP/notify.txt"
 
 # --- a server it cannot lock (traced): said once, however often it looks
 mount_swap 3 || exit 1
@@ -142,7 +146,7 @@ check "the traced server is said not locked" wait_until grep -qE "swap $loop3: p
 said=$(grep -c "process $srv3 not locked" "$TMP/guard.log")
 sleep 1.5 # at least 7 more passes
 check "... once, not every interval" equals "$(grep -c "process $srv3 not locked" "$TMP/guard.log")" "$said"
-check "STATUS= says 1 failing" wait_until grep -qx "STATUS=2 server(s) locked, 1 failing" "$TMP/notify.txt"
+check "STATUS= says 1 failing" wait_until grep -qx "STATUS=2 process(es) locked, 1 failing" "$TMP/notify.txt"
 run_cmd out rc "$DM" guard --once
 check "guard --once with a server it cannot lock: exit $LOCK_FAILED" equals "$rc" "$LOCK_FAILED"
 check "... and why" contains "$out" "process $srv3 not locked"

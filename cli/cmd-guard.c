@@ -59,10 +59,12 @@ static void help(void)
 	       "first pass and STATUS= with the count of processes locked and failing.\n"
 	       "SIGTERM and SIGINT end it with status 0.\n\n"
 	       "Exit status (--once): 0 every process serving a user-space swap area is\n"
-	       "locked (none: 0 too); %d one is not, an area's server cannot be found, or\n"
-	       "the guard could not lock itself;\n"
+	       "locked (none: 0 too); %d one is not, an area's server cannot be found\n"
+	       "(without CAP_SYS_PTRACE it cannot be), an area has more than the %d\n"
+	       "servers the library lists, or the guard could not lock itself;\n"
 	       "%d duende-mlock could not go on; %d usage error.\n",
-	       cli_name, usage, DM_EXIT_LOCK_FAILED, EXIT_INTERNAL, EXIT_USAGE);
+	       cli_name, usage, DM_EXIT_LOCK_FAILED, DUENDE_MLOCK_SWAP_SERVERS, EXIT_INTERNAL,
+	       EXIT_USAGE);
 }
 
 struct guard_opts {

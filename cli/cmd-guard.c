@@ -159,7 +159,7 @@ struct seen {
 	enum seen_state state;
 	unsigned failures;
 	bool this_pass;
-	/* Its tree had more processes than TREE_MAX: said once. */
+	/* Its tree had more processes than TREE_MAX: said once while it has. */
 	bool tree_over_said;
 };
 
@@ -416,11 +416,14 @@ static void guard_server(const struct guard_opts *o, const char *area, pid_t ser
 		else
 			server_lost(area, pids[i], 0, -EIO, p);
 	}
-	if (n <= TREE_MAX)
+	struct seen *s = find_seen(server);
+	if (n <= TREE_MAX) {
+		if (s)
+			s->tree_over_said = false; /* said again if it grows again */
 		return;
+	}
 	/* The rest are neither locked nor known: each counts as failing. */
 	p->failing += (unsigned)(n - TREE_MAX);
-	struct seen *s = find_seen(server);
 	if (s && !s->tree_over_said)
 		log_line("swap %s: process %d has %d processes of its program below it; this guard "
 			 "locks the first %d, the other %d are not locked",

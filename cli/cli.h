@@ -45,6 +45,11 @@ struct duende_mlock_pid_result;
  * the lock took but some mapping is still unlocked. */
 bool lock_pid_verified(const struct duende_mlock_pid_result *r, int rc, bool best_effort,
 		       bool *mappings_left);
+/* Does this process hold CAP_SYS_PTRACE in its effective set? Without it
+ * the kernel runs a traced secure-mode program without its privileges,
+ * and another user's (or a more privileged process's) /proc/PID/fd cannot
+ * be read. */
+bool holds_cap_sys_ptrace(void);
 
 /* Prints "duende-mlock: SUBCOMMAND: message" and a usage hint on stderr,
  * returns EXIT_USAGE. */

@@ -288,24 +288,6 @@ static int set_no_swap(const struct exec_opts *o)
 
 /* ---- the traced path: PROGRAM no loader preloads into ---- */
 
-#define CAP_SYS_PTRACE_BIT 19
-
-/* Does this process hold CAP_SYS_PTRACE? Without it the kernel runs a
- * traced secure-mode program without its privileges. */
-static bool may_trace_privileged(void)
-{
-	char line[256];
-	bool held = false;
-	FILE *f = fopen("/proc/self/status", "re");
-
-	while (f && fgets(line, sizeof(line), f))
-		if (strncmp(line, "CapEff:", 7) == 0)
-			held = (strtoull(line + 7, NULL, 16) >> CAP_SYS_PTRACE_BIT) & 1;
-	if (f)
-		fclose(f);
-	return held;
-}
-
 struct tracer_ctx {
 	bool verbose;
 	pid_t program;
@@ -463,7 +445,7 @@ static int exec_traced(const struct exec_opts *o, const struct program_check *pr
 		    "it without %s", prog->reason, opt, opt);
 		return EXIT_REFUSED;
 	}
-	if (prog->secure && !may_trace_privileged()) {
+	if (prog->secure && !holds_cap_sys_ptrace()) {
 		say("exec", "%s; tracing it instead needs CAP_SYS_PTRACE, without which the kernel "
 		    "would run it without its privileges: run duende-mlock exec as root", prog->reason);
 		return EXIT_REFUSED;

@@ -46,7 +46,7 @@ static void help(void)
 	       "cannot be locked is tried again after a wait that doubles from --interval\n"
 	       "up to 5 s (each try stops its threads), and at once when /proc/swaps changes.\n\n"
 	       "  --once                 one pass, then exit\n"
-	       "  --interval SECONDS     look again this often (default 1; 0.01 to 3600)\n"
+	       "  --interval SECONDS     look again this often (decimal; default 1; 0.01 to 3600)\n"
 	       "  --io-flusher           PR_SET_IO_FLUSHER on every thread of each (needs the\n"
 	       "                         process's CAP_SYS_RESOURCE; default: off, as lock)\n"
 	       "  --oom-score-adj N      set each one's oom_score_adj (-1000..1000; default:\n"
@@ -56,13 +56,15 @@ static void help(void)
 	       "                         counts changed, and each server found locked already\n"
 	       "  -h, --help             this help\n\n"
 	       "With NOTIFY_SOCKET set (systemd's Type=notify) it says READY=1 after the\n"
-	       "first pass and STATUS= with the count of servers locked and failing.\n"
+	       "first pass and STATUS= with the count of processes locked and failing.\n"
 	       "SIGTERM and SIGINT end it with status 0.\n\n"
 	       "Exit status (--once): 0 every process serving a user-space swap area is\n"
-	       "locked (none: 0 too); %d one is not, an area's server cannot be found, or\n"
-	       "the guard could not lock itself;\n"
+	       "locked (none: 0 too); %d one is not, an area's server cannot be found\n"
+	       "(without CAP_SYS_PTRACE it cannot be), an area has more than the %d\n"
+	       "servers the library lists, or the guard could not lock itself;\n"
 	       "%d duende-mlock could not go on; %d usage error.\n",
-	       cli_name, usage, DM_EXIT_LOCK_FAILED, EXIT_INTERNAL, EXIT_USAGE);
+	       cli_name, usage, DM_EXIT_LOCK_FAILED, DUENDE_MLOCK_SWAP_SERVERS, EXIT_INTERNAL,
+	       EXIT_USAGE);
 }
 
 struct guard_opts {
@@ -73,11 +75,15 @@ struct guard_opts {
 
 enum { OPT_ONCE = 256, OPT_INTERVAL, OPT_IO_FLUSHER, OPT_OOM, OPT_BEST_EFFORT };
 
-/* "1", "0.5", "0.01": seconds into milliseconds. */
+/* "1", "0.5", "0.01": seconds into milliseconds. Decimal digits and one
+ * point only: strtod alone would take "0x10", "1e1", " 5" and "inf". */
 static bool parse_interval(const char *s, int *ms)
 {
 	char *end;
+	const char *point = strchr(s, '.');
 
+	if (!*s || s[strspn(s, "0123456789.")] || (point && strchr(point + 1, '.')))
+		return false;
 	errno = 0;
 	double v = strtod(s, &end);
 	if (errno || end == s || *end || !(v >= 0.01 && v <= 3600))
@@ -151,16 +157,18 @@ struct seen {
 	int64_t retry_at_ms;
 	pid_t pid;
 	enum seen_state state;
-	/* The server whose tree it is in. */
-	pid_t server;
 	unsigned failures;
 	bool this_pass;
+	/* Its tree had more processes than TREE_MAX: said once while it has. */
+	bool tree_over_said;
 };
 
 #define RETRY_MAX_MS 5000
 
 static struct seen seen[GUARD_MAX];
 static size_t nseen;
+/* That GUARD_MAX was too few was said, and has not stopped being so. */
+static bool full_said;
 
 static struct seen *find_seen(pid_t pid)
 {
@@ -207,6 +215,7 @@ static void forget_unseen(void)
 struct pass {
 	unsigned locked, failing, areas;
 	bool swaps_changed; /* retry the failing ones now */
+	bool full; /* remember() had no room this pass */
 	int64_t now_ms;
 };
 
@@ -258,7 +267,7 @@ static bool already_locked(pid_t pid)
 }
 
 /* Locks one process of a server's tree, unless it is known locked. */
-static void guard_one(const struct guard_opts *o, const char *area, pid_t server, pid_t pid,
+static void guard_one(const struct guard_opts *o, const char *area, pid_t pid,
 		      uint64_t start_time, struct pass *p)
 {
 	static char text[4096];
@@ -267,11 +276,17 @@ static void guard_one(const struct guard_opts *o, const char *area, pid_t server
 	uint64_t vmlck = 0;
 
 	if (!s) {
+		/* Said once while the guard keeps GUARD_MAX processes. */
+		if (!full_said)
+			log_line("swap %s: process %d not locked: this guard keeps track of %d "
+				 "processes at most, and as many serve swap areas or run in their trees",
+				 esc(area, where, sizeof(where)), (int)pid, GUARD_MAX);
+		full_said = true;
+		p->full = true;
 		p->failing++;
 		return;
 	}
 	s->this_pass = true;
-	s->server = server;
 	if (s->state == SEEN_FAILING && !p->swaps_changed && p->now_ms < s->retry_at_ms) {
 		p->failing++;
 		return;
@@ -343,64 +358,172 @@ static void guard_one(const struct guard_opts *o, const char *area, pid_t server
 	p->failing++;
 }
 
+/* The start time of a process, as its /proc/PID/stat says now: 0 or the
+ * negative errno. (The root of its image tree comes first, with it.) */
+static int start_time_of(pid_t pid, uint64_t *start_time)
+{
+	pid_t self;
+	int n = duende_mlock_image_tree(pid, &self, start_time, 1);
+
+	return n < 0 ? n : 0;
+}
+
+/* A server that the guard cannot lock at all (it exited since /proc/swaps
+ * was read, another process has its PID, its /proc cannot be read):
+ * failing, said once per reason. */
+static void server_lost(const char *area, pid_t pid, uint64_t start_time, int rc,
+			struct pass *p)
+{
+	char where[1024];
+	struct seen *s = remember(pid, start_time);
+
+	p->failing++;
+	if (!s)
+		return;
+	s->this_pass = true;
+	if (s->state != SEEN_FAILING || s->reason != rc)
+		log_line("swap %s: process %d not locked: %s", esc(area, where, sizeof(where)),
+			 (int)pid, rc == -ESRCH ? "it exited since it was found serving the area"
+						   : strerror(-rc));
+	s->state = SEEN_FAILING;
+	s->reason = rc;
+	s->retry_at_ms = 0;
+}
+
 /* A server and, as with lock --tree, what it forked that runs the same
- * program. */
-static void guard_server(const struct guard_opts *o, const char *area, pid_t server, struct pass *p)
+ * program: walked every pass, since a worker forked since the last one
+ * need not hold the device itself. start_time: the server's, taken when
+ * it was found; a tree whose root has another is another process's. */
+static void guard_server(const struct guard_opts *o, const char *area, pid_t server,
+			 uint64_t start_time, struct pass *p)
 {
 	static pid_t pids[TREE_MAX];
 	static uint64_t starts[TREE_MAX];
-	struct seen *s = find_seen(server);
-	uint64_t vmlck = 0;
+	char where[1024];
 
-	if (s && s->state == SEEN_LOCKED && duende_mlock_read_pid_locked_bytes(server, &vmlck) == 0 && vmlck) {
-		/* Known locked: no walk of /proc for its tree, whose members
-		 * count as they did. */
-		for (size_t i = 0; i < nseen; i++)
-			if (seen[i].server == server && !seen[i].this_pass) {
-				seen[i].this_pass = true;
-				if (seen[i].state == SEEN_LOCKED)
-					p->locked++;
-				else
-					p->failing++;
-			}
-		return;
-	}
 	int n = duende_mlock_image_tree(server, pids, starts, TREE_MAX);
+	if (n > 0 && starts[0] != start_time)
+		n = -ESRCH;
 	if (n <= 0) {
-		/* Gone since /proc/swaps was read, or unreadable: lock_pid says
-		 * which. */
-		guard_one(o, area, server, server, 0, p);
+		server_lost(area, server, start_time, n ? n : -ESRCH, p);
 		return;
 	}
-	if (n > TREE_MAX)
-		n = TREE_MAX;
-	for (int i = 0; i < n; i++)
-		guard_one(o, area, server, pids[i], starts[i], p);
+	for (int i = 0; i < n && i < TREE_MAX; i++) {
+		/* Never locked without its start time (the lock's check of
+		 * the PID's owner). */
+		if (starts[i])
+			guard_one(o, area, pids[i], starts[i], p);
+		else
+			server_lost(area, pids[i], 0, -EIO, p);
+	}
+	struct seen *s = find_seen(server);
+	if (n <= TREE_MAX) {
+		if (s)
+			s->tree_over_said = false; /* said again if it grows again */
+		return;
+	}
+	/* The rest are neither locked nor known: each counts as failing. */
+	p->failing += (unsigned)(n - TREE_MAX);
+	if (s && !s->tree_over_said)
+		log_line("swap %s: process %d has %d processes of its program below it; this guard "
+			 "locks the first %d, the other %d are not locked",
+			 esc(area, where, sizeof(where)), (int)server, n - 1, TREE_MAX, n - TREE_MAX);
+	if (s)
+		s->tree_over_said = true;
+}
+
+/* What an area lacks, said once while it lasts: no server found, or more
+ * servers than the library lists. */
+enum area_fault { AREA_NO_SERVER = 1, AREA_TOO_MANY };
+
+struct area_said {
+	char path[256];
+	enum area_fault fault;
+	bool this_pass;
+};
+
+static struct area_said area_said[DUENDE_MLOCK_SWAPS_MAX * 2];
+static size_t nareas_said;
+
+/* true when fault of area is new (to be said). */
+static bool area_fault_new(const char *area, enum area_fault fault)
+{
+	for (size_t k = 0; k < nareas_said; k++)
+		if (area_said[k].fault == fault && strcmp(area_said[k].path, area) == 0) {
+			area_said[k].this_pass = true;
+			return false;
+		}
+	if (nareas_said < sizeof(area_said) / sizeof(area_said[0])) {
+		struct area_said *a = &area_said[nareas_said++];
+
+		snprintf(a->path, sizeof(a->path), "%s", area);
+		a->fault = fault;
+		a->this_pass = true;
+	}
+	return true;
+}
+
+/* An area that loses its fault is said again if it comes back. */
+static void forget_area_faults(void)
+{
+	size_t j = 0;
+
+	for (size_t k = 0; k < nareas_said; k++)
+		if (area_said[k].this_pass) {
+			area_said[k].this_pass = false;
+			area_said[j++] = area_said[k];
+		}
+	nareas_said = j;
 }
 
 /* A user-space area whose serving process the library cannot find (it
- * exited, or serves from a namespace this guard cannot see): a failure,
- * said once while it lasts. */
-static char serverless_said[DUENDE_MLOCK_SWAPS_MAX][256];
-static size_t nserverless;
-
+ * exited, serves from a namespace this guard cannot see, or this guard
+ * may not read other processes' descriptors): a failure. */
 static void serverless(const char *area, struct pass *p)
 {
 	char where[1024];
 
 	p->failing++;
-	for (size_t k = 0; k < nserverless; k++)
-		if (strcmp(serverless_said[k], area) == 0)
-			return;
-	log_line("swap %s is served from user space, but no process serving it was found",
-		 esc(area, where, sizeof(where)));
-	if (nserverless < DUENDE_MLOCK_SWAPS_MAX)
-		snprintf(serverless_said[nserverless++], sizeof(serverless_said[0]), "%s", area);
+	if (!area_fault_new(area, AREA_NO_SERVER))
+		return;
+	if (!holds_cap_sys_ptrace())
+		log_line("swap %s is served from user space, but its server cannot be found: "
+			 "this guard lacks CAP_SYS_PTRACE, without which the /proc/PID/fd of "
+			 "other users' and more privileged processes cannot be read. Run it as "
+			 "root holding CAP_SYS_PTRACE, as duende-mlock-guard.service does",
+			 esc(area, where, sizeof(where)));
+	else
+		log_line("swap %s is served from user space, but no process serving it was found",
+			 esc(area, where, sizeof(where)));
+}
+
+/* An area with more servers than the library lists: the ones listed are
+ * locked, the others are not known, so the area is failing (the library's
+ * duende_mlock_swap_protected() says such an area is not protected). */
+static void too_many_servers(const char *area, uint32_t nservers, struct pass *p)
+{
+	char where[1024];
+
+	p->failing++;
+	if (area_fault_new(area, AREA_TOO_MANY))
+		log_line("swap %s: not every process serving it is locked: %u processes hold it, "
+			 "and the library lists %d; the others are not known",
+			 esc(area, where, sizeof(where)), nservers, DUENDE_MLOCK_SWAP_SERVERS);
+}
+
+/* How many of an area's servers the library lists. */
+static uint32_t listed(const struct duende_mlock_swap *a)
+{
+	if (!a->user_space)
+		return 0;
+	return a->nservers < DUENDE_MLOCK_SWAP_SERVERS ? a->nservers : DUENDE_MLOCK_SWAP_SERVERS;
 }
 
 static void guard_pass(const struct guard_opts *o, struct pass *p, bool swaps_changed)
 {
 	static struct duende_mlock_swaps swaps;
+	static uint64_t starts[DUENDE_MLOCK_SWAPS_MAX][DUENDE_MLOCK_SWAP_SERVERS];
+	static int start_rc[DUENDE_MLOCK_SWAPS_MAX][DUENDE_MLOCK_SWAP_SERVERS];
 	static char said_unreadable;
 
 	memset(p, 0, sizeof(*p));
@@ -415,6 +538,11 @@ static void guard_pass(const struct guard_opts *o, struct pass *p, bool swaps_ch
 		return;
 	}
 	said_unreadable = 0;
+	/* Each server's start time, taken at once: a PID that another process
+	 * takes later is then not locked in its stead. */
+	for (uint32_t i = 0; i < swaps.count; i++)
+		for (uint32_t j = 0; j < listed(&swaps.area[i]); j++)
+			start_rc[i][j] = start_time_of(swaps.area[i].servers[j], &starts[i][j]);
 	for (uint32_t i = 0; i < swaps.count; i++) {
 		const struct duende_mlock_swap *a = &swaps.area[i];
 
@@ -425,25 +553,21 @@ static void guard_pass(const struct guard_opts *o, struct pass *p, bool swaps_ch
 			serverless(a->path, p);
 			continue;
 		}
-		for (uint32_t j = 0; j < a->nservers && j < DUENDE_MLOCK_SWAP_SERVERS; j++)
-			guard_server(o, a->path, a->servers[j], p);
-	}
-	/* An area whose server appears later is said again if it loses it. */
-	for (size_t k = 0; k < nserverless;) {
-		bool still = false;
+		if (a->nservers > listed(a))
+			too_many_servers(a->path, a->nservers, p);
+		for (uint32_t j = 0; j < listed(a); j++) {
+			int lost = start_rc[i][j] ? start_rc[i][j] : starts[i][j] ? 0 : -EIO;
 
-		for (uint32_t i = 0; i < swaps.count; i++)
-			if (swaps.area[i].user_space && swaps.area[i].nservers == 0 &&
-			    strcmp(swaps.area[i].path, serverless_said[k]) == 0)
-				still = true;
-		if (still) {
-			k++;
-			continue;
+			if (lost)
+				server_lost(a->path, a->servers[j], 0, lost, p);
+			else
+				guard_server(o, a->path, a->servers[j], starts[i][j], p);
 		}
-		nserverless--;
-		memmove(serverless_said[k], serverless_said[nserverless], sizeof(serverless_said[0]));
 	}
+	forget_area_faults();
 	forget_unseen();
+	if (!p->full)
+		full_said = false;
 }
 
 /* ---- sd_notify, without libsystemd ---- */
@@ -527,7 +651,7 @@ static void say_status(const struct pass *p, bool first, const struct pass *last
 
 	if (!first && p->locked == last->locked && p->failing == last->failing)
 		return;
-	snprintf(text, sizeof(text), "STATUS=%u server(s) locked, %u failing", p->locked, p->failing);
+	snprintf(text, sizeof(text), "STATUS=%u process(es) locked, %u failing", p->locked, p->failing);
 	notify(text);
 	if (first)
 		notify("READY=1");
@@ -576,7 +700,7 @@ int cmd_guard(int argc, char **argv)
 	}
 	say_status(&p, true, &p);
 	if (o.verbose)
-		log_line("pass: %u swap area(s) served from user space, %u server(s) locked, %u failing",
+		log_line("pass: %u swap area(s) served from user space, %u process(es) locked, %u failing",
 			 p.areas, p.locked, p.failing);
 	last = p;
 	while (!stop) {
@@ -594,7 +718,7 @@ int cmd_guard(int argc, char **argv)
 		}
 		guard_pass(&o, &p, n > 0);
 		if (o.verbose && (n > 0 || p.locked != last.locked || p.failing != last.failing))
-			log_line("pass: %u swap area(s) served from user space, %u server(s) locked, %u failing",
+			log_line("pass: %u swap area(s) served from user space, %u process(es) locked, %u failing",
 				 p.areas, p.locked, p.failing);
 		say_status(&p, false, &last);
 		last = p;

@@ -1,6 +1,11 @@
 /* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /* When a process locked from outside counts as locked: the one rule that
- * lock and guard both print. */
+ * lock and guard both print; whether this process may trace (and read the
+ * /proc of) processes more privileged than itself. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "cli.h"
 #include "duende-mlock.h"
 
@@ -18,4 +23,20 @@ bool lock_pid_verified(const struct duende_mlock_pid_result *r, int rc, bool bes
 		return false;
 	}
 	return rc == 0 || best_effort;
+}
+
+#define CAP_SYS_PTRACE_BIT 19
+
+bool holds_cap_sys_ptrace(void)
+{
+	char line[256];
+	bool held = false;
+	FILE *f = fopen("/proc/self/status", "re");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (strncmp(line, "CapEff:", 7) == 0)
+			held = (strtoull(line + 7, NULL, 16) >> CAP_SYS_PTRACE_BIT) & 1;
+	if (f)
+		fclose(f);
+	return held;
 }

@@ -6,7 +6,10 @@
 # swapon, within a bound, says READY=1 and STATUS= over NOTIFY_SOCKET (a
 # path and an abstract name), says a server it cannot lock (traced) once
 # however often it looks, locks it once the tracer leaves, finds a new
-# server of an area it watches on its rescan, and ends with 0 on SIGTERM. The swap part holds /tmp/dm-heavy.lock.
+# server of an area it watches on its rescan and a new worker in a locked
+# server's tree, ends with 0 on SIGTERM; guard --once fails an area with
+# more servers than the library lists (8), and without CAP_SYS_PTRACE says
+# why it finds no server. The swap part holds /tmp/dm-heavy.lock.
 # Usage: guard.sh DUENDE-MLOCK ...
 set -u
 # shellcheck source=../lib.sh
@@ -19,6 +22,10 @@ run_cmd out rc "$DM" guard --interval 0
 check "--interval 0 is a usage error" equals "$rc" 64
 run_cmd out rc "$DM" guard --interval soon
 check "--interval of a word is a usage error" equals "$rc" 64
+for bad in 0x10 1e1 " 5" inf 1.2.3 +1; do
+	run_cmd out rc "$DM" guard --once --interval "$bad"
+	check "--interval '$bad' (not a decimal number) is a usage error" equals "$rc" 64
+done
 run_cmd out rc "$DM" guard 1234
 check "guard takes no PID" equals "$rc" 64
 run_cmd out rc "$DM" guard --oom-score-adj 5000
@@ -90,6 +97,56 @@ with open(sys.argv[2], "a", buffering=1) as f:
 	wait_for "$2.bound"
 }
 
+# fuse_fd_of PID: the number of PID's /dev/fuse descriptor.
+fuse_fd_of() {
+	local fd
+	for fd in /proc/"$1"/fd/*; do
+		[ "$(readlink "$fd")" = /dev/fuse ] && { echo "${fd##*/}"; return; }
+	done
+}
+
+# hold_fd PID FD DIR [N]: in the background, a python3 that takes PID's
+# descriptor FD with pidfd_getfd(2) (so that it serves what PID serves),
+# forks N children that keep it (they end with it), writes the PIDs to
+# DIR/pids and touches DIR/ready; on DIR/fork it forks one more that
+# closes it (a worker of its program that does not hold the device) and
+# writes its PID to DIR/worker. Sets holder. The descriptor is taken
+# whole, so DIR/ready missing after a while means pidfd_getfd is missing.
+hold_fd() {
+	mkdir -p "$3"
+	python3 -c '
+import ctypes, os, sys, time
+libc = ctypes.CDLL(None, use_errno=True)
+pidfd = os.pidfd_open(int(sys.argv[1]))
+fd = libc.syscall(438, pidfd, int(sys.argv[2]), 0)  # pidfd_getfd
+if fd < 0:
+    sys.exit("pidfd_getfd: " + os.strerror(ctypes.get_errno()))
+def child():
+    libc.prctl(1, 15)  # PR_SET_PDEATHSIG, SIGTERM: it ends with its parent
+    while True:
+        time.sleep(600)
+pids = [os.getpid()]
+for _ in range(int(sys.argv[4])):
+    pid = os.fork()
+    if pid == 0:
+        child()
+    pids.append(pid)
+d = sys.argv[3]
+open(d + "/pids", "w").write(" ".join(map(str, pids)) + "\n")
+open(d + "/ready", "w").close()
+while not os.path.exists(d + "/fork"):
+    time.sleep(0.05)
+pid = os.fork()
+if pid == 0:
+    os.close(fd)
+    child()
+open(d + "/worker", "w").write(str(pid) + "\n")
+time.sleep(600)
+' "$1" "$2" "$3" "${4:-0}" 9>&- &
+	holder=$!
+	on_exit "kill $holder"
+}
+
 vmlck() { status_kb "$1" VmLck; }
 is_locked() { [ "$(vmlck "$1")" -gt 0 ] 2>/dev/null; }
 now_ms() { date +%s%3N; }
@@ -116,7 +173,7 @@ NOTIFY_SOCKET=$TMP/notify.sock "$DM" guard --interval 0.2 2>"$TMP/guard.log" 9>&
 guard=$!
 on_exit "kill $guard"
 check "READY=1 after the first pass" wait_until grep -qx "READY=1" "$TMP/notify.txt"
-check "... with its status" grep -qx "STATUS=1 server(s) locked, 0 failing" "$TMP/notify.txt"
+check "... with its status" grep -qx "STATUS=1 process(es) locked, 0 failing" "$TMP/notify.txt"
 check "the guard locked itself" is_locked "$guard"
 t0=$(now_ms)
 swapon "$loop2"
@@ -125,7 +182,7 @@ t1=$(now_ms)
 check "the running guard locked bindfs 2 within 5 s of its swapon ($((t1 - t0)) ms)" is_locked "$srv2"
 check_locked "bindfs 2 locked by the running guard" "$srv2"
 check "... said in its log" wait_until grep -qE "^duende-mlock: guard: swap $loop2: process $srv2 \(bindfs\) locked" "$TMP/guard.log"
-check "STATUS= says 2 locked" wait_until grep -qx "STATUS=2 server(s) locked, 0 failing" "$TMP/notify.txt"
+check "STATUS= says 2 locked" wait_until grep -qx "STATUS=2 process(es) locked, 0 failing" "$TMP/notify.txt"
 
 # --- a server it cannot lock (traced): said once, however often it looks
 mount_swap 3 || exit 1
@@ -142,7 +199,7 @@ check "the traced server is said not locked" wait_until grep -qE "swap $loop3: p
 said=$(grep -c "process $srv3 not locked" "$TMP/guard.log")
 sleep 1.5 # at least 7 more passes
 check "... once, not every interval" equals "$(grep -c "process $srv3 not locked" "$TMP/guard.log")" "$said"
-check "STATUS= says 1 failing" wait_until grep -qx "STATUS=2 server(s) locked, 1 failing" "$TMP/notify.txt"
+check "STATUS= says 1 failing" wait_until grep -qx "STATUS=2 process(es) locked, 1 failing" "$TMP/notify.txt"
 run_cmd out rc "$DM" guard --once
 check "guard --once with a server it cannot lock: exit $LOCK_FAILED" equals "$rc" "$LOCK_FAILED"
 check "... and why" contains "$out" "process $srv3 not locked"
@@ -155,24 +212,20 @@ check "... said in its log" wait_until grep -qE "swap $loop3: process $srv3 \(bi
 # change of /proc/swaps (as the new child of an NBD reconnect): the
 # interval's rescan must find and lock it. It holds bindfs 2's FUSE
 # connection, taken with pidfd_getfd(2).
-fusefd=
-for fd in /proc/"$srv2"/fd/*; do
-	[ "$(readlink "$fd")" = /dev/fuse ] && { fusefd=${fd##*/}; break; }
-done
-python3 -c '
-import ctypes, os, sys, time
-libc = ctypes.CDLL(None, use_errno=True)
-pidfd = os.pidfd_open(int(sys.argv[1]))
-if libc.syscall(438, pidfd, int(sys.argv[2]), 0) < 0:  # pidfd_getfd
-    sys.exit("pidfd_getfd: " + os.strerror(ctypes.get_errno()))
-open(sys.argv[3], "w").close()
-time.sleep(600)
-' "$srv2" "$fusefd" "$TMP/heir.ready" 9>&- &
-heir=$!
-on_exit "kill $heir"
-if poll 10 test -e "$TMP/heir.ready"; then
+hold_fd "$srv2" "$(fuse_fd_of "$srv2")" "$TMP/heir"
+heir=$holder
+have_getfd=
+if poll 10 test -e "$TMP/heir/ready"; then
+	have_getfd=1
 	check "the rescan locks a new holder of bindfs 2's FUSE connection" poll 5 is_locked "$heir"
 	check "... said in its log" wait_until grep -qE "swap $loop2: process $heir \(python[0-9.]*\) locked" "$TMP/guard.log"
+	# A worker it forks that does not hold the connection: in its tree,
+	# locked by the next pass although its parent was locked already.
+	touch "$TMP/heir/fork"
+	check "the heir forked a worker" wait_for "$TMP/heir/worker"
+	worker=$(cat "$TMP/heir/worker")
+	check "... without the FUSE connection" test -z "$(fuse_fd_of "$worker")"
+	check "the running guard locks a new worker in a locked server's tree" poll 5 is_locked "$worker"
 else
 	echo "SKIP [rescan]: pidfd_getfd(2) is not available here (Linux 5.6+)" >&2
 fi
@@ -195,6 +248,24 @@ wait "$guard"
 check "SIGINT: exit 0" equals "$?" 0
 check "... a guard that found them locked says nothing" equals "$(cat "$TMP/guard2.log")" ""
 
+# --- an area with more servers than the library lists (8): eleven hold
+# bindfs 1's connection (bindfs, a holder and its 9 children). guard --once
+# locks those listed and fails the area, saying why.
+if [ -n "$have_getfd" ]; then
+	hold_fd "$srv1" "$(fuse_fd_of "$srv1")" "$TMP/many" 9
+	if check "ten processes took bindfs 1's FUSE connection" wait_for "$TMP/many/ready"; then
+		many=$(cat "$TMP/many/pids")
+		on_exit "kill $many"
+		run_cmd out rc "$DM" guard --once
+		check "guard --once with 11 servers of an area: exit $LOCK_FAILED" equals "$rc" "$LOCK_FAILED"
+		check "... and why, once" equals "$(grep -c "swap $loop1: not every process serving it is locked: 11 processes hold it, and the library lists 8" <<<"$out")" 1
+		# shellcheck disable=SC2086 # the PIDs, one word each
+		kill_and_wait $many
+	fi
+else
+	echo "SKIP [more than 8 servers]: pidfd_getfd(2) is not available here (Linux 5.6+)" >&2
+fi
+
 # --- the capabilities the unit leaves it are enough: a fourth server, locked
 # by guard --once with only the unit's CapabilityBoundingSet (those this
 # machine's root holds)
@@ -209,6 +280,17 @@ if [ -n "$UNIT" ] && command -v setpriv >/dev/null; then
 	check_locked "bindfs 4 locked by it" "$srv4"
 else
 	echo "SKIP [unit capabilities]: setpriv (util-linux) is missing" >&2
+fi
+
+# --- without CAP_SYS_PTRACE the servers' /proc/PID/fd cannot be read: no
+# server is found, and the guard says why and what to do
+if command -v setpriv >/dev/null; then
+	run_cmd out rc setpriv --inh-caps=-all --bounding-set=-sys_ptrace "$DM" guard --once
+	check "guard --once without CAP_SYS_PTRACE: exit $LOCK_FAILED" equals "$rc" "$LOCK_FAILED"
+	check "... says it lacks CAP_SYS_PTRACE" contains "$out" "swap $loop1 is served from user space, but its server cannot be found: this guard lacks CAP_SYS_PTRACE"
+	check "... and the fix" contains "$out" "Run it as root holding CAP_SYS_PTRACE"
+else
+	echo "SKIP [no CAP_SYS_PTRACE]: setpriv (util-linux) is missing" >&2
 fi
 
 finish

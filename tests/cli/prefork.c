@@ -10,8 +10,12 @@
  *   exec PROG ARG   a forked child execs PROG ARG (a helper)
  *   self FILE       a forked child execs this program again, which writes
  *                   its VmLck to FILE and sleeps
+ *   stderr FILE     the server itself closes its fd 2 and opens FILE as
+ *                   fd 2 (a data file where its stderr was)
  *   prefork --reexec N   execs itself N times, a little work between,
  *                   then exits 0 (a process that execs while it is locked)
+ *   prefork --forks N FILE   forks N children one after another (each
+ *                   exits at once), then writes "done" to FILE and exits 0
  * Built static too (prefork-static) where the C library has an archive.
  */
 #define _GNU_SOURCE
@@ -80,6 +84,23 @@ int main(int argc, char **argv)
 		execl("/proc/self/exe", argv[0], "--reexec", left, (char *)NULL);
 		return 2;
 	}
+	if (argc > i + 2 && strcmp(argv[i], "--forks") == 0) {
+		int n = atoi(argv[i + 1]);
+
+		for (int k = 0; k < n; k++) {
+			pid_t c = fork();
+
+			if (c == 0)
+				_exit(0);
+			if (c > 0)
+				waitpid(c, NULL, 0);
+		}
+		int fd = open(argv[i + 2], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (fd < 0 || write(fd, "done\n", 5) != 5)
+			return 2;
+		close(fd);
+		return 0;
+	}
 	if (argc > i + 1 && strcmp(argv[i], "--report") == 0) {
 		report(argv[i + 1]);
 		serve_forever();
@@ -106,6 +127,17 @@ int main(int argc, char **argv)
 		if (!arg)
 			continue;
 		*arg++ = '\0';
+		if (strcmp(line, "stderr") == 0) {
+			int fd;
+
+			close(2);
+			fd = open(arg, O_WRONLY | O_CREAT | O_APPEND, 0644);
+			if (fd >= 0 && fd != 2) {
+				dup2(fd, 2);
+				close(fd);
+			}
+			continue;
+		}
 		if (fork() != 0)
 			continue;
 		fclose(in);

@@ -189,7 +189,8 @@ if [ -n "$PREFORK_STATIC" ]; then
 	check "... nor, once the first lock is settled, exec's stderr" lacks "$tracer_files" "$TMP/exec.err"
 	# The program makes a data file its fd 2: the tracer's lines go elsewhere.
 	echo "stderr $TMP/data" >&8
-	check "... the program's fd 2 is the data file" wait_until test "$(readlink "/proc/$spid/fd/2")" = "$TMP/data"
+	fd2_is_data() { [ "$(readlink "/proc/$spid/fd/2")" = "$TMP/data" ]; }
+	check "... the program's fd 2 is the data file" wait_until fd2_is_data
 	echo "child $TMP/sc1b" >&8
 	check "... a child forked after that reports" wait_for "$TMP/sc1b"
 	check "... locked" test "$(report_of "$TMP/sc1b")" -gt 0
@@ -231,6 +232,25 @@ if [ -n "$PREFORK_STATIC" ]; then
 	on_exit "pkill -P $stuck 2>/dev/null; kill $stuck 2>/dev/null"
 	check "a program forking 3000 times under exec -v, its stderr a pipe nobody reads: it ends" wait_for "$TMP/forked"
 	pkill -P "$stuck" sleep 2>/dev/null
+	# Read later: the count of lines dropped comes with the next line.
+	mkfifo "$TMP/dcmd" "$TMP/derr"
+	exec 6<>"$TMP/dcmd" 9<>"$TMP/derr"
+	sh -c 'echo $$; exec "$@"' sh "$DM" exec -v -- "$PREFORK_STATIC" "$TMP/dcmd" >"$TMP/dpid" 2>"$TMP/derr" &
+	check "a server whose stderr is a pipe read later: it starts" wait_until test -s "$TMP/dpid"
+	read -r dpid <"$TMP/dpid"
+	on_exit "kill $dpid 2>/dev/null"
+	echo "forks 3000 $TMP/dforked" >&6
+	check "... its child forking 3000 times is not held" wait_for "$TMP/dforked"
+	timeout 3 cat <&9 >"$TMP/drained1"
+	check "... the lines that fit in the pipe were written" contains "$(cat "$TMP/drained1")" "forked from"
+	echo "child $TMP/d2" >&6
+	check "... the next child reports" wait_for "$TMP/d2"
+	timeout 3 cat <&9 >"$TMP/drained2"
+	check "... its line comes after the count of lines dropped" matches "$(cat "$TMP/drained2")" \
+		"^duende-mlock: exec: [0-9]+ messages were dropped"
+	check "... then its own" contains "$(cat "$TMP/drained2")" "forked from $dpid"
+	exec 6>&- 9>&-
+	kill_and_wait $(pgrep -P "$dpid") "$dpid"
 
 	# Under a debugger: it says who traces it.
 	if command -v strace >/dev/null; then

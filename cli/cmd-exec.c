@@ -383,10 +383,15 @@ static int write_line(struct tracer_out *out, pid_t pid, const char *line, size_
 		if (!out->known || stat(path, &st) != 0 || st.st_dev != out->dev || st.st_ino != out->ino)
 			return -1;
 		/* A private open: O_NONBLOCK on it leaves PROGRAM's own
-		 * description as it was. */
+		 * description as it was. Checked before (no other file is
+		 * opened at all) and after (PROGRAM may have changed it). */
 		fd = open(path, O_WRONLY | O_APPEND | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
 		if (fd < 0)
 			return -1;
+		if (fstat(fd, &st) != 0 || st.st_dev != out->dev || st.st_ino != out->ino) {
+			close(fd);
+			return -1;
+		}
 	}
 	if (out->dropped) {
 		int n = snprintf(note, sizeof(note), "%s: exec: %u messages were dropped: this "

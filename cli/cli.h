@@ -81,6 +81,11 @@ int text_width(const char *s);
 void put_lines(FILE *f, const char *indent, const char *text);
 /* "duende-mlock: SUB: message" on stderr, the message escaped. */
 void say(const char *sub, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A line on fd (with "duende-mlock: SUB: " when sub is set, escaped), only
+ * if it can be written at once: for a command that holds a process
+ * stopped meanwhile and must never wait on its reader. Lines not written
+ * are counted, and the count said before the next one that is. */
+void say_unblocked(int fd, const char *sub, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* ---- output-file.c: where a command writes ---- */
 

@@ -480,6 +480,10 @@ static void tracer_event(const struct duende_mlock_follow_event *ev, void *ctx)
 		     (int)ev->pid, line);
 		first_lock_settled(c, ev->pid);
 		break;
+	case DUENDE_MLOCK_FOLLOW_UNTRACKED:
+		tell(c, ev->pid, LOG_WARNING, "warning: task %d is past the %d tasks one follow keeps track "
+		     "of: it runs unlocked and unfollowed", (int)ev->pid, DUENDE_MLOCK_FOLLOW_MAX);
+		break;
 	case DUENDE_MLOCK_FOLLOW_ENDING_UNLOCKED:
 		duende_mlock_explain(&ev->status, line, sizeof(line));
 		tell(c, ev->pid, LOG_ERR, "process %d (%s) cannot be locked: %s; it is ended before it "

@@ -5,8 +5,10 @@
 #define _GNU_SOURCE
 #include <getopt.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "duende-mlock.h"
@@ -205,44 +207,49 @@ static int lock_one(const struct lock_opts *o, pid_t pid, uint64_t start_time)
 
 /* One line per process the follow locked or left (-v), and a warning
  * for each it could not lock, always. */
+/* Said while a process may be held stopped: never waits on the reader. */
 static void follow_event(const struct duende_mlock_follow_event *ev, void *ctx)
 {
 	const struct lock_opts *o = ctx;
 	char size[32], line[1024];
 
+	fmt_bytes(ev->bytes_locked, size, sizeof(size));
 	switch (ev->kind) {
 	case DUENDE_MLOCK_FOLLOW_LOCKED_CHILD:
 		if (o->verbose)
-			printf("process %d: forked from %d, locked %s before it ran\n", (int)ev->pid,
-			       (int)ev->parent, fmt_bytes(ev->bytes_locked, size, sizeof(size)));
+			say_unblocked(1, NULL, "process %d: forked from %d, locked %s before it ran", (int)ev->pid,
+				      (int)ev->parent, size);
 		break;
 	case DUENDE_MLOCK_FOLLOW_LOCKED_EXEC:
 		if (o->verbose)
-			printf("process %d: exec'd the program again, locked %s at its first "
-			       "instruction\n", (int)ev->pid, fmt_bytes(ev->bytes_locked, size, sizeof(size)));
+			say_unblocked(1, NULL, "process %d: exec'd the program again, locked %s at its first "
+				      "instruction", (int)ev->pid, size);
 		break;
 	case DUENDE_MLOCK_FOLLOW_LOCKED_RUNNING:
 		if (o->verbose)
-			printf("process %d: found unlocked, locked %s\n", (int)ev->pid,
-			       fmt_bytes(ev->bytes_locked, size, sizeof(size)));
+			say_unblocked(1, NULL, "process %d: found unlocked, locked %s", (int)ev->pid, size);
 		break;
 	case DUENDE_MLOCK_FOLLOW_HELPER:
 		if (o->verbose)
-			printf("process %d: exec'd another program (a helper), left unlocked\n",
-			       (int)ev->pid);
+			say_unblocked(1, NULL, "process %d: exec'd another program (a helper), left unlocked",
+				      (int)ev->pid);
 		break;
 	case DUENDE_MLOCK_FOLLOW_LOCK_FAILED:
 	case DUENDE_MLOCK_FOLLOW_ENDING_UNLOCKED:
 		duende_mlock_explain(&ev->status, line, sizeof(line));
-		say("lock", "warning: process %d (forked from %d) could not be locked and runs "
-		    "unlocked: %s", (int)ev->pid, (int)ev->parent, line);
+		say_unblocked(2, "lock", "warning: process %d (forked from %d) could not be locked and runs "
+			      "unlocked: %s", (int)ev->pid, (int)ev->parent, line);
+		break;
+	case DUENDE_MLOCK_FOLLOW_UNTRACKED:
+		say_unblocked(2, "lock", "warning: task %d (of process %d's) is past the %d tasks one "
+			      "follow keeps track of: it runs unlocked and unfollowed", (int)ev->pid,
+			      (int)ev->parent, DUENDE_MLOCK_FOLLOW_MAX);
 		break;
 	case DUENDE_MLOCK_FOLLOW_ATTACHED:
 		if (o->verbose)
-			printf("following; SIGTERM or SIGINT detaches\n");
+			say_unblocked(1, NULL, "following; SIGTERM or SIGINT detaches");
 		break;
 	}
-	fflush(stdout);
 }
 
 /* The follower must not wait on swap while a child it stops waits on
@@ -264,6 +271,36 @@ static void lock_self(const struct lock_opts *o)
 	}
 }
 
+/* The parent of pid from its /proc/PID/stat (after the name's last ')'),
+ * 0 when unknown. */
+static pid_t parent_of(pid_t pid)
+{
+	char path[48], buf[1024];
+	FILE *f;
+	size_t len;
+	int ppid = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	len = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[len] = '\0';
+	const char *end = strrchr(buf, ')');
+	if (!end || sscanf(end + 1, " %*c %d", &ppid) != 1)
+		return 0;
+	return (pid_t)ppid;
+}
+
+static bool is_ancestor(pid_t pid)
+{
+	for (pid_t p = getppid(), i = 0; p > 0 && i < 4096; p = parent_of(p), i++)
+		if (p == pid)
+			return true;
+	return false;
+}
+
 static int follow(const struct lock_opts *o, const pid_t *pids, size_t n)
 {
 	struct duende_mlock_follow_config c = DUENDE_MLOCK_FOLLOW_CONFIG_INIT;
@@ -274,7 +311,7 @@ static int follow(const struct lock_opts *o, const pid_t *pids, size_t n)
 	sigaddset(&stop, SIGTERM);
 	sigaddset(&stop, SIGINT);
 	lock_self(o);
-	fflush(stdout);
+	fflush(stdout); /* what follows is written unbuffered */
 	int rc = duende_mlock_follow(pids, n, &c, &stop, follow_event, (void *)o);
 	if (rc < 0) {
 		say("lock", "--follow: cannot follow process %d: %s", (int)pids[0], strerror(-rc));
@@ -304,6 +341,12 @@ int cmd_lock(int argc, char **argv)
 
 		if (!parse_pid(argv[i], &pid))
 			return usage_error("lock", usage, "'%s' is not a PID", argv[i]);
+		if (o.follow && is_ancestor(pid)) {
+			say("lock", "--follow: process %d is this command's own parent or an ancestor: "
+			    "following it would wait for its tree to end, which waits for this command; "
+			    "run lock --follow from outside its tree (another shell, a unit)", (int)pid);
+			return EXIT_USAGE;
+		}
 		if (nroots < LOCK_MAX)
 			roots[nroots++] = pid;
 		rc = gather(&o, pid, &t);

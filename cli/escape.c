@@ -2,8 +2,10 @@
 /* Text the command prints: names from the system escaped for each format
  * (JSON, Prometheus, a terminal), messages on stderr, the library's byte
  * unit. */
+#include <poll.h>
 #include <stdarg.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "duende-mlock.h"
@@ -149,6 +151,52 @@ void say(const char *sub, const char *fmt, ...)
 	 * chosen: nothing of them reaches a terminal unescaped. */
 	duende_mlock_escape(text, strlen(text), shown, sizeof(shown));
 	fprintf(stderr, "%s: %s%s%s\n", cli_name, sub ? sub : "", sub ? ": " : "", shown);
+}
+
+/* Lines say_unblocked() could not write, by descriptor (0..2). */
+static unsigned unwritten[3];
+
+static bool writable_now(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLOUT };
+
+	return poll(&p, 1, 0) == 1 && (p.revents & POLLOUT);
+}
+
+/* One write of a whole line, or none: a line shorter than PIPE_BUF goes
+ * into a pipe that polls writable at once. */
+static bool write_line_now(int fd, const char *line, size_t len)
+{
+	return writable_now(fd) && write(fd, line, len) == (ssize_t)len;
+}
+
+void say_unblocked(int fd, const char *sub, const char *fmt, ...)
+{
+	char text[1536], shown[3072], line[3200];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	duende_mlock_escape(text, strlen(text), shown, sizeof(shown));
+	if (fd >= 0 && fd <= 2 && unwritten[fd]) {
+		n = snprintf(line, sizeof(line), "%s: %u line(s) not written: the output was not read in time\n",
+			     cli_name, unwritten[fd]);
+		if (!write_line_now(fd, line, (size_t)n)) {
+			unwritten[fd]++;
+			return;
+		}
+		unwritten[fd] = 0;
+	}
+	if (sub)
+		n = snprintf(line, sizeof(line), "%s: %s: %s\n", cli_name, sub, shown);
+	else
+		n = snprintf(line, sizeof(line), "%s\n", shown);
+	if (n >= (int)sizeof(line))
+		n = (int)sizeof(line) - 1, line[n - 1] = '\n';
+	if (!write_line_now(fd, line, (size_t)n) && fd >= 0 && fd <= 2)
+		unwritten[fd]++;
 }
 
 void put_lines(FILE *f, const char *indent, const char *text)

@@ -1340,7 +1340,14 @@ enum duende_mlock_follow_kind {
 	 * instruction of its own (end_unlocked): the callback is the place to
 	 * tell it, e.g. on its /proc/PID/fd/2. */
 	DUENDE_MLOCK_FOLLOW_ENDING_UNLOCKED = 7,
+	/* A new process or thread beyond what the follower can keep track
+	 * of (DUENDE_MLOCK_FOLLOW_MAX tasks at once): let go untraced, so a
+	 * process runs on unlocked and what it forks is not followed. */
+	DUENDE_MLOCK_FOLLOW_UNTRACKED = 8,
 };
+
+/* Tasks (processes and their threads) one follow keeps track of at once. */
+#define DUENDE_MLOCK_FOLLOW_MAX 16384
 
 /* The exit status a process ended by end_unlocked gets (exec's 120). */
 #define DUENDE_MLOCK_FOLLOW_EXIT_UNLOCKED 120

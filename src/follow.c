@@ -43,7 +43,7 @@
 #define FOLLOW_OPTIONS \
 	(PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC)
 
-#define FOLLOW_MAX 4096
+#define FOLLOW_MAX DUENDE_MLOCK_FOLLOW_MAX
 /* How long detaching waits for every tracee to stop; one that does not
  * (blocked in the kernel) is detached by the kernel when the tracer
  * exits. */
@@ -86,12 +86,13 @@ struct follow {
 	void *ctx;
 	struct task *t;
 	size_t used; /* slots in use, FOLLOW_MAX at most */
+	size_t high; /* every slot in use is below it: the scans stop there */
 	bool detaching;
 };
 
 static struct task *find(struct follow *f, pid_t tid)
 {
-	for (size_t i = 0; i < FOLLOW_MAX; i++)
+	for (size_t i = 0; i < f->high; i++)
 		if (f->t[i].state != T_FREE && f->t[i].tid == tid)
 			return &f->t[i];
 	return NULL;
@@ -105,6 +106,8 @@ static struct task *add(struct follow *f, pid_t tid)
 			f->t[i].tid = tid;
 			f->t[i].state = T_RUNNING;
 			f->used++;
+			if (i >= f->high)
+				f->high = i + 1;
 			return &f->t[i];
 		}
 	return NULL;
@@ -150,6 +153,7 @@ static int resume(pid_t tid, int sig)
 }
 
 static void drop_process(struct follow *f, pid_t tgid, const struct task *keep);
+static pid_t parent_of(pid_t tid);
 
 /* ---- locking a stopped task ---- */
 
@@ -248,7 +252,7 @@ static void detach_task(struct follow *f, struct task *t, int sig)
 /* Every task of process tgid (threads included) but keep. */
 static void drop_process(struct follow *f, pid_t tgid, const struct task *keep)
 {
-	for (size_t i = 0; i < FOLLOW_MAX; i++)
+	for (size_t i = 0; i < f->high; i++)
 		if (f->t[i].state != T_FREE && f->t[i].tgid == tgid && &f->t[i] != keep)
 			drop(f, &f->t[i]);
 }
@@ -389,6 +393,7 @@ static void stopped(struct follow *f, pid_t tid, int status)
 		t = add(f, tid);
 		if (!t) {
 			(void)ptrace(PTRACE_DETACH, tid, NULL, NULL);
+			emit(f, DUENDE_MLOCK_FOLLOW_UNTRACKED, tid, parent_of(tid), -ENOSPC, NULL);
 			return;
 		}
 		t->state = T_EARLY;
@@ -599,14 +604,14 @@ static int attach_tree(struct follow *f, pid_t root)
 
 static void interrupt_all(struct follow *f)
 {
-	for (size_t i = 0; i < FOLLOW_MAX; i++)
+	for (size_t i = 0; i < f->high; i++)
 		if (f->t[i].state == T_RUNNING)
 			(void)ptrace(PTRACE_INTERRUPT, f->t[i].tid, NULL, NULL);
 }
 
 static bool has_running(const struct follow *f)
 {
-	for (size_t i = 0; i < FOLLOW_MAX; i++)
+	for (size_t i = 0; i < f->high; i++)
 		if (f->t[i].state == T_RUNNING || f->t[i].state == T_AWAIT_FIRST)
 			return true;
 	return false;
@@ -615,7 +620,7 @@ static bool has_running(const struct follow *f)
 /* A followed process's task (its main thread) by its process ID. */
 static struct task *process_of(struct follow *f, pid_t tgid)
 {
-	for (size_t i = 0; i < FOLLOW_MAX; i++)
+	for (size_t i = 0; i < f->high; i++)
 		if (f->t[i].state != T_FREE && f->t[i].state != T_EARLY && f->t[i].tid == tgid &&
 		    f->t[i].tgid == tgid)
 			return &f->t[i];
@@ -643,12 +648,12 @@ static void settle_early(struct follow *f)
 {
 	uint64_t now = dm_remote_now_ns();
 
-	for (size_t i = 0; i < FOLLOW_MAX; i++) {
+	for (size_t i = 0; i < f->high; i++) {
 		struct task *t = &f->t[i], *p = NULL;
 
 		if (t->state != T_EARLY || now - t->early_since < (uint64_t)FOLLOW_EARLY_MS * 1000000u)
 			continue;
-		for (size_t j = 0; j < FOLLOW_MAX && !p; j++) {
+		for (size_t j = 0; j < f->high && !p; j++) {
 			struct task *q = &f->t[j];
 
 			if (q != t && q->state != T_FREE && q->state != T_EARLY && q->tid == q->tgid &&
@@ -674,7 +679,7 @@ static void settle_early(struct follow *f)
 
 static bool has_early(const struct follow *f)
 {
-	for (size_t i = 0; i < FOLLOW_MAX; i++)
+	for (size_t i = 0; i < f->high; i++)
 		if (f->t[i].state == T_EARLY)
 			return true;
 	return false;
@@ -711,7 +716,7 @@ static int loop(struct follow *f, const sigset_t *wait_set, const sigset_t *stop
 		}
 	}
 	/* Tasks still held early (a parent that died before its event). */
-	for (size_t i = 0; i < FOLLOW_MAX; i++)
+	for (size_t i = 0; i < f->high; i++)
 		if (f->t[i].state == T_EARLY)
 			detach_task(f, &f->t[i], 0);
 	return stop_sig;
@@ -799,6 +804,7 @@ DM_EXPORT const char *duende_mlock_follow_kind_name(enum duende_mlock_follow_kin
 	case DUENDE_MLOCK_FOLLOW_HELPER: return "helper";
 	case DUENDE_MLOCK_FOLLOW_LOCK_FAILED: return "lock-failed";
 	case DUENDE_MLOCK_FOLLOW_ENDING_UNLOCKED: return "ending-unlocked";
+	case DUENDE_MLOCK_FOLLOW_UNTRACKED: return "untracked";
 	}
 	return "unknown";
 }

@@ -394,8 +394,8 @@ static int write_line(struct tracer_out *out, pid_t pid, const char *line, size_
 		}
 	}
 	if (out->dropped) {
-		int n = snprintf(note, sizeof(note), "%s: exec: %u messages were dropped: this "
-				 "output was not writable\n", cli_name, out->dropped);
+		int n = snprintf(note, sizeof(note), "%s: exec: %u line(s) not written: the "
+				 "output was not read in time\n", cli_name, out->dropped);
 		if (!write_now(fd, note, (size_t)n)) {
 			rc = 0;
 			goto done;

@@ -247,7 +247,7 @@ if [ -n "$PREFORK_STATIC" ]; then
 	check "... the next child reports" wait_for "$TMP/d2"
 	timeout 3 cat <&9 >"$TMP/drained2"
 	check "... its line comes after the count of lines dropped" matches "$(cat "$TMP/drained2")" \
-		"^duende-mlock: exec: [0-9]+ messages were dropped"
+		"^duende-mlock: exec: [0-9]+ line\\(s\\) not written: the output was not read in time"
 	check "... then its own" contains "$(cat "$TMP/drained2")" "forked from $dpid"
 	exec 6>&- 9>&-
 	kill_and_wait $(pgrep -P "$dpid") "$dpid"

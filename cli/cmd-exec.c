@@ -11,7 +11,13 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <limits.h>
+#include <poll.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <syslog.h>
 #include <unistd.h>
@@ -218,7 +224,7 @@ static void note_drop(const struct exec_opts *o, const struct program_check *pro
 {
 	struct duende_mlock_report self;
 	enum dm_drop_plan plan;
-	char line[1024], name[256];
+	char line[1024];
 	const char *slash = strrchr(prog->image.file, '/');
 
 	if (duende_mlock_program_drops_privileges(prog->image.file) != 1 ||
@@ -231,9 +237,9 @@ static void note_drop(const struct exec_opts *o, const struct program_check *pro
 		return;
 	duende_mlock_explain_step(DUENDE_MLOCK_STEP_RAISE_MEMLOCK, raise_rc, hard, line, sizeof(line));
 	slash = slash ? slash + 1 : prog->image.file;
-	duende_mlock_escape(slash, strlen(slash), name, sizeof(name));
+	/* say() escapes it. */
 	say("exec", "note: %s can drop privileges (it calls setuid or capset), and %s: if it "
-	    "does, %s. %s", name,
+	    "does, %s. %s", slash,
 	    o->shim.keep_ipc_lock ? "CAP_IPC_LOCK cannot be kept for it"
 				  : "CAP_IPC_LOCK is not kept for it (--no-keep-ipc-lock)",
 	    plan == DM_DROP_STOP ? "it is stopped there with exit status 120 and the reason"
@@ -288,34 +294,137 @@ static int set_no_swap(const struct exec_opts *o)
 
 /* ---- the traced path: PROGRAM no loader preloads into ---- */
 
+/* Where the tracer's lines go. It has no stderr of its own (its stdio is
+ * /dev/null); it writes to PROGRAM's fd 2 only while that is still the
+ * file exec was started with (a program that opened a data file as fd 2
+ * gets none of them), else to the system log. Until PROGRAM's first lock
+ * is settled it holds a dup of that stderr, which it can write where it
+ * could not reopen /proc/PID/fd/2 (another user's pipe or terminal). No
+ * write may block: a tracee may be stopped while the tracer writes, and a
+ * reader of PROGRAM's stderr that does not read must not freeze it. */
+struct tracer_out {
+	bool known;       /* the identity below was read */
+	dev_t dev;
+	ino_t ino;
+	int early;        /* dup of exec's stderr, -1 once the first lock is settled */
+	unsigned dropped; /* lines not written: the output was not writable */
+};
+
+/* The process that traces this one (a debugger, strace), 0 for none;
+ * its command name in name (raw, as the kernel holds it). */
+static pid_t my_tracer(char *name, size_t size)
+{
+	char line[256], path[64];
+	long pid = 0;
+	FILE *f = fopen("/proc/self/status", "re");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (strncmp(line, "TracerPid:", 10) == 0)
+			pid = strtol(line + 10, NULL, 10);
+	if (f)
+		fclose(f);
+	snprintf(name, size, "?");
+	snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
+	f = pid > 0 ? fopen(path, "re") : NULL;
+	if (f && fgets(name, (int)size, f))
+		name[strcspn(name, "\n")] = '\0';
+	if (f)
+		fclose(f);
+	return (pid_t)pid;
+}
+
 struct tracer_ctx {
 	bool verbose;
 	pid_t program;
 	int ready_fd;
 	const char *name;
+	struct tracer_out out;
 };
 
-/* A line on PROGRAM's stderr (the tracer has none of its own), or in the
- * system log where PROGRAM has none. */
-static void tell(pid_t pid, int priority, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void tell(pid_t pid, int priority, const char *fmt, ...)
+/* Writes the whole line if fd takes it now, without waiting: a line
+ * shorter than PIPE_BUF goes into a pipe whole or not at all. */
+static bool write_now(int fd, const char *line, size_t len)
 {
-	char path[64], text[2048];
+	struct pollfd p = { .fd = fd, .events = POLLOUT };
+
+	if (poll(&p, 1, 0) != 1 || !(p.revents & POLLOUT))
+		return false;
+	return write(fd, line, len) == (ssize_t)len;
+}
+
+/* 1 written, 0 dropped (not writable now), -1 no way to PROGRAM's
+ * stderr (the caller logs it instead). */
+static int write_line(struct tracer_out *out, pid_t pid, const char *line, size_t len)
+{
+	char path[64], note[128];
+	struct stat st;
+	int fd = out->early, rc;
+
+	if (fd < 0) {
+		snprintf(path, sizeof(path), "/proc/%d/fd/2", (int)pid);
+		if (!out->known || stat(path, &st) != 0 || st.st_dev != out->dev || st.st_ino != out->ino)
+			return -1;
+		/* A private open: O_NONBLOCK on it leaves PROGRAM's own
+		 * description as it was. Checked before (no other file is
+		 * opened at all) and after (PROGRAM may have changed it). */
+		fd = open(path, O_WRONLY | O_APPEND | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
+		if (fd < 0)
+			return -1;
+		if (fstat(fd, &st) != 0 || st.st_dev != out->dev || st.st_ino != out->ino) {
+			close(fd);
+			return -1;
+		}
+	}
+	if (out->dropped) {
+		int n = snprintf(note, sizeof(note), "%s: exec: %u line(s) not written: the "
+				 "output was not read in time\n", cli_name, out->dropped);
+		if (!write_now(fd, note, (size_t)n)) {
+			rc = 0;
+			goto done;
+		}
+		out->dropped = 0;
+	}
+	rc = write_now(fd, line, len) ? 1 : 0;
+done:
+	if (fd != out->early)
+		close(fd);
+	if (rc == 0)
+		out->dropped++;
+	return rc;
+}
+
+/* A line on PROGRAM's stderr while it is the one exec was started with,
+ * else in the system log. */
+static void tell(struct tracer_ctx *c, pid_t pid, int priority, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void tell(struct tracer_ctx *c, pid_t pid, int priority, const char *fmt, ...)
+{
+	char text[2048], line[PIPE_BUF];
 	va_list ap;
-	int fd;
+	int n;
 
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
-	snprintf(path, sizeof(path), "/proc/%d/fd/2", (int)pid);
-	fd = open(path, O_WRONLY | O_APPEND | O_NOCTTY | O_CLOEXEC);
-	if (fd >= 0 && dprintf(fd, "%s: exec: %s\n", cli_name, text) > 0) {
-		close(fd);
+	n = snprintf(line, sizeof(line), "%s: exec: %s\n", cli_name, text);
+	if (n < 0)
 		return;
+	if (n >= (int)sizeof(line)) {
+		n = (int)sizeof(line) - 1;
+		line[n - 1] = '\n';
 	}
-	if (fd >= 0)
-		close(fd);
-	syslog(priority, "exec: %s", text);
+	if (write_line(&c->out, pid, line, (size_t)n) < 0)
+		syslog(priority, "exec: %s", text);
+}
+
+/* PROGRAM's first lock is settled: the dup of exec's stderr is let go,
+ * so the tracer does not hold a reader of it waiting for PROGRAM's life. */
+static void first_lock_settled(struct tracer_ctx *c, pid_t pid)
+{
+	if (pid == c->program && c->out.early >= 0) {
+		close(c->out.early);
+		c->out.early = -1;
+	}
 }
 
 static void tracer_event(const struct duende_mlock_follow_event *ev, void *ctx)
@@ -331,66 +440,158 @@ static void tracer_event(const struct duende_mlock_follow_event *ev, void *ctx)
 		break;
 	case DUENDE_MLOCK_FOLLOW_LOCKED_EXEC:
 		if (c->verbose)
-			tell(ev->pid, LOG_INFO, "process %d locked by tracing at its first instruction "
+			tell(c, ev->pid, LOG_INFO, "process %d locked by tracing at its first instruction "
 			     "(%s)", (int)ev->pid, fmt_bytes(ev->bytes_locked, size, sizeof(size)));
+		first_lock_settled(c, ev->pid);
 		break;
 	case DUENDE_MLOCK_FOLLOW_LOCKED_CHILD:
 		if (c->verbose)
-			tell(ev->pid, LOG_INFO, "process %d: forked from %d, locked %s before it ran",
+			tell(c, ev->pid, LOG_INFO, "process %d: forked from %d, locked %s before it ran",
 			     (int)ev->pid, (int)ev->parent, fmt_bytes(ev->bytes_locked, size, sizeof(size)));
 		break;
 	case DUENDE_MLOCK_FOLLOW_LOCKED_RUNNING:
 		break;
 	case DUENDE_MLOCK_FOLLOW_HELPER:
 		if (c->verbose)
-			tell(ev->pid, LOG_INFO, "process %d exec'd another program (a helper), left "
+			tell(c, ev->pid, LOG_INFO, "process %d exec'd another program (a helper), left "
 			     "unlocked", (int)ev->pid);
 		break;
 	case DUENDE_MLOCK_FOLLOW_LOCK_FAILED:
 		duende_mlock_explain(&ev->status, line, sizeof(line));
-		tell(ev->pid, LOG_WARNING, "warning: process %d runs without a memory lock: %s",
+		tell(c, ev->pid, LOG_WARNING, "warning: process %d runs without a memory lock: %s",
 		     (int)ev->pid, line);
+		first_lock_settled(c, ev->pid);
 		break;
 	case DUENDE_MLOCK_FOLLOW_UNTRACKED:
-		tell(ev->pid, LOG_WARNING, "warning: task %d is past the %d tasks one follow keeps track "
+		tell(c, ev->pid, LOG_WARNING, "warning: task %d is past the %d tasks one follow keeps track "
 		     "of: it runs unlocked and unfollowed", (int)ev->pid, DUENDE_MLOCK_FOLLOW_MAX);
 		break;
 	case DUENDE_MLOCK_FOLLOW_ENDING_UNLOCKED:
 		duende_mlock_explain(&ev->status, line, sizeof(line));
-		tell(ev->pid, LOG_ERR, "process %d (%s) cannot be locked: %s; it is ended before it "
+		tell(c, ev->pid, LOG_ERR, "process %d (%s) cannot be locked: %s; it is ended before it "
 		     "runs (exit status %d; use --best-effort to run it anyway)", (int)ev->pid,
 		     c->name, line, DUENDE_MLOCK_FOLLOW_EXIT_UNLOCKED);
+		first_lock_settled(c, ev->pid);
 		break;
 	}
+}
+
+/* Closes every descriptor above 2 but those in keep (ascending): the
+ * tracer stays for PROGRAM's life and must hold nothing it inherited. */
+static bool close_ranges(const int *keep, int n)
+{
+#ifdef SYS_close_range
+	unsigned lo = 3;
+
+	for (int i = 0; i < n; i++) {
+		if ((unsigned)keep[i] < lo)
+			continue;
+		if ((unsigned)keep[i] > lo && syscall(SYS_close_range, lo, (unsigned)keep[i] - 1, 0) != 0)
+			return false;
+		lo = (unsigned)keep[i] + 1;
+	}
+	return syscall(SYS_close_range, lo, ~0U, 0) == 0;
+#else
+	(void)keep;
+	(void)n;
+	return false;
+#endif
+}
+
+static void close_inherited(const int *keep, int n)
+{
+	struct rlimit nofile;
+	DIR *d;
+
+	if (close_ranges(keep, n))
+		return;
+	d = opendir("/proc/self/fd");
+	if (d) {
+		struct dirent *e;
+		bool closed = true;
+
+		/* Closing while reading the directory: read it again until
+		 * a pass closes nothing. */
+		while (closed) {
+			closed = false;
+			rewinddir(d);
+			while ((e = readdir(d))) {
+				int fd = atoi(e->d_name), k = 0;
+
+				while (k < n && keep[k] != fd)
+					k++;
+				if (fd > 2 && fd != dirfd(d) && k == n && close(fd) == 0)
+					closed = true;
+			}
+		}
+		closedir(d);
+		return;
+	}
+	if (getrlimit(RLIMIT_NOFILE, &nofile) != 0 || nofile.rlim_cur == RLIM_INFINITY ||
+	    nofile.rlim_cur > INT_MAX)
+		nofile.rlim_cur = 1u << 20;
+	for (int fd = 3; fd < (int)nofile.rlim_cur; fd++) {
+		int k = 0;
+
+		while (k < n && keep[k] != fd)
+			k++;
+		if (k == n)
+			close(fd);
+	}
+}
+
+static void sort_fds(int *fds, int n)
+{
+	for (int i = 1; i < n; i++)
+		for (int j = i; j > 0 && fds[j - 1] > fds[j]; j--) {
+			int t = fds[j];
+			fds[j] = fds[j - 1];
+			fds[j - 1] = t;
+		}
 }
 
 /* The tracer: exec's grandchild, so that PROGRAM (exec's own process,
  * after execve) never meets it in its wait() loop. Its own session, its
  * stdio on /dev/null (a pipe it held would keep a reader of PROGRAM's
- * output waiting); it locks itself and follows PROGRAM until its tree
- * ends. */
+ * output waiting; it keeps a dup of exec's stderr only until PROGRAM's
+ * first lock is settled); it locks itself and follows PROGRAM until its
+ * tree ends. */
 static void __attribute__((noreturn)) run_tracer(const struct exec_opts *o, pid_t program,
 						  const char *name, int up, int down)
 {
 	struct duende_mlock_follow_config c = DUENDE_MLOCK_FOLLOW_CONFIG_INIT;
 	struct duende_mlock_config self = DUENDE_MLOCK_CONFIG_INIT;
-	struct tracer_ctx ctx = { o->shim.verbose, program, up, name };
+	struct tracer_ctx ctx = { o->shim.verbose, program, up, name, { false, 0, 0, -1, 0 } };
 	pid_t me = getpid();
 	sigset_t stop;
+	struct stat st;
 	char go;
+	int keep[3], nkeep = 0;
 	int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
 
 	setsid();
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
+	/* exec's stderr, which PROGRAM starts with: its identity (a pipe's
+	 * and a socket's too), and a dup for the first lock's words. */
+	if (fstat(2, &st) == 0) {
+		ctx.out.known = true;
+		ctx.out.dev = st.st_dev;
+		ctx.out.ino = st.st_ino;
+		ctx.out.early = fcntl(2, F_DUPFD_CLOEXEC, 3);
+	}
 	if (nul >= 0) {
 		dup2(nul, 0);
 		dup2(nul, 1);
 		dup2(nul, 2);
+		close(nul);
 	}
-	for (int fd = 3; fd < 1024; fd++)
-		if (fd != up && fd != down)
-			close(fd);
+	keep[nkeep++] = up;
+	keep[nkeep++] = down;
+	if (ctx.out.early >= 0)
+		keep[nkeep++] = ctx.out.early;
+	sort_fds(keep, nkeep);
+	close_inherited(keep, nkeep);
 	openlog(cli_name, LOG_PID, LOG_DAEMON);
 	if (write(up, &me, sizeof(me)) != (ssize_t)sizeof(me) || read(down, &go, 1) != 1)
 		_exit(1);
@@ -407,6 +608,8 @@ static void __attribute__((noreturn)) run_tracer(const struct exec_opts *o, pid_
 	sigaddset(&stop, SIGTERM);
 	sigaddset(&stop, SIGINT);
 	int rc = duende_mlock_follow(&program, 1, &c, &stop, tracer_event, &ctx);
+	if (ctx.out.early >= 0)
+		close(ctx.out.early);
 	if (rc < 0 && ctx.ready_fd >= 0) {
 		(void)!write(up, "E", 1);
 		(void)!write(up, &rc, sizeof(rc));
@@ -436,7 +639,7 @@ static int exec_traced(const struct exec_opts *o, const struct program_check *pr
 	const char *name = strrchr(prog->path, '/');
 	int up[2], down[2], status;
 	pid_t program = getpid(), tracer = 0, c;
-	char shown[256];
+	char shown[256], dname[64];
 
 	name = name ? name + 1 : prog->path;
 	duende_mlock_escape(name, strlen(name), shown, sizeof(shown));
@@ -452,7 +655,7 @@ static int exec_traced(const struct exec_opts *o, const struct program_check *pr
 	}
 	if (o->shim.verbose)
 		say("exec", "%s: the preload cannot lock it (%s); locking it by tracing instead, at "
-		    "its first instruction", shown, prog->reason);
+		    "its first instruction", name, prog->reason);
 	/* Inherited through execve by PROGRAM and what it forks. */
 	if (o->shim.harden.io_flusher &&
 	    !step_here(o, DUENDE_MLOCK_STEP_IO_FLUSHER, duende_mlock_set_io_flusher(), 1))
@@ -490,15 +693,22 @@ static int exec_traced(const struct exec_opts *o, const struct program_check *pr
 	char r = 0;
 	int rc = 0;
 	if (write(down[1], "G", 1) != 1 || read(up[0], &r, 1) != 1 || r != 'R') {
-		if (r == 'E' && read(up[0], &rc, sizeof(rc)) == (ssize_t)sizeof(rc))
-			say("exec", "cannot trace %s to lock it: %s", shown, strerror(-rc));
+		pid_t debugger = my_tracer(dname, sizeof(dname));
+
+		if (r == 'E' && read(up[0], &rc, sizeof(rc)) == (ssize_t)sizeof(rc) && debugger > 0)
+			say("exec", "cannot trace %s to lock it: it is traced by process %d (%s), and a "
+			    "process has one tracer at a time, so a traced program cannot be locked by "
+			    "tracing: start it without the debugger, or preload a dynamic build of it",
+			    name, (int)debugger, dname);
+		else if (r == 'E')
+			say("exec", "cannot trace %s to lock it: %s", name, strerror(-rc));
 		else
-			say("exec", "cannot trace %s to lock it: the tracer ended", shown);
+			say("exec", "cannot trace %s to lock it: the tracer ended", name);
 		if (o->shim.harden.lock_config.required) {
 			say("exec", "not starting the program (use --best-effort to run it anyway)");
 			return DM_EXIT_LOCK_FAILED;
 		}
-		say("exec", "warning: running %s without a memory lock", shown);
+		say("exec", "warning: running %s without a memory lock", name);
 	}
 	close(up[0]);
 	close(down[1]);

@@ -168,7 +168,8 @@ exec_traced() {
 if [ -n "$PREFORK_STATIC" ]; then
 	mkfifo "$TMP/scmd"
 	exec 8<>"$TMP/scmd"
-	sh -c 'echo $$; exec "$@"' sh "$DM" exec -v -- "$PREFORK_STATIC" "$TMP/scmd" >"$TMP/pid" 2>"$TMP/exec.err" &
+	# Started holding descriptor 3000 (the tracer must not keep it).
+	bash -c 'ulimit -n 4096; exec 3000>/dev/null; echo $$; exec "$@"' sh "$DM" exec -v -- "$PREFORK_STATIC" "$TMP/scmd" >"$TMP/pid" 2>"$TMP/exec.err" &
 	check "exec of a static program: it starts" wait_until test -s "$TMP/pid"
 	read -r spid <"$TMP/pid"
 	started() { [ "$(cat "/proc/$spid/comm" 2>/dev/null)" = prefork-static ]; }
@@ -181,6 +182,19 @@ if [ -n "$PREFORK_STATIC" ]; then
 	echo "child $TMP/sc1" >&8
 	check "... its forked child reports" wait_for "$TMP/sc1"
 	check "... locked before it served" test "$(report_of "$TMP/sc1")" -gt 0
+	check "... -v says so on the program's stderr" wait_until grep -q "forked from $spid" "$TMP/exec.err"
+	check "... the program holds descriptor 3000 it was started with" test -e "/proc/$spid/fd/3000"
+	check "... the tracer does not" test ! -e "/proc/$tracer/fd/3000"
+	tracer_files=$(for f in /proc/"$tracer"/fd/*; do readlink "$f"; done)
+	check "... nor, once the first lock is settled, exec's stderr" lacks "$tracer_files" "$TMP/exec.err"
+	# The program makes a data file its fd 2: the tracer's lines go elsewhere.
+	echo "stderr $TMP/data" >&8
+	fd2_is_data() { [ "$(readlink "/proc/$spid/fd/2")" = "$TMP/data" ]; }
+	check "... the program's fd 2 is the data file" wait_until fd2_is_data
+	echo "child $TMP/sc1b" >&8
+	check "... a child forked after that reports" wait_for "$TMP/sc1b"
+	check "... locked" test "$(report_of "$TMP/sc1b")" -gt 0
+	check "... its -v line is not written into the data file" equals "$(cat "$TMP/data")" ""
 	# A crash of the tracer detaches: the program runs on.
 	kill -KILL "$tracer"
 	untraced() { [ "$(tracer_of "$spid")" = 0 ]; }
@@ -201,6 +215,61 @@ if [ -n "$PREFORK_STATIC" ]; then
 		"$DM" exec --best-effort -- "$PREFORK_STATIC" --mark "$TMP/mark2"
 	check "... with --best-effort it runs unlocked" test -e "$TMP/mark2"
 	check "... with a warning" contains "$out" "runs without a memory lock"
+
+	# The same as a user who cannot reopen root's pipe (/proc/PID/fd/2):
+	# the reason still reaches the pipe exec was started with.
+	mkdir -m 777 "$TMP/nobody"
+	run_cmd out rc setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
+		sh -c 'ulimit -l 64; exec "$@"' sh "$DM" exec -- "$PREFORK_STATIC" --mark "$TMP/nobody/mark"
+	check "exec of a static program that cannot be locked, as nobody: exit 120" equals "$rc" 120
+	check "... its first instruction never ran" test ! -e "$TMP/nobody/mark"
+	check "... the reason on the pipe of its stderr" contains "$out" "cannot be locked"
+
+	# A reader of its stderr that does not read: the tracer drops its -v
+	# lines rather than wait, and the program is not held.
+	( "$DM" exec -v -- "$PREFORK_STATIC" --forks 3000 "$TMP/forked" 2>&1 >/dev/null | sleep 300 ) &
+	stuck=$!
+	on_exit "pkill -P $stuck 2>/dev/null; kill $stuck 2>/dev/null"
+	check "a program forking 3000 times under exec -v, its stderr a pipe nobody reads: it ends" wait_for "$TMP/forked"
+	pkill -P "$stuck" sleep 2>/dev/null
+	# Read later: the count of lines dropped comes with the next line.
+	mkfifo "$TMP/dcmd" "$TMP/derr"
+	exec 6<>"$TMP/dcmd" 9<>"$TMP/derr"
+	sh -c 'echo $$; exec "$@"' sh "$DM" exec -v -- "$PREFORK_STATIC" "$TMP/dcmd" >"$TMP/dpid" 2>"$TMP/derr" &
+	check "a server whose stderr is a pipe read later: it starts" wait_until test -s "$TMP/dpid"
+	read -r dpid <"$TMP/dpid"
+	on_exit "kill $dpid 2>/dev/null"
+	echo "forks 3000 $TMP/dforked" >&6
+	check "... its child forking 3000 times is not held" wait_for "$TMP/dforked"
+	timeout 3 cat <&9 >"$TMP/drained1"
+	check "... the lines that fit in the pipe were written" contains "$(cat "$TMP/drained1")" "forked from"
+	echo "child $TMP/d2" >&6
+	check "... the next child reports" wait_for "$TMP/d2"
+	timeout 3 cat <&9 >"$TMP/drained2"
+	check "... its line comes after the count of lines dropped" matches "$(cat "$TMP/drained2")" \
+		"^duende-mlock: exec: [0-9]+ line\\(s\\) not written: the output was not read in time"
+	check "... then its own" contains "$(cat "$TMP/drained2")" "forked from $dpid"
+	exec 6>&- 9>&-
+	kill_and_wait $(pgrep -P "$dpid") "$dpid"
+
+	# Under a debugger: it says who traces it.
+	if command -v strace >/dev/null; then
+		run_cmd out rc strace -o /dev/null "$DM" exec -- "$PREFORK_STATIC" --mark "$TMP/mark3"
+		check "exec of a static program under strace: exit 120" equals "$rc" 120
+		check "... its code never ran" test ! -e "$TMP/mark3"
+		check "... names the tracer" matches "$out" "traced by process [0-9]+ \(strace\)"
+		check "... and what to do" contains "$out" "start it without the debugger"
+	else
+		echo "SKIP [exec under strace]: strace missing (package strace)" >&2
+	fi
+
+	# A name with control bytes is escaped once.
+	odd="$TMP/st ev"$'\n\e[31m\a'"y"
+	cp "$PREFORK_STATIC" "$odd"
+	run_cmd out rc "$DM" exec -v -- "$odd" --forks 1 "$TMP/odd-done"
+	check "exec -v of a program named with control bytes: it runs" equals "$rc" 0
+	check "... its name escaped" contains "$out" 'st ev\n\e[31m\ay'
+	check "... once" lacks "$out" '\\'
 else
 	echo "SKIP [exec of a static program]: no static C library (libc6-dev's libc.a) to build one" >&2
 fi

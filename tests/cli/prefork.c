@@ -10,8 +10,14 @@
  *   exec PROG ARG   a forked child execs PROG ARG (a helper)
  *   self FILE       a forked child execs this program again, which writes
  *                   its VmLck to FILE and sleeps
+ *   forks N FILE    a forked child forks N children one after another
+ *                   (each exits at once), writes "done" to FILE, exits
+ *   stderr FILE     the server itself closes its fd 2 and opens FILE as
+ *                   fd 2 (a data file where its stderr was)
  *   prefork --reexec N   execs itself N times, a little work between,
  *                   then exits 0 (a process that execs while it is locked)
+ *   prefork --forks N FILE   forks N children one after another (each
+ *                   exits at once), then writes "done" to FILE and exits 0
  * Built static too (prefork-static) where the C library has an archive.
  */
 #define _GNU_SOURCE
@@ -57,6 +63,25 @@ static void serve_forever(void)
 		pause();
 }
 
+/* Forks n children one after another, each exiting at once; then
+ * writes "done" to file. */
+static int forks(int n, const char *file)
+{
+	for (int k = 0; k < n; k++) {
+		pid_t c = fork();
+
+		if (c == 0)
+			_exit(0);
+		if (c > 0)
+			waitpid(c, NULL, 0);
+	}
+	int fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0 || write(fd, "done\n", 5) != 5)
+		return 2;
+	close(fd);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	char line[4096];
@@ -80,6 +105,8 @@ int main(int argc, char **argv)
 		execl("/proc/self/exe", argv[0], "--reexec", left, (char *)NULL);
 		return 2;
 	}
+	if (argc > i + 2 && strcmp(argv[i], "--forks") == 0)
+		return forks(atoi(argv[i + 1]), argv[i + 2]);
 	if (argc > i + 1 && strcmp(argv[i], "--report") == 0) {
 		report(argv[i + 1]);
 		serve_forever();
@@ -106,6 +133,17 @@ int main(int argc, char **argv)
 		if (!arg)
 			continue;
 		*arg++ = '\0';
+		if (strcmp(line, "stderr") == 0) {
+			int fd;
+
+			close(2);
+			fd = open(arg, O_WRONLY | O_CREAT | O_APPEND, 0644);
+			if (fd >= 0 && fd != 2) {
+				dup2(fd, 2);
+				close(fd);
+			}
+			continue;
+		}
 		if (fork() != 0)
 			continue;
 		fclose(in);
@@ -119,6 +157,12 @@ int main(int argc, char **argv)
 				*a1++ = '\0';
 			execl(arg, arg, a1, (char *)NULL);
 			_exit(127);
+		}
+		if (strcmp(line, "forks") == 0) {
+			char *file = strchr(arg, ' ');
+
+			signal(SIGCHLD, SIG_DFL);
+			_exit(file ? forks(atoi(arg), file + 1) : 64);
 		}
 		if (strcmp(line, "self") == 0) {
 			execl("/proc/self/exe", argv[0], "--report", arg, (char *)NULL);

@@ -50,6 +50,9 @@ bool lock_pid_verified(const struct duende_mlock_pid_result *r, int rc, bool bes
  * and another user's (or a more privileged process's) /proc/PID/fd cannot
  * be read. */
 bool holds_cap_sys_ptrace(void);
+/* The value of --oom-score-adj (of exec, lock and guard) into *score: 0,
+ * or the usage error's exit status, said for subcommand sub. */
+int parse_oom_score_adj(const char *sub, const char *usage, const char *arg, int *score);
 
 /* Prints "duende-mlock: SUBCOMMAND: message" and a usage hint on stderr,
  * returns EXIT_USAGE. */

@@ -128,7 +128,6 @@ static int parse_options(int argc, char **argv, struct exec_opts *o)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0, 0, 0, 0 },
 	};
-	long n;
 	uint64_t size;
 	int c;
 
@@ -170,14 +169,14 @@ static int parse_options(int argc, char **argv, struct exec_opts *o)
 				return usage_error("exec", usage, "--memlock: '%s' is not a size (e.g. 64M) or 'unlimited'", optarg);
 			o->memlock_set = true;
 			break;
-		case OPT_OOM:
-			if (!parse_int(optarg, DUENDE_MLOCK_OOM_SCORE_ADJ_MIN, DUENDE_MLOCK_OOM_SCORE_ADJ_MAX, &n))
-				return usage_error("exec", usage, "--oom-score-adj: '%s' is not a number from %d to %d",
-						   optarg, DUENDE_MLOCK_OOM_SCORE_ADJ_MIN,
-						   DUENDE_MLOCK_OOM_SCORE_ADJ_MAX);
+		case OPT_OOM: {
+			int rc = parse_oom_score_adj("exec", usage, optarg, &h->oom_score_adj);
+
+			if (rc)
+				return rc;
 			h->set_oom_score_adj = true;
-			h->oom_score_adj = (int)n;
 			break;
+		}
 		case '?':
 		default:
 			return usage_error("exec", usage, "unknown option '%s', or a missing or "

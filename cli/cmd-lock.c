@@ -78,7 +78,6 @@ static int parse_options(int argc, char **argv, struct lock_opts *o)
 		{ 0, 0, 0, 0 },
 	};
 	static const struct duende_mlock_pid_config defaults = DUENDE_MLOCK_PID_CONFIG_INIT;
-	long n;
 	int c;
 
 	o->config = defaults;
@@ -95,12 +94,14 @@ static int parse_options(int argc, char **argv, struct lock_opts *o)
 		case OPT_NO_RAISE: o->config.raise_memlock = false; break;
 		case 'v': o->verbose = true; break;
 		case 'h': help(); exit_printed("--help");
-		case OPT_OOM:
-			if (!parse_int(optarg, -1000, 1000, &n))
-				return usage_error("lock", usage, "--oom-score-adj: '%s' is not a number from -1000 to 1000", optarg);
+		case OPT_OOM: {
+			int rc = parse_oom_score_adj("lock", usage, optarg, &o->config.oom_score_adj);
+
+			if (rc)
+				return rc;
 			o->config.set_oom_score_adj = true;
-			o->config.oom_score_adj = (int)n;
 			break;
+		}
 		case '?':
 		default:
 			return usage_error("lock", usage, "unknown option '%s', or a missing or "

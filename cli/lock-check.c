@@ -40,3 +40,14 @@ bool holds_cap_sys_ptrace(void)
 		fclose(f);
 	return held;
 }
+
+int parse_oom_score_adj(const char *sub, const char *usage, const char *arg, int *score)
+{
+	long n;
+
+	if (!parse_int(arg, DUENDE_MLOCK_OOM_SCORE_ADJ_MIN, DUENDE_MLOCK_OOM_SCORE_ADJ_MAX, &n))
+		return usage_error(sub, usage, "--oom-score-adj: '%s' is not a number from %d to %d", arg,
+				   DUENDE_MLOCK_OOM_SCORE_ADJ_MIN, DUENDE_MLOCK_OOM_SCORE_ADJ_MAX);
+	*score = (int)n;
+	return 0;
+}

@@ -562,7 +562,6 @@ static void __attribute__((noreturn)) run_tracer(const struct exec_opts *o, pid_
 	struct duende_mlock_config self = DUENDE_MLOCK_CONFIG_INIT;
 	struct tracer_ctx ctx = { o->shim.verbose, program, up, name, { false, 0, 0, -1, 0 } };
 	pid_t me = getpid();
-	sigset_t stop;
 	struct stat st;
 	char go;
 	int keep[3], nkeep = 0;
@@ -603,10 +602,9 @@ static void __attribute__((noreturn)) run_tracer(const struct exec_opts *o, pid_
 	c.await_exec = true;
 	c.end_unlocked = c.lock.required;
 	c.once = !o->shim.follow_forks;
-	sigemptyset(&stop);
-	sigaddset(&stop, SIGTERM);
-	sigaddset(&stop, SIGINT);
-	int rc = duende_mlock_follow(&program, 1, &c, &stop, tracer_event, &ctx);
+	int rc = duende_mlock_follow(&program, 1, &c,
+				     DUENDE_MLOCK_SIGNAL_BIT(SIGTERM) | DUENDE_MLOCK_SIGNAL_BIT(SIGINT),
+				     tracer_event, &ctx);
 	if (ctx.out.early >= 0)
 		close(ctx.out.early);
 	if (rc < 0 && ctx.ready_fd >= 0) {

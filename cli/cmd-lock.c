@@ -305,15 +305,12 @@ static bool is_ancestor(pid_t pid)
 static int follow(const struct lock_opts *o, const pid_t *pids, size_t n)
 {
 	struct duende_mlock_follow_config c = DUENDE_MLOCK_FOLLOW_CONFIG_INIT;
-	sigset_t stop;
+	const uint64_t stop = DUENDE_MLOCK_SIGNAL_BIT(SIGTERM) | DUENDE_MLOCK_SIGNAL_BIT(SIGINT);
 
 	c.lock = o->config.lock;
-	sigemptyset(&stop);
-	sigaddset(&stop, SIGTERM);
-	sigaddset(&stop, SIGINT);
 	lock_self(o);
 	fflush(stdout); /* what follows is written unbuffered */
-	int rc = duende_mlock_follow(pids, n, &c, &stop, follow_event, (void *)o);
+	int rc = duende_mlock_follow(pids, n, &c, stop, follow_event, (void *)o);
 	if (rc < 0) {
 		say("lock", "--follow: cannot follow process %d: %s", (int)pids[0], strerror(-rc));
 		return DM_EXIT_LOCK_FAILED;

@@ -1409,18 +1409,24 @@ struct duende_mlock_follow_config {
  *
  * The calling thread becomes the tracer and stays in the call until every
  * followed process has ended (returns 0) or a signal of stop_signals
- * arrives (every process is detached, left running, and the signal
+ * (DUENDE_MLOCK_SIGNAL_BIT of each, 0 for none) arrives (every process is detached, left running, and the signal
  * number is returned). The call blocks SIGCHLD and stop_signals in the
  * calling thread while it runs, and restores its mask. Should the caller
  * die, the kernel detaches every process (they run on). Run it in a
  * process of its own that is locked itself: a forked child waits for it.
  * -EINVAL for a bad config, -EPERM/-ESRCH/-EBUSY when pids[0] cannot be
  * traced, -ENOSYS off x86_64 and aarch64. callback may be NULL. No malloc
- * (a scratch mapping holds the table of up to 4096 threads).
+ * (a scratch mapping holds the table of up to DUENDE_MLOCK_FOLLOW_MAX
+ * processes and threads).
  */
+/* A signal in duende_mlock_follow()'s stop_signals: bit sig - 1 (signals
+ * 1..64; a mask rather than a sigset_t, which strict ISO C leaves
+ * undeclared). */
+#define DUENDE_MLOCK_SIGNAL_BIT(sig) (UINT64_C(1) << ((sig) - 1))
+
 DUENDE_MLOCK_WUR int duende_mlock_follow(const pid_t *pids, size_t n,
 					 const struct duende_mlock_follow_config *config,
-					 const sigset_t *stop_signals, duende_mlock_follow_fn callback,
+					 uint64_t stop_signals, duende_mlock_follow_fn callback,
 					 void *ctx);
 
 /* The name of an event kind ("locked-child", ...), "unknown" else. */

@@ -735,15 +735,17 @@ static bool follow_config_valid(const struct duende_mlock_follow_config *c)
 	return !c->lock.lean && !c->lock.precise && dm_lock_config_is_valid(&c->lock);
 }
 
-static int follow_run(struct follow *f, const pid_t *pids, size_t n, const sigset_t *stop_signals)
+static int follow_run(struct follow *f, const pid_t *pids, size_t n, uint64_t stop_mask)
 {
-	sigset_t wait_set, old;
+	sigset_t wait_set, stop_signals, old;
 	struct sigaction chld, old_chld;
 	int rc = 0;
 
-	sigemptyset(&wait_set);
-	if (stop_signals)
-		wait_set = *stop_signals;
+	sigemptyset(&stop_signals);
+	for (int sig = 1; sig <= 64; sig++)
+		if ((stop_mask & DUENDE_MLOCK_SIGNAL_BIT(sig)) && sig != SIGCHLD && sig != SIGKILL && sig != SIGSTOP)
+			(void)sigaddset(&stop_signals, sig); /* past the platform's last: refused, left out */
+	wait_set = stop_signals;
 	sigaddset(&wait_set, SIGCHLD);
 	/* A tracee's stop is told by SIGCHLD, which an ignored SIGCHLD (or
 	 * SA_NOCLDSTOP) would not send. */
@@ -755,7 +757,7 @@ static int follow_run(struct follow *f, const pid_t *pids, size_t n, const sigse
 		rc = f->cfg->await_exec ? seize_process(f, pids[i], true) : attach_tree(f, pids[i]);
 	if (!rc) {
 		emit(f, DUENDE_MLOCK_FOLLOW_ATTACHED, pids[0], 0, 0, NULL);
-		rc = loop(f, &wait_set, stop_signals);
+		rc = loop(f, &wait_set, &stop_signals);
 	} else {
 		/* Nothing was done to them: leave what was seized. */
 		f->detaching = true;
@@ -769,7 +771,7 @@ static int follow_run(struct follow *f, const pid_t *pids, size_t n, const sigse
 
 DM_EXPORT int duende_mlock_follow(const pid_t *pids, size_t n,
 				  const struct duende_mlock_follow_config *config,
-				  const sigset_t *stop_signals, duende_mlock_follow_fn callback, void *ctx)
+				  uint64_t stop_signals, duende_mlock_follow_fn callback, void *ctx)
 {
 	struct follow f;
 	int rc;

@@ -31,18 +31,18 @@ static void refusals(void)
 	struct duende_mlock_follow_config c = DUENDE_MLOCK_FOLLOW_CONFIG_INIT;
 	pid_t self = getpid(), one = 1;
 
-	CHECK_EQ_INT(duende_mlock_follow(NULL, 1, &c, NULL, NULL, NULL), -EINVAL);
-	CHECK_EQ_INT(duende_mlock_follow(&one, 0, &c, NULL, NULL, NULL), -EINVAL);
-	CHECK_EQ_INT(duende_mlock_follow(&one, 1, NULL, NULL, NULL, NULL), -EINVAL);
-	CHECK_EQ_INT(duende_mlock_follow(&self, 1, &c, NULL, NULL, NULL), -EINVAL);
+	CHECK_EQ_INT(duende_mlock_follow(NULL, 1, &c, 0, NULL, NULL), -EINVAL);
+	CHECK_EQ_INT(duende_mlock_follow(&one, 0, &c, 0, NULL, NULL), -EINVAL);
+	CHECK_EQ_INT(duende_mlock_follow(&one, 1, NULL, 0, NULL, NULL), -EINVAL);
+	CHECK_EQ_INT(duende_mlock_follow(&self, 1, &c, 0, NULL, NULL), -EINVAL);
 	c.reserved[0] = 1;
-	CHECK_EQ_INT(duende_mlock_follow(&one, 1, &c, NULL, NULL, NULL), -EINVAL);
+	CHECK_EQ_INT(duende_mlock_follow(&one, 1, &c, 0, NULL, NULL), -EINVAL);
 	c.reserved[0] = 0;
 	c.lock.lean = true;
-	CHECK_EQ_INT(duende_mlock_follow(&one, 1, &c, NULL, NULL, NULL), -EINVAL);
+	CHECK_EQ_INT(duende_mlock_follow(&one, 1, &c, 0, NULL, NULL), -EINVAL);
 	c.lock.lean = false;
 	c.once = true; /* only with await_exec */
-	CHECK_EQ_INT(duende_mlock_follow(&one, 1, &c, NULL, NULL, NULL), -EINVAL);
+	CHECK_EQ_INT(duende_mlock_follow(&one, 1, &c, 0, NULL, NULL), -EINVAL);
 	CHECK_EQ_STR(duende_mlock_follow_kind_name(DUENDE_MLOCK_FOLLOW_LOCKED_CHILD), "locked-child");
 	CHECK_EQ_STR(duende_mlock_follow_kind_name((enum duende_mlock_follow_kind)99), "unknown");
 }
@@ -93,7 +93,7 @@ int main(void)
 		struct duende_mlock_follow_config c = DUENDE_MLOCK_FOLLOW_CONFIG_INIT;
 		struct seen s = { ready[1], 0 };
 
-		int rc = duende_mlock_follow(&target, 1, &c, NULL, on_event, &s);
+		int rc = duende_mlock_follow(&target, 1, &c, 0, on_event, &s);
 		_exit(rc == 0 && s.locked_children == 1 ? 0 : 10 + (rc < 0 ? 1 : 0));
 	}
 	CHECK_EQ_INT(read(ready[0], &b, 1), 1);

@@ -40,7 +40,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <signal.h>
 #include <sys/types.h>
 
 #ifdef __cplusplus

@@ -606,6 +606,7 @@ static void put_fix(struct dm_text *t, const DM_SURVEY *s)
 	enum duende_mlock_container container = dm_survey_container(s);
 	struct dm_dropin d = dropin_of(s);
 
+#if DM_HAVE_PROCFS /* the swap mapping (swaps.c) is Linux's */
 	/* A swap server that runs unlocked: first lock it where it runs. */
 	if (dm_swap_served_by(&s->swaps, s->process.pid, 0) >= 0 &&
 	    dm_survey_lock_state(s) != DUENDE_MLOCK_LOCK_STATE_LOCKED) {
@@ -613,6 +614,7 @@ static void put_fix(struct dm_text *t, const DM_SURVEY *s)
 		dm_put_fix_lock_running(t, s->process.pid);
 		dm_text_put(t, "   (it serves swap and runs: lock it now, from outside)\n");
 	}
+#endif
 	if (container != DUENDE_MLOCK_CONTAINER_NONE)
 		dm_put_fix_container(t, container);
 	else if (s->systemd || s->systemd_unit[0])
